@@ -1,0 +1,335 @@
+/**
+ * A bounded ring of variable-length messages over a SharedArrayBuffer, shared by threads.
+ *
+ * Many producers (any actor or the main thread) and exactly one consumer (the owning actor). Producers
+ * reserve space with a compare-and-swap on the head cursor, copy their bytes, then publish the record by
+ * storing its length word last; the consumer reads records in order and stops at the first one whose
+ * length word is still zero (reserved but not yet published). A single-producer ring skips the CAS.
+ * Why MPSC-per-actor rather than SPSC-per-edge: the `ring` bench measures both producer modes; the CAS
+ * costs little when uncontended, and one inbox per actor lets the consumer park on a single word instead
+ * of polling N edges (see docs/runtime.md for the figures).
+ *
+ * Buffer layout (byte offsets; each control word on its own 64-byte cache line to avoid false sharing):
+ *
+ *   0        64        128          192             256            320
+ *   +--------+---------+------------+---------------+--------------+---------------------------------+
+ *   | kHead  | kTail   | kConsumer- | kProducer-    | kPushedCount | data: capacity bytes            |
+ *   | (i32)  | (i32)   | Sleeping   | Waiters (i32) | kPoppedCount |  [len i32][pad i32][payload..8] |
+ *   |        |         | (i32)      |               | (i32, i32)   |  [len i32][pad i32][payload..8] |
+ *   +--------+---------+------------+---------------+--------------+---------------------------------+
+ *
+ * Cursors are free-running byte counts (wrapping 32-bit integers); `cursor & mask` is the data offset.
+ * A record is an 8-byte header (length, then a reserved word) and the payload padded to 8 bytes. A length
+ * of kWrapMarker means "the rest of the data area is padding, continue at offset 0". The consumer zeroes
+ * every byte it consumed before it publishes its tail, so any future header position reads as zero until
+ * a producer publishes it.
+ */
+import { EngineError } from './errors.js';
+
+const kControlBytes = 320;
+const kIntsPerLine = 16;
+const kHead = 0;
+const kTail = kIntsPerLine;
+const kConsumerSleeping = 2 * kIntsPerLine;
+const kProducerWaiters = 3 * kIntsPerLine;
+const kPushedCount = 4 * kIntsPerLine;
+const kPoppedCount = 4 * kIntsPerLine + 1;
+
+const kRecordHeaderBytes = 8;
+const kWrapMarker = -1;
+/** Length word of a zero-byte message: zero itself means "not yet published". */
+const kEmptyMarker = -2;
+const kMinCapacityBytes = 64;
+const kMaxCapacityBytes = 1 << 30;
+const kSpinIterations = 200;
+
+/** What `tryPush` returns: a value, never an exception, because a full ring is an expected condition. */
+export const PushResult = { Ok: 0, Full: 1 } as const;
+export type PushResult = (typeof PushResult)[keyof typeof PushResult];
+
+export type ProducerMode = 'single' | 'multi';
+
+export interface RingOptions {
+  /** Data area size in bytes; a power of two between 64 B and 1 GiB. */
+  capacityBytes: number;
+  /** Largest payload accepted; at most a quarter of the capacity so a wrap never starves a message. */
+  maxMessageBytes?: number;
+}
+
+/** Called once per message by `drain`; `payload` is only valid during the call. */
+export type RingHandler = (data: Uint8Array, offset: number, length: number) => void;
+
+function isPowerOfTwo(value: number): boolean {
+  return Number.isInteger(value) && value > 0 && (value & (value - 1)) === 0;
+}
+
+function align8(value: number): number {
+  return (value + 7) & ~7;
+}
+
+/** The shared memory of one ring; pass `buffer` to another thread and wrap it there with `Ring.attach`. */
+export class Ring {
+  readonly buffer: SharedArrayBuffer;
+  readonly capacityBytes: number;
+  readonly maxMessageBytes: number;
+  private readonly control: Int32Array;
+  private readonly data: Uint8Array;
+  private readonly words: Int32Array;
+  private readonly mask: number;
+  private readonly multiProducer: boolean;
+  /** Set by `wakeConsumer` in the consumer's own thread to end a `waitForMessageAsync` early. */
+  private wakeRequested = false;
+
+  private constructor(buffer: SharedArrayBuffer, maxMessageBytes: number, mode: ProducerMode) {
+    this.buffer = buffer;
+    this.capacityBytes = buffer.byteLength - kControlBytes;
+    this.mask = this.capacityBytes - 1;
+    this.maxMessageBytes = maxMessageBytes;
+    this.control = new Int32Array(buffer, 0, kControlBytes / 4);
+    this.data = new Uint8Array(buffer, kControlBytes, this.capacityBytes);
+    this.words = new Int32Array(buffer, kControlBytes, this.capacityBytes / 4);
+    this.multiProducer = mode === 'multi';
+  }
+
+  /**
+   * Allocates a new ring.
+   * @throws EngineError ERR_RING_BAD_CAPACITY when the capacity is not a power of two in range, or the
+   *   maximum message size is out of range.
+   */
+  static create(options: RingOptions, mode: ProducerMode = 'multi'): Ring {
+    const { capacityBytes } = options;
+    if (!isPowerOfTwo(capacityBytes) || capacityBytes < kMinCapacityBytes || capacityBytes > kMaxCapacityBytes) {
+      throw new EngineError(
+        'ERR_RING_BAD_CAPACITY',
+        `expected a power of two between ${kMinCapacityBytes} and ${kMaxCapacityBytes} bytes, was ${capacityBytes}`,
+      );
+    }
+    const maxMessageBytes = options.maxMessageBytes ?? capacityBytes / 4 - kRecordHeaderBytes;
+    if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1 || maxMessageBytes > capacityBytes / 4 - kRecordHeaderBytes) {
+      throw new EngineError(
+        'ERR_RING_BAD_CAPACITY',
+        `expected maxMessageBytes between 1 and ${capacityBytes / 4 - kRecordHeaderBytes}, was ${maxMessageBytes}`,
+      );
+    }
+    const buffer = new SharedArrayBuffer(kControlBytes + capacityBytes);
+    return new Ring(buffer, maxMessageBytes, mode);
+  }
+
+  /** Wraps a buffer made by `create` (usually in another thread). */
+  static attach(buffer: SharedArrayBuffer, maxMessageBytes: number, mode: ProducerMode = 'multi'): Ring {
+    const capacityBytes = buffer.byteLength - kControlBytes;
+    if (!isPowerOfTwo(capacityBytes)) {
+      throw new EngineError('ERR_RING_BAD_CAPACITY', `expected a ring buffer, was ${buffer.byteLength} bytes`);
+    }
+    return new Ring(buffer, maxMessageBytes, mode);
+  }
+
+  /** Messages pushed but not yet consumed (a snapshot; exact when both sides are quiet). */
+  get depth(): number {
+    return (Atomics.load(this.control, kPushedCount) - Atomics.load(this.control, kPoppedCount)) | 0;
+  }
+
+  get pushedCount(): number {
+    return Atomics.load(this.control, kPushedCount) >>> 0;
+  }
+
+  get usedBytes(): number {
+    return (Atomics.load(this.control, kHead) - Atomics.load(this.control, kTail)) | 0;
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Producer side.
+
+  /**
+   * Copies `length` bytes of `source` into the ring as one message, or reports `Full` without waiting.
+   * Allocates nothing.
+   * @throws EngineError ERR_RING_MESSAGE_TOO_LARGE when the message can never fit (a caller bug).
+   */
+  tryPush(source: Uint8Array, length: number = source.length): PushResult {
+    if (length > this.maxMessageBytes || length < 0) {
+      throw new EngineError('ERR_RING_MESSAGE_TOO_LARGE', `expected at most ${this.maxMessageBytes} bytes, was ${length}`);
+    }
+    const recordBytes = kRecordHeaderBytes + align8(length);
+    const control = this.control;
+    let head: number;
+    let padding: number;
+    for (;;) {
+      head = Atomics.load(control, kHead);
+      const tail = Atomics.load(control, kTail);
+      const offset = head & this.mask;
+      const contiguous = this.capacityBytes - offset;
+      padding = recordBytes > contiguous ? contiguous : 0;
+      const used = (head - tail) | 0;
+      if (used + padding + recordBytes > this.capacityBytes) return PushResult.Full;
+      const next = (head + padding + recordBytes) | 0;
+      if (!this.multiProducer) {
+        Atomics.store(control, kHead, next);
+        break;
+      }
+      if (Atomics.compareExchange(control, kHead, head, next) === head) break;
+    }
+    let offset = head & this.mask;
+    if (padding !== 0) {
+      Atomics.store(this.words, offset >> 2, kWrapMarker);
+      offset = 0;
+    }
+    this.data.set(length === source.length ? source : source.subarray(0, length), offset + kRecordHeaderBytes);
+    // Publishing the length last is what makes the payload visible to the consumer.
+    Atomics.store(this.words, offset >> 2, length === 0 ? kEmptyMarker : length);
+    Atomics.add(control, kPushedCount, 1);
+    if (Atomics.load(control, kConsumerSleeping) === 1 && Atomics.compareExchange(control, kConsumerSleeping, 1, 0) === 1) {
+      Atomics.notify(control, kConsumerSleeping);
+    }
+    return PushResult.Ok;
+  }
+
+  /**
+   * Pushes, waiting (blocking this thread, in slices) up to `timeoutMs` for space. Never call it on a
+   * thread that runs an event loop that must stay responsive (the gateway): use `pushAsync` there.
+   * @returns Ok, or Full when the timeout passed with the ring still full.
+   */
+  push(source: Uint8Array, length: number = source.length, timeoutMs = 1_000): PushResult {
+    if (this.tryPush(source, length) === PushResult.Ok) return PushResult.Ok;
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const tail = Atomics.load(this.control, kTail);
+      Atomics.add(this.control, kProducerWaiters, 1);
+      if (this.tryPush(source, length) === PushResult.Ok) {
+        Atomics.sub(this.control, kProducerWaiters, 1);
+        return PushResult.Ok;
+      }
+      const remainingMs = deadline - performance.now();
+      if (remainingMs <= 0) {
+        Atomics.sub(this.control, kProducerWaiters, 1);
+        return PushResult.Full;
+      }
+      Atomics.wait(this.control, kTail, tail, Math.min(remainingMs, 50));
+      Atomics.sub(this.control, kProducerWaiters, 1);
+    }
+  }
+
+  /** Like `push`, but waits with `Atomics.waitAsync`, so the calling thread's event loop keeps running. */
+  async pushAsync(source: Uint8Array, length: number = source.length, timeoutMs = 1_000): Promise<PushResult> {
+    if (this.tryPush(source, length) === PushResult.Ok) return PushResult.Ok;
+    // The bytes may be a reused encode buffer: keep our own copy while we wait.
+    const copy = source.slice(0, length);
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const tail = Atomics.load(this.control, kTail);
+      Atomics.add(this.control, kProducerWaiters, 1);
+      if (this.tryPush(copy, length) === PushResult.Ok) {
+        Atomics.sub(this.control, kProducerWaiters, 1);
+        return PushResult.Ok;
+      }
+      const remainingMs = deadline - performance.now();
+      if (remainingMs <= 0) {
+        Atomics.sub(this.control, kProducerWaiters, 1);
+        return PushResult.Full;
+      }
+      const waiting = Atomics.waitAsync(this.control, kTail, tail, Math.min(remainingMs, 50));
+      if (waiting.async) await waiting.value;
+      Atomics.sub(this.control, kProducerWaiters, 1);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Consumer side (one thread only).
+
+  /** True when a published message is waiting at the tail. */
+  hasMessage(): boolean {
+    const offset = Atomics.load(this.control, kTail) & this.mask;
+    return Atomics.load(this.words, offset >> 2) !== 0;
+  }
+
+  /**
+   * Hands up to `maxMessages` published messages to `handler`, in order, then frees their space.
+   * If the handler throws, the message that threw counts as consumed (so a poison message cannot wedge
+   * a restarted consumer) and the error propagates.
+   * @returns how many messages were handed over.
+   */
+  drain(handler: RingHandler, maxMessages = 1_024): number {
+    const control = this.control;
+    const words = this.words;
+    const data = this.data;
+    const start = Atomics.load(control, kTail);
+    let tail = start;
+    let count = 0;
+    try {
+      while (count < maxMessages) {
+        const offset = tail & this.mask;
+        const word = Atomics.load(words, offset >> 2);
+        if (word === 0) break;
+        if (word === kWrapMarker) {
+          data.fill(0, offset, this.capacityBytes);
+          tail = (tail + this.capacityBytes - offset) | 0;
+          continue;
+        }
+        const length = word === kEmptyMarker ? 0 : word;
+        const recordBytes = kRecordHeaderBytes + align8(length);
+        count++;
+        try {
+          handler(data, offset + kRecordHeaderBytes, length);
+        } finally {
+          data.fill(0, offset, offset + recordBytes);
+          tail = (tail + recordBytes) | 0;
+        }
+      }
+    } finally {
+      if (tail !== start) {
+        Atomics.store(control, kTail, tail);
+        Atomics.add(control, kPoppedCount, count);
+        if (Atomics.load(control, kProducerWaiters) > 0) Atomics.notify(control, kTail);
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Blocks this thread until a message is published or `timeoutMs` passes: a short bounded spin, then
+   * `Atomics.wait`. For worker threads without an event loop to keep alive (benches, the stress test).
+   * @returns true when a message is ready.
+   */
+  waitForMessage(timeoutMs: number): boolean {
+    for (let spin = 0; spin < kSpinIterations; spin++) if (this.hasMessage()) return true;
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      Atomics.store(this.control, kConsumerSleeping, 1);
+      // Re-check after announcing sleep: a producer that published before it saw the flag will not wake us.
+      if (this.hasMessage()) break;
+      const remainingMs = deadline - performance.now();
+      if (remainingMs <= 0) break;
+      Atomics.wait(this.control, kConsumerSleeping, 1, remainingMs);
+      // A wake-up can come from a producer that published a later record while an earlier one is still
+      // being written (many producers): loop until the record at the tail is published or time is up.
+    }
+    Atomics.store(this.control, kConsumerSleeping, 0);
+    return this.hasMessage();
+  }
+
+  /**
+   * Resolves when a message is published or `timeoutMs` passes, without blocking the event loop: a short
+   * bounded spin, then `Atomics.waitAsync`.
+   */
+  async waitForMessageAsync(timeoutMs: number): Promise<boolean> {
+    for (let spin = 0; spin < kSpinIterations; spin++) if (this.hasMessage()) return true;
+    const deadline = performance.now() + timeoutMs;
+    this.wakeRequested = false;
+    for (;;) {
+      Atomics.store(this.control, kConsumerSleeping, 1);
+      if (this.hasMessage() || this.wakeRequested) break;
+      const remainingMs = deadline - performance.now();
+      if (remainingMs <= 0) break;
+      const waiting = Atomics.waitAsync(this.control, kConsumerSleeping, 1, remainingMs);
+      if (waiting.async) await waiting.value;
+    }
+    Atomics.store(this.control, kConsumerSleeping, 0);
+    return this.hasMessage();
+  }
+
+  /** Wakes a consumer parked in `waitForMessage*` (used to make it notice a stop request). */
+  wakeConsumer(): void {
+    this.wakeRequested = true;
+    Atomics.store(this.control, kConsumerSleeping, 0);
+    Atomics.notify(this.control, kConsumerSleeping);
+  }
+}
