@@ -8,5 +8,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     fileParallelism: false,
+    // Starts QuestDB for the tests that need it, unless one is already answering (as in .ci/run).
+    globalSetup: ['./test/global-setup.ts'],
+    env: { OCTOPUS_LOG_LEVEL: process.env.OCTOPUS_LOG_LEVEL ?? 'warn' },
   },
 });

@@ -16,6 +16,9 @@
  *   | kHead  | kTail   | kConsumer- | kProducer-    | kPushedCount | data: capacity bytes            |
  *   | (i32)  | (i32)   | Sleeping   | Waiters (i32) | kPoppedCount |  [len i32][pad i32][payload..8] |
  *   |        |         | (i32)      |               | (i32, i32)   |  [len i32][pad i32][payload..8] |
+ *   |        |         |            |               | kBatchActive |                                 |
+ *   |        |         |            |               | kInFlight-   |                                 |
+ *   |        |         |            |               | Cursor (i32) |                                 |
  *   +--------+---------+------------+---------------+--------------+---------------------------------+
  *
  * Cursors are free-running byte counts (wrapping 32-bit integers); `cursor & mask` is the data offset.
@@ -34,6 +37,9 @@ const kConsumerSleeping = 2 * kIntsPerLine;
 const kProducerWaiters = 3 * kIntsPerLine;
 const kPushedCount = 4 * kIntsPerLine;
 const kPoppedCount = 4 * kIntsPerLine + 1;
+/** Consumer-owned: 1 while a batch is being handled, and the cursor of the message being handled. */
+const kBatchActive = 4 * kIntsPerLine + 2;
+const kInFlightCursor = 4 * kIntsPerLine + 3;
 
 const kRecordHeaderBytes = 8;
 const kWrapMarker = -1;
@@ -56,8 +62,11 @@ export interface RingOptions {
   maxMessageBytes?: number;
 }
 
-/** Called once per message by `drain`; `payload` is only valid during the call. */
-export type RingHandler = (data: Uint8Array, offset: number, length: number) => void;
+/**
+ * Called once per message by `drain`; the bytes are only valid during the call. Returning `false` ends
+ * the batch after this message (a consumer that must wait for async work before the next one).
+ */
+export type RingHandler = (data: Uint8Array, offset: number, length: number) => boolean | void;
 
 function isPowerOfTwo(value: number): boolean {
   return Number.isInteger(value) && value > 0 && (value & (value - 1)) === 0;
@@ -254,6 +263,7 @@ export class Ring {
     const start = Atomics.load(control, kTail);
     let tail = start;
     let count = 0;
+    Atomics.store(control, kBatchActive, 1);
     try {
       while (count < maxMessages) {
         const offset = tail & this.mask;
@@ -267,14 +277,18 @@ export class Ring {
         const length = word === kEmptyMarker ? 0 : word;
         const recordBytes = kRecordHeaderBytes + align8(length);
         count++;
+        let keepGoing: boolean | void = true;
+        Atomics.store(control, kInFlightCursor, tail);
         try {
-          handler(data, offset + kRecordHeaderBytes, length);
+          keepGoing = handler(data, offset + kRecordHeaderBytes, length);
         } finally {
           data.fill(0, offset, offset + recordBytes);
           tail = (tail + recordBytes) | 0;
         }
+        if (keepGoing === false) break;
       }
     } finally {
+      Atomics.store(control, kBatchActive, 0);
       if (tail !== start) {
         Atomics.store(control, kTail, tail);
         Atomics.add(control, kPoppedCount, count);
@@ -282,6 +296,42 @@ export class Ring {
       }
     }
     return count;
+  }
+
+  /**
+   * Called by a consumer that replaces one that died in the middle of a batch (its thread was killed, so
+   * the batch's tail was never published). The messages before the one in flight were handled: they are
+   * skipped, not handled twice. The one in flight may have killed its consumer: it is skipped too, so a
+   * poison message cannot kill every restart (at-most-once for that single message).
+   * @returns how many messages were skipped (0 when the previous consumer ended cleanly).
+   */
+  recoverAbandonedBatch(): number {
+    const control = this.control;
+    if (Atomics.load(control, kBatchActive) === 0) return 0;
+    const inFlight = Atomics.load(control, kInFlightCursor);
+    let tail = Atomics.load(control, kTail);
+    let skipped = 0;
+    for (;;) {
+      const offset = tail & this.mask;
+      const word = Atomics.load(this.words, offset >> 2);
+      if (word === 0) break;
+      if (word === kWrapMarker) {
+        this.data.fill(0, offset, this.capacityBytes);
+        tail = (tail + this.capacityBytes - offset) | 0;
+        continue;
+      }
+      const recordBytes = kRecordHeaderBytes + align8(word === kEmptyMarker ? 0 : word);
+      this.data.fill(0, offset, offset + recordBytes);
+      const wasInFlight = tail === inFlight;
+      tail = (tail + recordBytes) | 0;
+      skipped++;
+      if (wasInFlight) break;
+    }
+    Atomics.store(control, kTail, tail);
+    Atomics.add(control, kPoppedCount, skipped);
+    Atomics.store(control, kBatchActive, 0);
+    if (Atomics.load(control, kProducerWaiters) > 0) Atomics.notify(control, kTail);
+    return skipped;
   }
 
   /**

@@ -161,9 +161,12 @@ async function runStress(options: {
     spawnWorker(entry, { workerData: { ...common, role: 'producer', producerId, seed: 1234 + producerId } }),
   );
   try {
-    const producerReports = await Promise.all(producers.map(finished));
-    const consumerReport = (await finished(consumer)) as unknown as ConsumerReport;
-    return { consumer: consumerReport, fullCounts: producerReports.map((report) => report.fullCount as number) };
+    // Started together so that a worker error anywhere fails the test at once instead of hanging it.
+    const [consumerReport, ...producerReports] = await Promise.all([consumer, ...producers].map(finished));
+    return {
+      consumer: consumerReport as unknown as ConsumerReport,
+      fullCounts: producerReports.map((report) => report.fullCount as number),
+    };
   } finally {
     await Promise.all([consumer, ...producers].map((worker) => worker.terminate()));
   }

@@ -30,7 +30,7 @@ export class EventuallyTimeoutError extends Error {
  */
 export async function eventually<T>(
   probe: () => T | Promise<T>,
-  options: EventuallyOptions,
+  options: EventuallyOptions = { timeoutMs: 10_000, intervalMs: 20 },
 ): Promise<T> {
   const { timeoutMs, intervalMs } = options;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > kTimeoutMsMax) {

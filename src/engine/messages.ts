@@ -1,0 +1,121 @@
+/**
+ * The message catalogue: every message type that crosses a ring is declared here, once, with its body
+ * type, its reply type (for requests) and its msgpackr record structure (the key order of its body).
+ * Bodies are plain immutable data; build them with the keys in the declared order so that msgpackr can
+ * encode them as compact shared records.
+ */
+
+export const MessageType = {
+  /** Liveness probe between actors; replies with the same body. */
+  Ping: 1,
+  /** A trade print from the market (M1 collector -> M3 realtime). */
+  Trade: 10,
+  /** A completed OHLCV bar (M3 realtime -> subscribers). */
+  Bar: 11,
+  /** Ask an actor for its domain status; replies with an `ActorStatus`. */
+  StatusRequest: 20,
+  /** Ask the realtime actor for the latest bar of each symbol. */
+  LatestBarsRequest: 21,
+  /** Test and diagnostics: the receiving handler throws (proves supervision end to end). */
+  Crash: 90,
+  /** Test and diagnostics: echo after an optional delay (proves request timeouts). */
+  Echo: 91,
+} as const;
+
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+export interface Ping {
+  nonce: number;
+}
+
+export interface Trade {
+  symbol: string;
+  price: number;
+  qty: number;
+  /** 1 = buyer was the aggressor, -1 = seller. */
+  side: number;
+  tradeId: number;
+  /** Exchange timestamp, milliseconds since the Unix epoch. */
+  timeMs: number;
+}
+
+export interface Bar {
+  symbol: string;
+  intervalMs: number;
+  /** Start of the bar, milliseconds since the Unix epoch. */
+  startMs: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  vwap: number;
+  trades: number;
+}
+
+export interface StatusRequest {
+  detail: boolean;
+}
+
+export interface ActorStatus {
+  name: string;
+  detail: Record<string, unknown>;
+}
+
+export interface LatestBarsRequest {
+  symbols: string[];
+}
+
+export interface LatestBars {
+  bars: Bar[];
+}
+
+export interface Crash {
+  reason: string;
+}
+
+export interface Echo {
+  text: string;
+  delayMs: number;
+}
+
+/** Body and reply type of every message type; `never` reply means fire-and-forget. */
+export interface MessageCatalogue {
+  [MessageType.Ping]: { body: Ping; reply: Ping };
+  [MessageType.Trade]: { body: Trade; reply: never };
+  [MessageType.Bar]: { body: Bar; reply: never };
+  [MessageType.StatusRequest]: { body: StatusRequest; reply: ActorStatus };
+  [MessageType.LatestBarsRequest]: { body: LatestBarsRequest; reply: LatestBars };
+  [MessageType.Crash]: { body: Crash; reply: never };
+  [MessageType.Echo]: { body: Echo; reply: Echo };
+}
+
+export type BodyOf<T extends MessageType> = MessageCatalogue[T]['body'];
+export type ReplyOf<T extends MessageType> = MessageCatalogue[T]['reply'];
+
+/**
+ * msgpackr shared record structures, in a fixed order that every thread builds identically. Append
+ * only: an index is a wire identifier.
+ */
+export const recordStructures: readonly (readonly string[])[] = [
+  ['symbol', 'price', 'qty', 'side', 'tradeId', 'timeMs'],
+  ['symbol', 'intervalMs', 'startMs', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'trades'],
+  ['nonce'],
+  ['detail'],
+  ['name', 'detail'],
+  ['symbols'],
+  ['bars'],
+  ['reason'],
+  ['text', 'delayMs'],
+];
+
+const knownTypes = new Set<number>(Object.values(MessageType));
+
+export function isMessageType(value: number): value is MessageType {
+  return knownTypes.has(value);
+}
+
+export function messageTypeName(type: number): string {
+  for (const [name, value] of Object.entries(MessageType)) if (value === type) return name;
+  return `Unknown(${type})`;
+}
