@@ -12,7 +12,9 @@ function bytesOf(length: number, fill: number): Uint8Array {
 
 function drainAll(ring: Ring, maxMessages = 1_000_000): Uint8Array[] {
   const out: Uint8Array[] = [];
-  ring.drain((data, offset, length) => out.push(data.slice(offset, offset + length)), maxMessages);
+  ring.drain((data, offset, length) => {
+    out.push(data.slice(offset, offset + length));
+  }, maxMessages);
   return out;
 }
 
@@ -109,7 +111,9 @@ describe('Ring single-thread behaviour', () => {
             } else {
               const drained: Uint8Array[] = [];
               const expected = model.splice(0, operation.drain);
-              ring.drain((data, offset, length) => drained.push(data.slice(offset, offset + length)), operation.drain);
+              ring.drain((data, offset, length) => {
+                drained.push(data.slice(offset, offset + length));
+              }, operation.drain);
               expect(drained).toEqual(expected);
             }
             expect(ring.depth).toBe(model.length);

@@ -1,0 +1,96 @@
+/**
+ * The orchestrator: places the agents (one worker thread each, via the actor system, which supervises
+ * and restarts them), wires the first data flow (M1 collector -> M3 realtime -> gateway) and serves
+ * the gateway. Later agents join by adding a spec here.
+ */
+import { mkdirSync } from 'node:fs';
+import { extname } from 'node:path';
+import type { EngineConfig } from '../../config.js';
+import { kMainEndpointName } from '../../engine/directory.js';
+import type { Logger } from '../../engine/logger.js';
+import { MessageType, type Bar } from '../../engine/messages.js';
+import { ActorSystem, type ActorSpec, type HealthReport } from '../../engine/system.js';
+import { startGateway, type Gateway } from '../../gateway/server.js';
+import { kernels } from '../../kernels/index.js';
+import type { CollectorOptions } from '../collector/collector-actor.js';
+import type { RealtimeOptions } from '../realtime/realtime-actor.js';
+
+const moduleExtension = extname(new URL(import.meta.url).pathname);
+
+function actorModule(path: string): URL {
+  return new URL(`../${path}${moduleExtension}`, import.meta.url);
+}
+
+export interface EngineHealth extends HealthReport {
+  kernels: { backend: string; available: readonly string[] };
+  bars_received: number;
+}
+
+export interface Engine {
+  readonly config: EngineConfig;
+  readonly system: ActorSystem;
+  readonly gateway: Gateway;
+  health(): EngineHealth;
+  /** The latest completed bar per symbol, as received by the gateway. */
+  latestBars(): Bar[];
+  stop(): Promise<void>;
+}
+
+export function engineSpecs(config: EngineConfig): ActorSpec[] {
+  const collector: CollectorOptions = {
+    symbols: config.symbols,
+    seed: config.feedSeed,
+    tradesPerSecond: config.feedTradesPerSecond,
+    target: 'realtime',
+  };
+  const realtime: RealtimeOptions = { barIntervalMs: config.barIntervalMs, subscribers: [kMainEndpointName] };
+  return [
+    { name: 'collector', module: actorModule('collector/collector-actor'), options: collector },
+    { name: 'realtime', module: actorModule('realtime/realtime-actor'), options: realtime },
+  ];
+}
+
+/**
+ * Starts the actors, then the gateway.
+ * @throws (rejects) OctopusError when an actor cannot start or the port cannot be bound; whatever
+ *   started is stopped again first.
+ */
+export async function startEngine(config: EngineConfig, logger: Logger): Promise<Engine> {
+  mkdirSync(config.dataDir, { recursive: true });
+  logger.info({ backend: kernels.backend, available: kernels.available }, 'compute kernels loaded');
+  if (kernels.reason !== null) logger.warn(kernels.reason);
+  const system = await ActorSystem.start(engineSpecs(config), { inboxBytes: config.inboxBytes, logger });
+  const latest = new Map<string, Bar>();
+  let barsReceived = 0;
+  system.on(MessageType.Bar, (bar) => {
+    barsReceived++;
+    latest.set(bar.symbol, bar);
+  });
+  const health = (): EngineHealth => ({
+    ...system.health(),
+    kernels: { backend: kernels.backend, available: kernels.available },
+    bars_received: barsReceived,
+  });
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway({ host: config.host, port: config.port, logger, health });
+  } catch (error) {
+    await system.stop();
+    throw error;
+  }
+  let stopping: Promise<void> | null = null;
+  return {
+    config,
+    system,
+    gateway,
+    health,
+    latestBars: () => [...latest.values()],
+    stop() {
+      stopping ??= (async () => {
+        gateway.close();
+        await system.stop();
+      })();
+      return stopping;
+    },
+  };
+}

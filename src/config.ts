@@ -1,0 +1,104 @@
+/**
+ * Engine configuration: defaults, then environment variables, then command-line flags (flags win).
+ * Every value is validated here, once; the rest of the engine trusts the types.
+ */
+import { resolve } from 'node:path';
+import { OctopusError } from './engine/errors.js';
+
+export interface EngineConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Symbols of the simulated feed. */
+  symbols: string[];
+  /** Trades per second of the simulated feed; 0 = no feed (an idle engine). */
+  feedTradesPerSecond: number;
+  feedSeed: number;
+  barIntervalMs: number;
+  /** Inbox ring size per actor, bytes (power of two). */
+  inboxBytes: number;
+}
+
+export const defaultConfig: EngineConfig = {
+  host: '127.0.0.1',
+  port: 8080,
+  dataDir: './data',
+  symbols: ['AAPL', 'MSFT', 'NVDA', 'JPM', 'XOM'],
+  feedTradesPerSecond: 1_000,
+  feedSeed: 42,
+  barIntervalMs: 1_000,
+  inboxBytes: 1 << 22,
+};
+
+interface Setting {
+  flag: string;
+  env: string;
+  key: keyof EngineConfig;
+  parse: (text: string, name: string) => EngineConfig[keyof EngineConfig];
+  help: string;
+}
+
+function parseInteger(min: number, max: number) {
+  return (text: string, name: string): number => {
+    const value = Number(text);
+    if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} to be a whole number in [${min}, ${max}], was "${text}"`);
+    }
+    return value;
+  };
+}
+
+function parseNonEmpty(text: string, name: string): string {
+  if (text.trim() === '') throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} to be non-empty, was ""`);
+  return text;
+}
+
+function parseSymbols(text: string, name: string): string[] {
+  const symbols = text.split(',').map((symbol) => symbol.trim().toUpperCase());
+  if (symbols.length === 0 || symbols.length > 1_000 || symbols.some((symbol) => !/^[A-Z0-9._-]{1,16}$/.test(symbol))) {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} to be 1-1000 comma-separated symbols of [A-Z0-9._-]{1,16}, was "${text}"`);
+  }
+  return symbols;
+}
+
+function parsePowerOfTwo(text: string, name: string): number {
+  const value = parseInteger(1 << 16, 1 << 28)(text, name);
+  if ((value & (value - 1)) !== 0) throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} to be a power of two, was ${value}`);
+  return value;
+}
+
+export const settings: Setting[] = [
+  { flag: '--host', env: 'OCTOPUS_HOST', key: 'host', parse: parseNonEmpty, help: 'address to listen on (default 127.0.0.1)' },
+  { flag: '--port', env: 'PORT', key: 'port', parse: parseInteger(0, 65_535), help: 'HTTP/WS port (default 8080; 0 = any free port)' },
+  { flag: '--data-dir', env: 'OCTOPUS_DATA_DIR', key: 'dataDir', parse: parseNonEmpty, help: 'state directory (default ./data)' },
+  { flag: '--symbols', env: 'OCTOPUS_SYMBOLS', key: 'symbols', parse: parseSymbols, help: 'simulated feed symbols, comma-separated' },
+  { flag: '--feed-rate', env: 'OCTOPUS_FEED_RATE', key: 'feedTradesPerSecond', parse: parseInteger(0, 1_000_000), help: 'simulated trades per second (default 1000; 0 = no feed)' },
+  { flag: '--seed', env: 'OCTOPUS_SEED', key: 'feedSeed', parse: parseInteger(0, 2 ** 32 - 1), help: 'simulated feed seed (default 42)' },
+  { flag: '--bar-interval-ms', env: 'OCTOPUS_BAR_INTERVAL_MS', key: 'barIntervalMs', parse: parseInteger(10, 86_400_000), help: 'bar interval in ms (default 1000)' },
+  { flag: '--inbox-bytes', env: 'OCTOPUS_INBOX_BYTES', key: 'inboxBytes', parse: parsePowerOfTwo, help: 'inbox ring bytes per actor (power of two, default 4 MiB)' },
+];
+
+/**
+ * Builds the configuration from the environment and `--flag value` / `--flag=value` arguments.
+ * @throws OctopusError ERR_CONFIG_INVALID for an unknown flag, a missing value, or an invalid value.
+ */
+export function loadConfig(args: readonly string[], env: NodeJS.ProcessEnv = process.env): EngineConfig {
+  const config: Record<string, unknown> = { ...defaultConfig };
+  for (const setting of settings) {
+    const text = env[setting.env];
+    if (text !== undefined && text !== '') config[setting.key] = setting.parse(text, setting.env);
+  }
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const setting = settings.find((candidate) => candidate.flag === flag);
+    if (setting === undefined) {
+      throw new OctopusError('ERR_CONFIG_INVALID', `expected one of ${settings.map((candidate) => candidate.flag).join(', ')}, was "${arg}"`);
+    }
+    const text = inline ?? args[++index];
+    if (text === undefined) throw new OctopusError('ERR_CONFIG_INVALID', `expected a value after ${flag}, was nothing`);
+    config[setting.key] = setting.parse(text, flag);
+  }
+  const result = config as unknown as EngineConfig;
+  return { ...result, dataDir: resolve(result.dataDir) };
+}

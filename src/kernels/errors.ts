@@ -1,0 +1,67 @@
+/**
+ * Typed errors for the numeric kernels (src/kernels, asm/, native/).
+ *
+ * The engine will get one error registry in src/engine/errors.ts; until then the kernels keep this small,
+ * self-contained factory so that every kernel failure carries a stable `ERR_KERNEL_*` code, a message that
+ * reads "expected X, was Y", and the underlying `cause` when there is one. Moving these codes into the
+ * registry later is a rename of the import, not a change of behaviour.
+ */
+
+/** Every code a kernel can throw. Callers switch on `error.code`, never on the message. */
+export const kernelErrorCodes = [
+  /** The period is not an integer in 1..kPeriodMax. */
+  'ERR_KERNEL_BAD_PERIOD',
+  /** The input is not a Float64Array. */
+  'ERR_KERNEL_BAD_INPUT',
+  /** The input is longer than kInputLengthMax. */
+  'ERR_KERNEL_INPUT_TOO_LONG',
+  /** The caller's output array is not a Float64Array of the input's length. */
+  'ERR_KERNEL_BAD_OUTPUT',
+  /** The caller's output array shares memory with the input; the kernels read ahead, so this is refused. */
+  'ERR_KERNEL_ALIASED_OUTPUT',
+  /** OCTOPUS_KERNELS names no known backend. */
+  'ERR_KERNEL_UNKNOWN_BACKEND',
+  /** A backend was asked for (by name or by OCTOPUS_KERNELS) but is not built or failed to load. */
+  'ERR_KERNEL_BACKEND_UNAVAILABLE',
+  /** A compiled backend reported a failure the facade had already ruled out (a broken invariant). */
+  'ERR_KERNEL_BACKEND_FAILED',
+] as const;
+
+export type KernelErrorCode = (typeof kernelErrorCodes)[number];
+
+export class KernelError extends Error {
+  override readonly name = 'KernelError';
+  readonly code: KernelErrorCode;
+
+  constructor(code: KernelErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.code = code;
+  }
+}
+
+/**
+ * The one way kernels build errors. `expected` and `was` are phrases, so the message always reads
+ * "expected <expected>, was <was>".
+ */
+export function kernelError(
+  code: KernelErrorCode,
+  expected: string,
+  was: string,
+  options?: { cause?: unknown },
+): KernelError {
+  return new KernelError(code, `expected ${expected}, was ${was}`, options);
+}
+
+/** Renders a hostile value for a message without throwing (symbols, bigints and cycles included). */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'object') {
+    const constructorName = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof constructorName === 'string' ? `a ${constructorName}` : 'an object';
+  }
+  return typeof value;
+}
