@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { defaultConfig, loadConfig } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('uses the defaults with no flags and no environment', () => {
+    expect(loadConfig([], {})).toMatchObject({ ...defaultConfig, dataDir: expect.stringMatching(/\/data$/) });
+  });
+
+  it('reads the environment, and flags win over it', () => {
+    const config = loadConfig(['--port', '9100', '--data-dir=/tmp/x'], { PORT: '9000', OCTOPUS_DATA_DIR: '/tmp/y', OCTOPUS_FEED_RATE: '0' });
+    expect(config).toMatchObject({ port: 9100, dataDir: '/tmp/x', feedTradesPerSecond: 0 });
+  });
+
+  it.each([
+    ['a non-numeric port', ['--port', 'eighty']],
+    ['a port out of range', ['--port', '70000']],
+    ['a negative rate', ['--feed-rate', '-5']],
+    ['a fractional seed', ['--seed', '1.5']],
+    ['an unknown flag', ['--turbo', '1']],
+    ['a missing value', ['--port']],
+    ['an empty data dir', ['--data-dir', '  ']],
+    ['a bad symbol', ['--symbols', 'AAPL,<script>']],
+    ['an inbox size that is not a power of two', ['--inbox-bytes', '100000']],
+  ])('rejects %s with ERR_CONFIG_INVALID', (_name, args) => {
+    expect(() => loadConfig(args, {})).toThrowError(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+  });
+
+  it('rejects a bad environment value too', () => {
+    expect(() => loadConfig([], { PORT: 'NaN' })).toThrowError(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+  });
+});
