@@ -16,7 +16,7 @@
 import { kernelError } from './errors.js';
 import { loadNativeBackend } from './native-backend.js';
 import { tsBackend } from './ts-backend.js';
-import { loadWasmBackend } from './wasm-backend.js';
+import { loadWasmBackend, type WasmBackend } from './wasm-backend.js';
 import type { BackendName, KernelBackend } from './contract.js';
 
 export type { BackendName, KernelBackend } from './contract.js';
@@ -37,21 +37,22 @@ export interface Kernels extends KernelBackend {
   /** Why each missing backend is missing (for diagnostics). */
   readonly unavailable: Readonly<Partial<Record<BackendName, string>>>;
   /**
-   * One line for the start-up log when the facade is not on the fastest backend, else null, e.g.
+   * One line for the start-up log whenever the kernels do not run on Rust, else null, e.g.
    * "Rust addon not built (native/octopus.linux-x64.node missing; run npm run build:native); running on WASM".
    */
   readonly reason: string | null;
 }
 
-interface LoadedBackends {
-  backends: Partial<Record<BackendName, KernelBackend>>;
-  unavailable: Partial<Record<BackendName, string>>;
+/** What loading found: the backends that loaded, and why each other one did not. */
+export interface LoadedBackends {
+  readonly backends: Readonly<Partial<Record<BackendName, KernelBackend>>>;
+  readonly unavailable: Readonly<Partial<Record<BackendName, string>>>;
 }
 
 let loaded: LoadedBackends | null = null;
 
-/** Loads every backend once per process (per worker); failures are recorded, not thrown. */
-function loadBackends(): LoadedBackends {
+/** Loads every backend once per process (per worker thread); failures are recorded, never thrown. */
+export function loadBackends(): LoadedBackends {
   if (loaded !== null) return loaded;
   const backends: Partial<Record<BackendName, KernelBackend>> = { ts: tsBackend };
   const unavailable: Partial<Record<BackendName, string>> = {};
@@ -86,47 +87,39 @@ export function getBackend(name: BackendName): KernelBackend {
   return backend;
 }
 
-/** The WASM backend with its extras (resident series), or null with no throw when it is not built. */
-export function getWasmBackend(): WasmBackendOrNull {
-  return (loadBackends().backends.wasm as WasmBackendOrNull | undefined) ?? null;
+/** The WASM backend with its extras (resident series), or null, without throwing, when it is not built. */
+export function getWasmBackend(): WasmBackend | null {
+  const backend = loadBackends().backends.wasm;
+  return backend === undefined ? null : (backend as WasmBackend);
 }
-type WasmBackendOrNull = import('./wasm-backend.js').WasmBackend | null;
 
 /**
  * Chooses the backend as the facade does at load, for a given OCTOPUS_KERNELS value (undefined or '' means
- * "fastest available").
+ * "fastest available"). Tests pass their own `loadedBackends` to play out missing builds.
  * @throws KernelError ERR_KERNEL_UNKNOWN_BACKEND for an unknown value, ERR_KERNEL_BACKEND_UNAVAILABLE when
  *   the named backend did not load.
  */
-export function selectKernels(preference: string | undefined): Kernels {
-  const { backends, unavailable } = loadBackends();
+export function selectKernels(preference: string | undefined, loadedBackends: LoadedBackends = loadBackends()): Kernels {
+  const { backends, unavailable } = loadedBackends;
   const available = backendNames.filter((name) => backends[name] !== undefined);
   const wanted = (preference ?? '').trim().toLowerCase();
   let chosen: BackendName;
-  let reason: string | null = null;
   if (wanted === '') {
     chosen = available[0] ?? 'ts';
-    const skipped = backendNames.slice(0, backendNames.indexOf(chosen));
-    if (skipped.length > 0) {
-      reason = `${skipped.map((name) => unavailable[name]).join('; ')}; running on ${backendLabels[chosen]}`;
-    }
+  } else if (!isBackendName(wanted)) {
+    throw kernelError(
+      'ERR_KERNEL_UNKNOWN_BACKEND',
+      `OCTOPUS_KERNELS to be one of ${backendNames.join(', ')} (or unset)`,
+      JSON.stringify(preference),
+    );
+  } else if (backends[wanted] === undefined) {
+    throw kernelError(
+      'ERR_KERNEL_BACKEND_UNAVAILABLE',
+      `OCTOPUS_KERNELS=${wanted} to name an available backend (${available.join(', ')})`,
+      `${unavailable[wanted]}`,
+    );
   } else {
-    if (!isBackendName(wanted)) {
-      throw kernelError(
-        'ERR_KERNEL_UNKNOWN_BACKEND',
-        `OCTOPUS_KERNELS to be one of ${backendNames.join(', ')} (or unset)`,
-        JSON.stringify(preference),
-      );
-    }
-    if (backends[wanted] === undefined) {
-      throw kernelError(
-        'ERR_KERNEL_BACKEND_UNAVAILABLE',
-        `OCTOPUS_KERNELS=${wanted} to name an available backend (${available.join(', ')})`,
-        `${unavailable[wanted]}`,
-      );
-    }
     chosen = wanted;
-    if (chosen !== available[0]) reason = `OCTOPUS_KERNELS=${wanted}; running on ${backendLabels[chosen]}`;
   }
   const backend = backends[chosen]!;
   return Object.freeze({
@@ -134,10 +127,27 @@ export function selectKernels(preference: string | undefined): Kernels {
     backend: chosen,
     available: Object.freeze(available),
     unavailable: Object.freeze({ ...unavailable }),
-    reason,
+    reason: describeChoice(chosen, wanted !== '', unavailable),
     sma: (input: Float64Array, period: number, out?: Float64Array) => backend.sma(input, period, out),
     ema: (input: Float64Array, period: number, out?: Float64Array) => backend.ema(input, period, out),
   });
+}
+
+/**
+ * The start-up line when not running on Rust: why each faster backend is missing, whether the choice was
+ * forced, and what runs, e.g. "Rust addon not built (...); running on WASM". Null on Rust.
+ */
+function describeChoice(
+  chosen: BackendName,
+  isForced: boolean,
+  unavailable: Readonly<Partial<Record<BackendName, string>>>,
+): string | null {
+  if (chosen === 'native') return null;
+  const faster = backendNames.slice(0, backendNames.indexOf(chosen));
+  const parts = faster.flatMap((name) => (unavailable[name] === undefined ? [] : [unavailable[name]]));
+  if (isForced) parts.push(`OCTOPUS_KERNELS=${chosen}`);
+  parts.push(`running on ${backendLabels[chosen]}`);
+  return parts.join('; ');
 }
 
 /** The process-wide kernels, chosen once at import (see the module comment). */

@@ -18,17 +18,17 @@ interface NativeAddon {
 
 export type NativeLoadResult = { backend: NativeBackend; reason: null } | { backend: null; reason: string };
 
-/** Loads the addon; returns the backend, or the reason it is unavailable (never throws). */
-export function loadNativeBackend(): NativeLoadResult {
+/** Loads the addon at `path`; returns the backend, or the reason it is unavailable (never throws). */
+export function loadNativeBackend(path: string = nativeAddonPath): NativeLoadResult {
   let addon: NativeAddon;
   try {
-    addon = createRequire(import.meta.url)(nativeAddonPath) as NativeAddon;
+    addon = createRequire(import.meta.url)(path) as NativeAddon;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
       code === 'MODULE_NOT_FOUND' || code === 'ENOENT'
-        ? `Rust addon not built (${describePath(nativeAddonPath)} missing; run npm run build:native)`
-        : `Rust addon failed to load (${describePath(nativeAddonPath)}: ${String(error)})`;
+        ? `Rust addon not built (${describePath(path)} missing; run npm run build:native)`
+        : `Rust addon failed to load (${describePath(path)}: ${String(error)})`;
     return { backend: null, reason };
   }
   if (typeof addon.sma !== 'function' || typeof addon.ema !== 'function' || typeof addon.emaBlockLength !== 'function') {

@@ -52,17 +52,17 @@ interface WasmExports {
 
 export type WasmLoadResult = { backend: WasmBackend; reason: null } | { backend: null; reason: string };
 
-/** Compiles the module once; returns the backend, or the reason it is unavailable (never throws). */
-export function loadWasmBackend(): WasmLoadResult {
+/** Compiles the module at `path`; returns the backend, or the reason it is unavailable (never throws). */
+export function loadWasmBackend(path: string = wasmModulePath): WasmLoadResult {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(wasmModulePath);
+    bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
       code === 'ENOENT'
-        ? `WASM kernels not built (${describePath(wasmModulePath)} missing; run npm run build:asm)`
-        : `WASM kernels unreadable (${describePath(wasmModulePath)}: ${String(error)})`;
+        ? `WASM kernels not built (${describePath(path)} missing; run npm run build:asm)`
+        : `WASM kernels unreadable (${describePath(path)}: ${String(error)})`;
     return { backend: null, reason };
   }
   try {
