@@ -61,7 +61,8 @@ export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'object') {
     const constructorName = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof constructorName === 'string' ? `a ${constructorName}` : 'an object';
+    if (typeof constructorName !== 'string' || constructorName === '') return 'an object';
+    return `${/^[aeiou]/i.test(constructorName) ? 'an' : 'a'} ${constructorName}`;
   }
   return typeof value;
 }

@@ -10,7 +10,7 @@ import { describePath, nativeAddonPath } from './artifacts.js';
 import { kernelError } from './errors.js';
 
 /** The functions native/src/lib.rs exports. */
-interface NativeAddon {
+export interface NativeAddon {
   emaBlockLength(): number;
   sma(input: Float64Array, period: number, output: Float64Array): void;
   ema(input: Float64Array, period: number, output: Float64Array): void;

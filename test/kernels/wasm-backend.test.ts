@@ -1,0 +1,124 @@
+/**
+ * The WASM backend's own machinery: chunked streaming (results must not depend on where chunks fall),
+ * resident series, and loading failures. Agreement on ordinary inputs is in moving-average.test.ts.
+ */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { kEmaBlockLength, kInputLengthMax } from '../../src/kernels/contract.js';
+import { getWasmBackend, loadBackends } from '../../src/kernels/index.js';
+import { ema, sma } from '../../src/kernels/reference/moving-average.js';
+import { kChunkPoints, loadWasmBackend, type WasmBackend } from '../../src/kernels/wasm-backend.js';
+import { expectIdentical, makeSeries } from './support.js';
+
+describe('loading', () => {
+  const cases = [
+    { message: 'a missing module says how to build it', file: path.join(tmpdir(), 'octopus-missing-module.wasm'), pattern: /not built .*npm run build:asm/ },
+    { message: 'a file that is not wasm is reported, not thrown', file: writeJunk('octopus-junk.wasm'), pattern: /failed to load/ },
+  ];
+  for (const { message, file, pattern } of cases) {
+    it(message, () => {
+      const result = loadWasmBackend(file);
+      expect(result.backend).toBeNull();
+      expect(result.reason).toMatch(pattern);
+    });
+  }
+});
+
+function writeJunk(name: string): string {
+  const file = path.join(tmpdir(), `${process.pid}-${name}`);
+  writeFileSync(file, 'definitely not a wasm module');
+  return file;
+}
+
+const wasmReason = loadBackends().unavailable.wasm;
+const title = wasmReason === undefined ? 'wasm streaming' : `wasm streaming (skipped: ${wasmReason})`;
+
+describe.skipIf(wasmReason !== undefined)(title, () => {
+  const wasm = getWasmBackend() as WasmBackend;
+
+  it(`was built with the EMA block length of the reference (${kEmaBlockLength})`, () => {
+    expect(wasm.emaBlockLength()).toBe(kEmaBlockLength);
+  });
+
+  // Lengths around one and several chunks, periods around the SMA's switch from chunked (16 or more
+  // blocks per chunk) to one piece, and around the EMA's chunk growth (2 * period > kChunkPoints).
+  const lengths = [kChunkPoints - 1, kChunkPoints, kChunkPoints + 1, 3 * kChunkPoints + 7];
+  const periods = [1, 2, 3, 20, 1023, 1024, 1025, 5000, kChunkPoints / 2 + 1, kChunkPoints, kChunkPoints + 1];
+  for (const length of lengths) {
+    it(`length ${length}: every period gives the reference's bits`, () => {
+      const input = makeSeries({ length, seed: length });
+      for (const period of periods) {
+        expectIdentical(wasm.sma(input, period), sma(input, period), `sma period ${period}`);
+        expectIdentical(wasm.ema(input, period), ema(input, period), `ema period ${period}`);
+      }
+    });
+  }
+
+  it('EMA gaps at and around chunk boundaries resume exactly (warm-ups and blocks cut by a chunk end)', () => {
+    const length = 4 * kChunkPoints + 3;
+    for (const period of [2, 5, 16, 17, 300]) {
+      for (const shift of [-period - 1, -period, -1, 0, 1, kEmaBlockLength - 1]) {
+        const input = makeSeries({ length, seed: period * 100 + shift + 50 });
+        for (let chunk = 1; chunk <= 3; chunk++) input[chunk * kChunkPoints + shift] = Number.NaN;
+        expectIdentical(wasm.ema(input, period), ema(input, period), `ema period ${period} shift ${shift}`);
+        expectIdentical(wasm.sma(input, period), sma(input, period), `sma period ${period} shift ${shift}`);
+      }
+    }
+  });
+
+  it('EMA with gaps so dense that no warm-up finishes inside a chunk still makes progress', () => {
+    const input = makeSeries({ length: 3 * kChunkPoints, seed: 3 });
+    for (let index = 0; index < input.length; index += 7) input[index] = Number.NaN;
+    expectIdentical(wasm.ema(input, 10), ema(input, 10), 'ema period 10, a gap every 7 points');
+  });
+
+  it('reuses its memory across calls of different lengths without mixing them up', () => {
+    const long = makeSeries({ length: 50_000, seed: 1 });
+    const short = makeSeries({ length: 37, seed: 2 });
+    expectIdentical(wasm.sma(long, 9), sma(long, 9), 'long first');
+    expectIdentical(wasm.sma(short, 9), sma(short, 9), 'then short');
+    expectIdentical(wasm.ema(long, 9), ema(long, 9), 'then long again');
+  });
+});
+
+describe.skipIf(wasmReason !== undefined)(`resident series${wasmReason === undefined ? '' : ` (skipped: ${wasmReason})`}`, () => {
+  const wasm = getWasmBackend() as WasmBackend;
+
+  it('runs on data that lives in wasm memory and matches the reference', () => {
+    const input = makeSeries({ length: 10_000, seed: 4, badShare: 0.002 });
+    const resident = wasm.createResidentSeries(input.length);
+    resident.input.set(input);
+    expectIdentical(resident.sma(21).slice(), sma(input, 21), 'sma');
+    expectIdentical(resident.ema(21).slice(), ema(input, 21), 'ema');
+    expect(resident.sma(20_000).every(Number.isNaN), 'period longer than the series').toBe(true);
+  });
+
+  it('does not share memory with the backend or other resident series', () => {
+    const first = wasm.createResidentSeries(100);
+    const second = wasm.createResidentSeries(100);
+    first.input.fill(1);
+    second.input.fill(2);
+    wasm.sma(makeSeries({ length: 5000, seed: 5 }), 3);
+    expect(first.sma(3)[99]).toBe(1);
+    expect(second.sma(3)[99]).toBe(2);
+  });
+
+  const hostile = [
+    { message: 'a negative length', length: -1, code: 'ERR_KERNEL_INPUT_TOO_LONG' },
+    { message: 'a fractional length', length: 2.5, code: 'ERR_KERNEL_INPUT_TOO_LONG' },
+    { message: 'a length beyond kInputLengthMax', length: kInputLengthMax + 1, code: 'ERR_KERNEL_INPUT_TOO_LONG' },
+  ];
+  for (const { message, length, code } of hostile) {
+    it(`refuses ${message}`, () => {
+      expect(() => wasm.createResidentSeries(length)).toThrowError(expect.objectContaining({ code }));
+    });
+  }
+
+  it('refuses a bad period with a typed error', () => {
+    const resident = wasm.createResidentSeries(10);
+    expect(() => resident.sma(0)).toThrowError(expect.objectContaining({ code: 'ERR_KERNEL_BAD_PERIOD' }));
+    expect(() => resident.ema(Number.NaN)).toThrowError(expect.objectContaining({ code: 'ERR_KERNEL_BAD_PERIOD' }));
+  });
+});
