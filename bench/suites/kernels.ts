@@ -7,9 +7,13 @@
  * Float64Array has to. The extra "wasm-resident" cases run the same kernel on a series that already lives
  * in wasm memory, to show how much of the WASM cost is the copying.
  *
+ * Two context rows keep the comparison honest: the textbook TS loops ("ts-textbook": a running-sum SMA, a
+ * one-step EMA) are faster than the reference, which pays for per-window sums (no drift, NaN confined to
+ * its windows) and for the blocked EMA that the compiled kernels need to run lanes. They are not
+ * bit-compatible with the backends and are not part of the engine.
+ *
  * measureCases takes one baseline per call, so each indicator is measured in its own call against its own
- * TS row and the rows are concatenated. Backends that are not built are left out (and named in the
- * description of the run's output by their missing rows), never faked.
+ * TS row and the rows are concatenated. Backends that are not built are left out, never faked.
  */
 import { getBackend, getWasmBackend, type BackendName, type KernelBackend } from '../../src/kernels/index.js';
 import { measureCases, type BenchCase, type BenchOptions, type BenchRow, type BenchSuite } from '../lib.js';
@@ -40,6 +44,37 @@ function randomWalk(length: number, seed: number): Float64Array {
   return series;
 }
 
+/**
+ * Textbook running-sum SMA, for context only: one NaN poisons every later output, and the running sum
+ * carries rounding error along the whole series.
+ */
+function smaTextbook(input: Float64Array, period: number, output: Float64Array): Float64Array {
+  let sum = 0;
+  for (let index = 0; index < input.length; index++) {
+    sum += input[index]!;
+    if (index >= period) sum -= input[index - period]!;
+    output[index] = index >= period - 1 ? sum / period : Number.NaN;
+  }
+  return output;
+}
+
+/** Textbook one-step EMA, for context only: one long chain of dependent operations, no NaN handling. */
+function emaTextbook(input: Float64Array, period: number, output: Float64Array): Float64Array {
+  const alpha = 2 / (period + 1);
+  let sum = 0;
+  for (let index = 0; index < period; index++) {
+    sum += input[index]!;
+    output[index] = Number.NaN;
+  }
+  let average = sum / period;
+  output[period - 1] = average;
+  for (let index = period; index < input.length; index++) {
+    average += alpha * (input[index]! - average);
+    output[index] = average;
+  }
+  return output;
+}
+
 function availableBackend(name: BackendName): KernelBackend | null {
   try {
     return getBackend(name);
@@ -65,6 +100,8 @@ function casesFor(indicator: Indicator, input: Float64Array): BenchCase[] {
   if (native !== null) {
     cases.push({ name: `${indicator} native`, fn: () => native[indicator](input, kPeriod, output), unitsPerCall });
   }
+  const textbook = indicator === 'sma' ? smaTextbook : emaTextbook;
+  cases.push({ name: `${indicator} ts-textbook (context only)`, fn: () => textbook(input, kPeriod, output), unitsPerCall });
   return cases;
 }
 
