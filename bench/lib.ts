@@ -5,6 +5,7 @@
  * Timings on a shared 2-core machine are noisy, so every row reports a median (p50) and a ratio against
  * a baseline measured in the same run, never a lone absolute number.
  */
+import type { TransferListItem, Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';
 
 export interface BenchRow {
@@ -107,4 +108,134 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[index]!;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Formatting for the runner's table.
+
+/** Operations per second with an SI suffix and three significant digits: 950, 12.3k, 5.21M, 1.02G. */
+export function formatOps(opsPerSecond: number): string {
+  if (!Number.isFinite(opsPerSecond)) return String(opsPerSecond);
+  const units: Array<[number, string]> = [
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
+  for (const [scale, suffix] of units) {
+    if (Math.abs(opsPerSecond) >= scale) return `${toSignificant(opsPerSecond / scale)}${suffix}`;
+  }
+  return toSignificant(opsPerSecond);
+}
+
+/** A duration in nanoseconds with a readable unit and three significant digits: 850 ns, 12.3 µs, 1.05 ms. */
+export function formatDurationNs(durationNs: number | null): string {
+  if (durationNs === null) return '-';
+  if (!Number.isFinite(durationNs)) return String(durationNs);
+  const units: Array<[number, string]> = [
+    [1e9, 's'],
+    [1e6, 'ms'],
+    [1e3, 'µs'],
+  ];
+  for (const [scale, suffix] of units) {
+    if (Math.abs(durationNs) >= scale) return `${toSignificant(durationNs / scale)} ${suffix}`;
+  }
+  return `${toSignificant(durationNs)} ns`;
+}
+
+/** A ratio as "5.2x" (two significant digits below 1: "0.45x"); "-" for none. */
+export function formatRatio(ratio: number | null): string {
+  if (ratio === null) return '-';
+  if (!Number.isFinite(ratio)) return `${ratio}x`;
+  return ratio >= 1 ? `${ratio.toFixed(1)}x` : `${ratio.toPrecision(2)}x`;
+}
+
+function toSignificant(value: number): string {
+  const magnitude = Math.abs(value);
+  if (magnitude >= 100) return value.toFixed(0);
+  if (magnitude >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Worker threads for benches that measure cross-thread work.
+
+/**
+ * A bench worker with a mailbox: `send` a job, then `receive` its replies in order, each with a deadline.
+ * A worker error, an unexpected exit or a missed deadline rejects the pending `receive` (and every later
+ * one), so a broken bench fails instead of hanging. Call `terminate` when done: a bench process must end
+ * by itself.
+ */
+export class BenchWorker<Job, Reply extends { kind: string }> {
+  private readonly queued: Reply[] = [];
+  private waiter: { resolve: (reply: Reply) => void; reject: (error: Error) => void } | null = null;
+  private failure: Error | null = null;
+  private terminating = false;
+
+  constructor(
+    readonly label: string,
+    private readonly worker: Worker,
+  ) {
+    worker.on('message', (reply: Reply) => {
+      const waiter = this.waiter;
+      if (waiter === null) {
+        this.queued.push(reply);
+        return;
+      }
+      this.waiter = null;
+      waiter.resolve(reply);
+    });
+    worker.on('error', (error: Error) => this.fail(new Error(`bench worker ${label} failed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code: number) => {
+      if (!this.terminating) this.fail(new Error(`expected bench worker ${label} to stay up, was exited with code ${code}`));
+    });
+  }
+
+  send(job: Job, transfer: readonly TransferListItem[] = []): void {
+    if (this.failure !== null) throw this.failure;
+    this.worker.postMessage(job, transfer);
+  }
+
+  /**
+   * The next reply, which must be of `kind`.
+   * @throws Error when the worker failed or exited, the deadline passed, or the reply is of another kind.
+   */
+  async receive<K extends Reply['kind']>(kind: K, timeoutMs: number): Promise<Extract<Reply, { kind: K }>> {
+    if (this.waiter !== null) throw new Error(`expected one receive at a time on bench worker ${this.label}, was two`);
+    const reply = this.queued.shift() ?? (await this.nextReply(timeoutMs));
+    if (reply.kind !== kind) {
+      throw new Error(`expected a "${kind}" reply from bench worker ${this.label}, was "${reply.kind}"`);
+    }
+    return reply as Extract<Reply, { kind: K }>;
+  }
+
+  async terminate(): Promise<void> {
+    this.terminating = true;
+    await this.worker.terminate();
+  }
+
+  private nextReply(timeoutMs: number): Promise<Reply> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    return new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new Error(`expected a reply from bench worker ${this.label} within ${timeoutMs} ms, was none`));
+      }, timeoutMs);
+      this.waiter = {
+        resolve: (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+    });
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.reject(this.failure);
+  }
 }
