@@ -8,9 +8,11 @@
 //
 // Memory layout (one wasm32 linear memory, exported as `memory`; the JS facade owns the regions):
 //
-//   0                 heapStart               heapStart + 8 * capacity
-//   | static data      | input: capacity f64   | output: capacity f64   | (free)
-//   | (decay powers)   |                       |                        |
+//   0                 heapStart                          outputStart()
+//   | static data      | input: capacity f64  | skew    | output: capacity f64   | (free)
+//   | (decay powers)   |                      |         |                        |
+//
+// (the skew puts the output 2 KiB + 64 bytes off the input modulo 4 KiB; see kAliasSkewBytes).
 //
 // `reserve(length)` grows the memory so both regions hold `length` points and returns 0 when it cannot.
 // The facade copies the input to `inputStart()`, calls a kernel with explicit pointers, and copies the
@@ -68,17 +70,29 @@ export function inputStart(): usize {
   return heapStart();
 }
 
+/**
+ * The output region starts kAliasSkewBytes past a 4 KiB boundary relative to the input region. When the
+ * two regions sit at the same offset modulo 4 KiB, the CPU's store-to-load check (which compares only the
+ * low 12 address bits first) sees the kernel's output stores as possible matches for its input loads at
+ * the same offset and stalls them ("4K aliasing"); a skew of half a page plus a cache line avoids it.
+ */
+const kAliasSkewBytes: usize = 2048 + 64;
+
 export function outputStart(): usize {
-  return heapStart() + (<usize>capacityPoints << 3);
+  return outputStartFor(capacityPoints);
+}
+
+@inline function outputStartFor(capacity: i32): usize {
+  const inputEnd: usize = heapStart() + (<usize>capacity << 3);
+  return ((inputEnd + 4095) & ~(<usize>4095)) + kAliasSkewBytes;
 }
 
 /** Makes room for `length` input and output points. Returns 1, or 0 if the length or the memory is too large. */
 export function reserve(length: i32): i32 {
   if (length < 0 || length > kInputLengthMax) return 0;
   if (length <= capacityPoints) return 1;
-  // Keep the output region 16-byte aligned for v128 loads and stores.
   const capacity: i32 = (length + 1) & ~1;
-  const bytesNeeded: usize = heapStart() + (<usize>capacity << 4);
+  const bytesNeeded: usize = outputStartFor(capacity) + (<usize>capacity << 3);
   const pagesNeeded: i32 = <i32>((bytesNeeded + kPageBytes - 1) / kPageBytes);
   const pagesNow: i32 = memory.size();
   if (pagesNeeded > pagesNow && memory.grow(pagesNeeded - pagesNow) < 0) return 0;

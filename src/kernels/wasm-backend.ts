@@ -33,7 +33,8 @@ export const kChunkPoints = 16_384;
 
 /**
  * An SMA chunk starts one block (one period) early, recomputed and discarded, so chunking costs 1/blocks
- * of extra work; below this many blocks per chunk the series is sent in one piece instead.
+ * of extra work; chunks therefore hold at least this many blocks (6% extra at most), growing past
+ * kChunkPoints for long periods.
  */
 const kSmaChunkBlocksMin = 16;
 
@@ -107,8 +108,8 @@ export class WasmBackend implements KernelBackend {
     const length = input.length;
     if (period > length) return output.fill(Number.NaN);
     const exports = this.instance.exports;
-    const blocksPerChunk = Math.floor(kChunkPoints / period);
-    const outputsPerChunk = blocksPerChunk < kSmaChunkBlocksMin ? length : blocksPerChunk * period;
+    const blocksPerChunk = Math.max(kSmaChunkBlocksMin, Math.floor(kChunkPoints / period));
+    const outputsPerChunk = Math.min(length, blocksPerChunk * period);
     this.instance.reserve(Math.min(length, outputsPerChunk + period));
     const inputPointer = exports.inputStart();
     const outputPointer = exports.outputStart();

@@ -42,10 +42,11 @@ describe.skipIf(wasmReason !== undefined)(title, () => {
     expect(wasm.emaBlockLength()).toBe(kEmaBlockLength);
   });
 
-  // Lengths around one and several chunks, periods around the SMA's switch from chunked (16 or more
-  // blocks per chunk) to one piece, and around the EMA's chunk growth (2 * period > kChunkPoints).
+  // Lengths around one and several chunks; periods around the SMA's switch to chunks of 16 blocks
+  // (period > kChunkPoints / 16) and to one piece, a period whose blocks are exactly 4 KiB apart (512),
+  // and periods around the EMA's chunk growth (2 * period > kChunkPoints).
   const lengths = [kChunkPoints - 1, kChunkPoints, kChunkPoints + 1, 3 * kChunkPoints + 7];
-  const periods = [1, 2, 3, 20, 1023, 1024, 1025, 5000, kChunkPoints / 2 + 1, kChunkPoints, kChunkPoints + 1];
+  const periods = [1, 2, 3, 20, 512, 1023, 1024, 1025, 2000, 5000, kChunkPoints / 2 + 1, kChunkPoints, kChunkPoints + 1];
   for (const length of lengths) {
     it(`length ${length}: every period gives the reference's bits`, () => {
       const input = makeSeries({ length, seed: length });
