@@ -20,8 +20,10 @@
  * the consumer advances through a shared counter); otherwise the baseline would measure an unbounded
  * queue rather than a bounded channel.
  *
- * OCTOPUS_BENCH_RING_MODULE=<path to a .ts module exporting Ring and PushResult> benchmarks a candidate
- * ring instead of src/engine/ring.ts; OCTOPUS_BENCH_VERBOSE=1 prints every run to stderr.
+ * Environment, for working on the ring: OCTOPUS_BENCH_RING_MODULE=<path to a .ts module exporting Ring and
+ * PushResult> benchmarks a candidate ring instead of src/engine/ring.ts; OCTOPUS_BENCH_RING_CASES=<text>
+ * keeps only the cases whose name contains the text (and their baselines); OCTOPUS_BENCH_VERBOSE=1 prints
+ * every run to stderr.
  */
 import { MessageChannel } from 'node:worker_threads';
 import { resolve } from 'node:path';
@@ -42,6 +44,12 @@ const kWindowMessages = Math.floor(kRingCapacityBytes / 72);
 const kMaxProducers = 3;
 const kReplyTimeoutMs = 120_000;
 const kArmTimeoutMs = 30_000;
+/**
+ * Below this share of a core, a spinning thread was descheduled often enough to distort the p99: at one
+ * message every 20 µs, each 1% of a second lost to another thread delays about 1% of the samples by a time
+ * slice (milliseconds).
+ */
+const kMinCpuShare = 0.98;
 
 const candidateModulePath = process.env.OCTOPUS_BENCH_RING_MODULE;
 const ringModuleUrl =
@@ -49,6 +57,14 @@ const ringModuleUrl =
     ? new URL('../../src/engine/ring.ts', import.meta.url).href
     : pathToFileURL(resolve(candidateModulePath)).href;
 const verbose = process.env.OCTOPUS_BENCH_VERBOSE === '1';
+const caseFilter = process.env.OCTOPUS_BENCH_RING_CASES ?? '';
+
+/** The cases selected by OCTOPUS_BENCH_RING_CASES, with the baselines they are compared with. */
+function selected<T extends { name: string; baseline: string }>(cases: T[]): T[] {
+  const wanted = cases.filter((benchCase) => benchCase.name.includes(caseFilter));
+  const baselines = new Set(wanted.map((benchCase) => benchCase.baseline));
+  return cases.filter((benchCase) => wanted.includes(benchCase) || baselines.has(benchCase.name));
+}
 
 interface Sizes {
   throughputRuns: number;
@@ -187,9 +203,28 @@ async function throughputRun(cast: Cast, benchCase: ThroughputCase, ring: Ring |
   const messagesPerSecond = (total * 1e9) / (consumed.endNs - startNs);
   if (verbose) {
     const fulls = produced.map((result) => (result.kind === 'produced' ? result.fullCount : 0));
-    process.stderr.write(`ring: ${benchCase.name}: ${(messagesPerSecond / 1e6).toFixed(3)}M msg/s, producer waits for room ${fulls.join('/')}\n`);
+    const shares = produced.map((result) => (result.kind === 'produced' ? result.cpuShare.toFixed(2) : '?'));
+    process.stderr.write(
+      `ring: ${benchCase.name}: ${(messagesPerSecond / 1e6).toFixed(3)}M msg/s, producer waits for room ${fulls.join('/')}, ` +
+        `cpu share consumer ${consumed.cpuShare.toFixed(2)} producers ${shares.join('/')}\n`,
+    );
   }
   return messagesPerSecond;
+}
+
+/**
+ * The paced producer always spins, and so does an awake or polling consumer: each needs a core of its
+ * own. When one got clearly less (other processes on this machine), the latency measured is the
+ * scheduler's time slice, not the channel's; say so on stderr rather than let the number stand alone.
+ */
+function warnIfStarved(benchCase: LatencyCase, consumerShare: number, producerShare: number): void {
+  const consumerSpins = benchCase.consumer === 'awake' || benchCase.consumer === 'poll';
+  const starved = producerShare < kMinCpuShare || (consumerSpins && consumerShare < kMinCpuShare);
+  if (!starved) return;
+  process.stderr.write(
+    `ring: warning: ${benchCase.name}: spinning threads did not get a core each (cpu share consumer ${consumerShare.toFixed(2)}, ` +
+      `producer ${producerShare.toFixed(2)}; other load on this machine?); its latency shows scheduling delays, rerun when quieter\n`,
+  );
 }
 
 async function latencyRun(cast: Cast, benchCase: LatencyCase, sizes: Sizes): Promise<BenchRow> {
@@ -212,28 +247,32 @@ async function latencyRun(cast: Cast, benchCase: LatencyCase, sizes: Sizes): Pro
       { worker: producer, job: (gate) => ({ kind: 'port-latency-produce', ...gate, count, messageBytes: 64, intervalNs: benchCase.intervalNs }) },
     ];
   }
-  const [latency] = await runGated(cast, assignments, ['latency', 'produced']);
-  if (latency === undefined || latency.kind !== 'latency') throw new Error('expected a latency result, was none');
+  const [latency, produced] = await runGated(cast, assignments, ['latency', 'produced']);
+  if (latency?.kind !== 'latency' || produced?.kind !== 'produced') throw new Error('expected latency and producer results, was none');
   if (verbose) {
     process.stderr.write(
-      `ring: ${benchCase.name}: ${latency.samples} samples, p50 ${latency.p50Ns.toFixed(0)} ns, p99 ${latency.p99Ns.toFixed(0)} ns, max ${latency.maxNs.toFixed(0)} ns, clock read ${latency.clockReadNs.toFixed(0)} ns\n`,
+      `ring: ${benchCase.name}: ${latency.samples} samples, p50 ${latency.p50Ns.toFixed(0)} ns, p99 ${latency.p99Ns.toFixed(0)} ns, ` +
+        `max ${latency.maxNs.toFixed(0)} ns, clock read ${latency.clockReadNs.toFixed(0)} ns, ` +
+        `cpu share consumer ${latency.cpuShare.toFixed(2)} producer ${produced.cpuShare.toFixed(2)}\n`,
     );
   }
+  warnIfStarved(benchCase, latency.cpuShare, produced.cpuShare);
   return { suite: kSuite, case: benchCase.name, ops_per_s: 1e9 / latency.p50Ns, p50_ns: latency.p50Ns, p99_ns: latency.p99Ns, baseline: null, ratio_vs_baseline: null, unit: 'msg (1e9/p50)' };
 }
 
 async function measureThroughput(cast: Cast, sizes: Sizes): Promise<BenchRow[]> {
-  const rings = kThroughputCases.map((benchCase) =>
+  const cases = selected(kThroughputCases);
+  const rings = cases.map((benchCase) =>
     benchCase.transport === 'ring' ? cast.ring.Ring.create({ capacityBytes: kRingCapacityBytes, maxMessageBytes: kMaxMessageBytes }, benchCase.mode) : null,
   );
-  const rates: number[][] = kThroughputCases.map(() => []);
+  const rates: number[][] = cases.map(() => []);
   // Round-robin: run r of every case before run r+1 of any, so a burst of outside load hits all cases.
   for (let run = 0; run < sizes.throughputRuns; run++) {
-    for (const [index, benchCase] of kThroughputCases.entries()) {
+    for (const [index, benchCase] of cases.entries()) {
       rates[index]!.push(await throughputRun(cast, benchCase, rings[index]!, sizes.messagesPerRun));
     }
   }
-  return kThroughputCases.map((benchCase, index) => ({
+  return cases.map((benchCase, index) => ({
     suite: kSuite,
     case: benchCase.name,
     ops_per_s: median(rates[index]!),
@@ -283,7 +322,7 @@ const suite: BenchSuite = {
     try {
       const throughput = await measureThroughput(cast, sizes);
       const latency: BenchRow[] = [];
-      for (const benchCase of kLatencyCases) latency.push(await latencyRun(cast, benchCase, sizes));
+      for (const benchCase of selected(kLatencyCases)) latency.push(await latencyRun(cast, benchCase, sizes));
       const baselineOf = (name: string): string =>
         [...kThroughputCases, ...kLatencyCases].find((benchCase) => benchCase.name === name)?.baseline ?? name;
       return [...withDeclaredBaselines(throughput, baselineOf), ...withDeclaredBaselines(latency, baselineOf)];

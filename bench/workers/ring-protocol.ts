@@ -56,7 +56,11 @@ export type RingWorkerJob =
 export type RingWorkerReply =
   | { kind: 'ports-taken' }
   | { kind: 'armed' }
-  /** `fullCount`: pushes that found the ring (or the postMessage window) full and had to wait. */
-  | { kind: 'produced'; startNs: number; endNs: number; fullCount: number }
-  | { kind: 'consumed'; endNs: number; received: number; orderErrors: number; firstOrderError: string }
-  | { kind: 'latency'; samples: number; p50Ns: number; p99Ns: number; maxNs: number; clockReadNs: number };
+  /**
+   * `fullCount`: pushes that found the ring (or the postMessage window) full and had to wait.
+   * `cpuShare` (here and below): CPU time this thread got during the job / the job's wall time; near 1 for a
+   * thread that never sleeps, unless other threads or processes took its core. NaN where unknown.
+   */
+  | { kind: 'produced'; startNs: number; endNs: number; fullCount: number; cpuShare: number }
+  | { kind: 'consumed'; endNs: number; received: number; orderErrors: number; firstOrderError: string; cpuShare: number }
+  | { kind: 'latency'; samples: number; p50Ns: number; p99Ns: number; maxNs: number; clockReadNs: number; cpuShare: number };

@@ -7,6 +7,7 @@
  * Every consumer checks the per-producer order of what it receives, so a bench that loses or reorders
  * messages fails instead of reporting a fast number.
  */
+import { readFileSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { quantileSorted } from '../lib.js';
 import {
@@ -45,6 +46,33 @@ function nowNs(): number {
 
 function reply(message: RingWorkerReply): void {
   orchestrator.postMessage(message);
+}
+
+/**
+ * CPU time of this thread in milliseconds, from /proc/thread-self/stat (utime + stime, fields 14 and 15,
+ * in clock ticks of 10 ms: USER_HZ is 100 on Linux x86-64 and arm64). NaN elsewhere. Coarse, but over a
+ * run of a second it tells whether a spinning thread really had its core.
+ */
+function threadCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Measures the share of a core this thread gets from now until `share()` is called. */
+function cpuShareMeter(): { share: () => number } {
+  const cpuStartMs = threadCpuMs();
+  const wallStartMs = performance.now();
+  return {
+    share: () => {
+      const wallMs = performance.now() - wallStartMs;
+      return wallMs < 200 ? Number.NaN : (threadCpuMs() - cpuStartMs) / wallMs;
+    },
+  };
 }
 
 function readU32(data: Uint8Array, offset: number): number {
@@ -118,13 +146,14 @@ function ringProduce(job: JobOf<'ring-produce'>): void {
   const message = benchMessage(job.messageBytes, job.producerId);
   reply({ kind: 'armed' });
   waitForGate(job);
+  const meter = cpuShareMeter();
   const startNs = nowNs();
   let fullCount = 0;
   for (let sequence = 0; sequence < job.count; sequence++) {
     message.words[kSequenceOffset >> 2] = sequence;
     fullCount += pushCounted(ring, message.bytes, job.messageBytes);
   }
-  reply({ kind: 'produced', startNs, endNs: nowNs(), fullCount });
+  reply({ kind: 'produced', startNs, endNs: nowNs(), fullCount, cpuShare: meter.share() });
 }
 
 /** Drains until `total` messages arrived: `drain`, and park in `waitForMessage` when the ring is empty. */
@@ -151,8 +180,10 @@ function ringConsume(job: JobOf<'ring-consume'>): void {
   };
   reply({ kind: 'armed' });
   waitForGate(job);
+  const meter = cpuShareMeter();
   drainUntil(ring, handler, () => received >= total, job.drainBatch);
-  reply({ kind: 'consumed', endNs: nowNs(), received, orderErrors: order.errors, firstOrderError: order.firstError });
+  const endNs = nowNs();
+  reply({ kind: 'consumed', endNs, received, orderErrors: order.errors, firstOrderError: order.firstError, cpuShare: meter.share() });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -180,6 +211,7 @@ function portProduce(job: JobOf<'port-produce'>): void {
   const message = benchMessage(job.messageBytes, job.producerId);
   reply({ kind: 'armed' });
   waitForGate(job);
+  const meter = cpuShareMeter();
   const startNs = nowNs();
   let fullCount = 0;
   for (let sequence = 0; sequence < job.count; sequence++) {
@@ -198,7 +230,7 @@ function portProduce(job: JobOf<'port-produce'>): void {
     message.words[kSequenceOffset >> 2] = sequence;
     port.postMessage(message.bytes);
   }
-  reply({ kind: 'produced', startNs, endNs: nowNs(), fullCount });
+  reply({ kind: 'produced', startNs, endNs: nowNs(), fullCount, cpuShare: meter.share() });
 }
 
 function portConsume(job: JobOf<'port-consume'>): void {
@@ -207,6 +239,7 @@ function portConsume(job: JobOf<'port-consume'>): void {
   const order = new OrderCheck(job.producers);
   const receivedPerPort = new Int32Array(job.producers);
   let received = 0;
+  const meter = cpuShareMeter();
   portHandler = (value, portIndex) => {
     const bytes = value as Uint8Array;
     order.see(readU32(bytes, kProducerOffset), readU32(bytes, kSequenceOffset));
@@ -217,7 +250,8 @@ function portConsume(job: JobOf<'port-consume'>): void {
     }
     if (++received === total) {
       portHandler = null;
-      reply({ kind: 'consumed', endNs: nowNs(), received, orderErrors: order.errors, firstOrderError: order.firstError });
+      const endNs = nowNs();
+      reply({ kind: 'consumed', endNs, received, orderErrors: order.errors, firstOrderError: order.firstError, cpuShare: meter.share() });
     }
   };
   reply({ kind: 'armed' });
@@ -235,7 +269,7 @@ function clockReadCostNs(): number {
   return (nowNs() - startNs) / reads;
 }
 
-function latencyReply(latencies: Float64Array, warmupCount: number): RingWorkerReply {
+function latencyReply(latencies: Float64Array, warmupCount: number, cpuShare: number): RingWorkerReply {
   const sorted = latencies.subarray(warmupCount).sort();
   return {
     kind: 'latency',
@@ -244,6 +278,7 @@ function latencyReply(latencies: Float64Array, warmupCount: number): RingWorkerR
     p99Ns: quantileSorted(sorted, 0.99),
     maxNs: sorted[sorted.length - 1] ?? Number.NaN,
     clockReadNs: clockReadCostNs(),
+    cpuShare,
   };
 }
 
@@ -270,8 +305,9 @@ function ringLatencyProduce(job: JobOf<'ring-latency-produce'>): void {
   const message = benchMessage(job.messageBytes, 0);
   reply({ kind: 'armed' });
   waitForGate(job);
+  const meter = cpuShareMeter();
   const { startNs, fullCount } = pacedSend(job.count, job.intervalNs, message, () => pushCounted(ring, message.bytes, job.messageBytes));
-  reply({ kind: 'produced', startNs, endNs: nowNs(), fullCount });
+  reply({ kind: 'produced', startNs, endNs: nowNs(), fullCount, cpuShare: meter.share() });
 }
 
 function ringLatencyConsume(job: JobOf<'ring-latency-consume'>): void {
@@ -289,6 +325,7 @@ function ringLatencyConsume(job: JobOf<'ring-latency-consume'>): void {
   };
   reply({ kind: 'armed' });
   waitForGate(job);
+  const meter = cpuShareMeter();
   if (job.consumerState === 'parked') {
     drainUntil(ring, handler, () => received >= job.count, 256);
   } else {
@@ -303,7 +340,7 @@ function ringLatencyConsume(job: JobOf<'ring-latency-consume'>): void {
     }
   }
   if (order.errors !== 0) throw new Error(`expected messages in order, was not: ${order.firstError}`);
-  reply(latencyReply(latencies, job.warmupCount));
+  reply(latencyReply(latencies, job.warmupCount, meter.share()));
 }
 
 function portLatencyProduce(job: JobOf<'port-latency-produce'>): void {
@@ -311,17 +348,19 @@ function portLatencyProduce(job: JobOf<'port-latency-produce'>): void {
   const message = benchMessage(job.messageBytes, 0);
   reply({ kind: 'armed' });
   waitForGate(job);
+  const meter = cpuShareMeter();
   const { startNs } = pacedSend(job.count, job.intervalNs, message, () => {
     port.postMessage(message.bytes);
     return 0;
   });
-  reply({ kind: 'produced', startNs, endNs: nowNs(), fullCount: 0 });
+  reply({ kind: 'produced', startNs, endNs: nowNs(), fullCount: 0, cpuShare: meter.share() });
 }
 
 function portLatencyConsume(job: JobOf<'port-latency-consume'>): void {
   const latencies = new Float64Array(job.count);
   const order = new OrderCheck(1);
   let received = 0;
+  const meter = cpuShareMeter();
   const record = (value: unknown): void => {
     const receivedNs = nowNs();
     const bytes = value as Uint8Array;
@@ -330,7 +369,7 @@ function portLatencyConsume(job: JobOf<'port-latency-consume'>): void {
   };
   const finish = (): void => {
     if (order.errors !== 0) throw new Error(`expected messages in order, was not: ${order.firstError}`);
-    reply(latencyReply(latencies, job.warmupCount));
+    reply(latencyReply(latencies, job.warmupCount, meter.share()));
   };
   if (job.receiveBy === 'event') {
     portHandler = (value) => {
