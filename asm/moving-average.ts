@@ -297,16 +297,6 @@ function smaGroup(inputPointer: usize, outputPointer: usize, period: i32, blockS
   return sum;
 }
 
-/** (series[first], series[second]) as one vector. */
-@inline function gatherPair(base: usize, first: i32, second: i32): v128 {
-  return v128.load64_lane(addressOf(base, second), v128.load64_zero(addressOf(base, first)), 1);
-}
-
-@inline function scatterPair(base: usize, first: i32, second: i32, pair: v128): void {
-  v128.store64_lane(addressOf(base, first), pair, 0);
-  v128.store64_lane(addressOf(base, second), pair, 1);
-}
-
 // ---------------------------------------------------------------------------------------------------
 // EMA: blocked recurrence (see emaUnchecked in the reference).
 

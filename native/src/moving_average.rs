@@ -22,8 +22,8 @@ const SMA_GROUP_BLOCKS: usize = 4;
 
 #[inline(always)]
 fn is_finite_value(value: f64) -> bool {
-    // x - x is 0 for every finite x and NaN for NaN and both infinities (same test as the WASM kernel).
-    value - value == 0.0
+    // The same predicate as Number.isFinite in the reference and x - x == 0 in the WASM kernel.
+    value.is_finite()
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -100,8 +100,10 @@ fn sma_suffix_pass(input: &[f64], period: usize, output: &mut [f64], block_start
     }
 }
 
-/// Both passes for SMA_GROUP_BLOCKS whole blocks at once, lane b carrying block b (as smaGroup in the
-/// WASM kernel). Suffix passes first: the prefix pass of block b + 1 reads what block b's suffix parked.
+/// Both passes for SMA_GROUP_BLOCKS whole blocks at once, lane b carrying block b. Suffix passes first:
+/// the prefix pass of block b + 1 reads what block b's suffix parked. Unlike the WASM kernel (eight
+/// blocks, whole-pair loads transposed with shuffles), this moves one lane at a time: LLVM folds those
+/// into movsd/movhpd, and that measured faster here (0.65 vs 0.74 ns per point).
 fn sma_group(input: &[f64], period: usize, output: &mut [f64], block_start: usize) {
     // Everything touched lies in [block_start, block_start + (SMA_GROUP_BLOCKS + 1) * period - 1).
     assert!(block_start + (SMA_GROUP_BLOCKS + 1) * period <= input.len());
