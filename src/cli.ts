@@ -19,22 +19,27 @@ options for start (flags override environment variables):
 ${settings.map((setting) => `  ${(setting.flag + ' <value>').padEnd(26)} ${setting.env.padEnd(24)} ${setting.help}`).join('\n')}
 `;
 
+const kDuplicateSignalWindowMs = 500;
+
 async function start(args: string[]): Promise<void> {
   const config = loadConfig(args);
   const engine = await startEngine(config, rootLogger);
   rootLogger.info({ port: engine.gateway.port, dataDir: config.dataDir }, `octopus running: GET http://${config.host}:${engine.gateway.port}/health`);
-  let signals = 0;
+  let firstSignalMs = -1;
   const shutdown = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
+    const nowMs = performance.now();
+    if (firstSignalMs >= 0) {
+      // Ctrl-C under `npm start` arrives twice at once (from the terminal and forwarded by npm): only a
+      // second signal a moment later means "stop now".
+      if (nowMs - firstSignalMs < kDuplicateSignalWindowMs) return;
       rootLogger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
+    firstSignalMs = nowMs;
     rootLogger.info({ signal }, 'shutting down');
     engine.stop().then(
       () => {
         rootLogger.info('stopped cleanly');
-        rootLogger.flush();
         process.exit(0);
       },
       (error: unknown) => {
