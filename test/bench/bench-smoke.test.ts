@@ -16,12 +16,12 @@ interface RunResult {
   stderr: string;
 }
 
-function runBench(args: string[]): Promise<RunResult> {
+function runBench(args: string[], environment: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', 'bench/run.ts', ...args],
-      { cwd: kRepositoryRoot, timeout: kRunTimeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
+      { cwd: kRepositoryRoot, env: { ...process.env, ...environment }, timeout: kRunTimeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error === null) {
           resolve({ exitCode: 0, stdout, stderr });
@@ -88,6 +88,13 @@ describe('bench runner', () => {
     const result = await runBench(args);
     expect(result.exitCode).toBe(2);
     expect(result.stdout).toBe('');
+  });
+
+  it('exits with 1 when a suite throws, after running the others', async () => {
+    // A ring module that does not exist makes the ring suite throw before it starts any worker.
+    const result = await runBench(['--quick', '--json', 'ring', 'codec'], { OCTOPUS_BENCH_RING_MODULE: '/nonexistent/ring.ts' });
+    expect(result.exitCode).toBe(1);
+    expect(jsonRows(result.stdout, 'codec').length).toBeGreaterThan(0);
   });
 
   it('names the available suites when one is unknown', async () => {
