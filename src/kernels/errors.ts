@@ -1,11 +1,9 @@
 /**
- * Typed errors for the numeric kernels (src/kernels, asm/, native/).
- *
- * The engine will get one error registry in src/engine/errors.ts; until then the kernels keep this small,
- * self-contained factory so that every kernel failure carries a stable `ERR_KERNEL_*` code, a message that
- * reads "expected X, was Y", and the underlying `cause` when there is one. Moving these codes into the
- * registry later is a rename of the import, not a change of behaviour.
+ * Typed errors for the numeric kernels (src/kernels, asm/, native/). `KernelError` is an `OctopusError`
+ * from the one registry (src/engine/errors.ts, where the codes and their HTTP statuses are declared);
+ * this module narrows the codes to the kernels' own and keeps the "expected X, was Y" factory.
  */
+import { OctopusError } from '../engine/errors.js';
 
 /** Every code a kernel can throw. Callers switch on `error.code`, never on the message. */
 export const kernelErrorCodes = [
@@ -29,13 +27,12 @@ export const kernelErrorCodes = [
 
 export type KernelErrorCode = (typeof kernelErrorCodes)[number];
 
-export class KernelError extends Error {
+export class KernelError extends OctopusError {
   override readonly name = 'KernelError';
-  readonly code: KernelErrorCode;
+  declare readonly code: KernelErrorCode;
 
   constructor(code: KernelErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.code = code;
+    super(code, `${code}: ${message}`, options);
   }
 }
 
