@@ -1,14 +1,15 @@
 /**
- * The HTTP/WebSocket gateway on uWebSockets.js. This first cut serves `GET /health`; the market-data and
- * order-entry work add REST routes and WS channels here.
- *
- * uWS contract (STYLE.md rule 8): every response handler attaches `onAborted` before anything async,
- * corks grouped writes, and never touches `res` after it was aborted or ended.
+ * The HTTP/WebSocket gateway on uWebSockets.js. It serves `GET /health` and whatever route modules the
+ * engine mounts (each a function that registers its routes); the market-data and order-entry work add
+ * REST routes and WS channels the same way. See http.ts for the uWS contract every route keeps.
  */
 import uws from '@trufflesuite/uws-js-unofficial';
-import type { HttpResponse, TemplatedApp, us_listen_socket } from '@trufflesuite/uws-js-unofficial';
-import { OctopusError, type ErrorCode } from '../engine/errors.js';
+import type { TemplatedApp, us_listen_socket } from '@trufflesuite/uws-js-unofficial';
+import { OctopusError } from '../engine/errors.js';
 import type { Logger } from '../engine/logger.js';
+import { getJson, methodNotAllowed, notFound, type RouteOptions } from './http.js';
+
+export type RouteModule = (app: TemplatedApp, options: RouteOptions) => void;
 
 export interface GatewayOptions {
   host: string;
@@ -17,6 +18,10 @@ export interface GatewayOptions {
   logger: Logger;
   /** The health document; `status` decides the HTTP code (503 while stopping). */
   health: () => { status: string };
+  /** Extra route modules, registered before the catch-all 404. */
+  routes?: RouteModule[];
+  /** Largest accepted request body (default 8 MiB: big enough for a long price series). */
+  maxBodyBytes?: number;
 }
 
 export interface Gateway {
@@ -24,46 +29,7 @@ export interface Gateway {
   close(): void;
 }
 
-const statusLines: Record<number, string> = {
-  200: '200 OK',
-  404: '404 Not Found',
-  405: '405 Method Not Allowed',
-  500: '500 Internal Server Error',
-  503: '503 Service Unavailable',
-};
-
-function sendJson(res: HttpResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.cork(() => {
-    res.writeStatus(statusLines[status] ?? `${status} Status`).writeHeader('content-type', 'application/json').end(text);
-  });
-}
-
-function sendError(res: HttpResponse, code: ErrorCode, message: string): void {
-  const error = new OctopusError(code, message);
-  sendJson(res, error.httpStatus, error.toJSON());
-}
-
-function routes(app: TemplatedApp, options: GatewayOptions): void {
-  app.get('/health', (res) => {
-    res.onAborted(() => {});
-    try {
-      const report = options.health();
-      sendJson(res, report.status === 'stopping' ? 503 : 200, report);
-    } catch (error) {
-      options.logger.error({ err: error }, 'health report failed');
-      sendError(res, 'ERR_INTERNAL', 'expected a health report, was an internal error');
-    }
-  });
-  app.any('/health', (res, req) => {
-    res.onAborted(() => {});
-    sendError(res, 'ERR_HTTP_METHOD_NOT_ALLOWED', `expected GET, was ${req.getMethod().toUpperCase()}`);
-  });
-  app.any('/*', (res, req) => {
-    res.onAborted(() => {});
-    sendError(res, 'ERR_HTTP_NOT_FOUND', `expected a known route, was ${req.getMethod().toUpperCase()} ${req.getUrl()}`);
-  });
-}
+export const kDefaultMaxBodyBytes = 8 * 1024 * 1024;
 
 /**
  * Starts listening.
@@ -71,7 +37,14 @@ function routes(app: TemplatedApp, options: GatewayOptions): void {
  */
 export function startGateway(options: GatewayOptions): Promise<Gateway> {
   const app = uws.App();
-  routes(app, options);
+  const routeOptions: RouteOptions = { logger: options.logger, maxBodyBytes: options.maxBodyBytes ?? kDefaultMaxBodyBytes };
+  getJson(app, '/health', routeOptions, () => {
+    const report = options.health();
+    return { status: report.status === 'stopping' ? 503 : 200, body: report };
+  });
+  methodNotAllowed(app, '/health', 'GET', routeOptions);
+  for (const register of options.routes ?? []) register(app, routeOptions);
+  notFound(app, routeOptions);
   return new Promise((resolve, reject) => {
     app.listen(options.host, options.port, (token: us_listen_socket | false) => {
       if (token === false) {
