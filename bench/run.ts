@@ -138,6 +138,13 @@ async function main(): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
+// A reader that stops early (`npm run bench -- --json | head`) closes the pipe: stop quietly, as Unix
+// tools do, instead of crashing on EPIPE.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 main().then(
   (exitCode) => {
     process.exitCode = exitCode;
