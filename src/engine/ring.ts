@@ -7,39 +7,47 @@
  * length word is still zero (reserved but not yet published). A single-producer ring skips the CAS.
  * Why MPSC-per-actor rather than SPSC-per-edge: the `ring` bench measures both producer modes; the CAS
  * costs little when uncontended, and one inbox per actor lets the consumer park on a single word instead
- * of polling N edges (see docs/runtime.md for the figures).
+ * of polling N edges (figures in docs/benchmarks.md).
  *
- * Buffer layout (byte offsets; each control word on its own 64-byte cache line to avoid false sharing):
+ * Buffer layout (byte offsets; each line is a 64-byte cache line written by one side only, to avoid
+ * false sharing: producers write kHead and kPushedCount, the consumer writes kTail and line 5):
  *
- *   0        64        128          192             256            320
- *   +--------+---------+------------+---------------+--------------+---------------------------------+
- *   | kHead  | kTail   | kConsumer- | kProducer-    | kPushedCount | data: capacity bytes            |
- *   | (i32)  | (i32)   | Sleeping   | Waiters (i32) | kPoppedCount |  [len i32][pad i32][payload..8] |
- *   |        |         | (i32)      |               | (i32, i32)   |  [len i32][pad i32][payload..8] |
- *   |        |         |            |               | kBatchActive |                                 |
- *   |        |         |            |               | kInFlight-   |                                 |
- *   |        |         |            |               | Cursor (i32) |                                 |
- *   +--------+---------+------------+---------------+--------------+---------------------------------+
+ *   0        64        128          192             256            320            384
+ *   +--------+---------+------------+---------------+--------------+--------------+-------------------+
+ *   | kHead  | kTail   | kConsumer- | kProducer-    | kPushedCount | kPoppedCount | data: capacity    |
+ *   | (i32)  | (i32)   | Sleeping   | Waiters (i32) | (i32)        | kBatchActive |  bytes: records   |
+ *   |        |         | (i32)      |               |              | kInFlight-   |  [len][pad]       |
+ *   |        |         |            |               |              |  Cursor      |  [payload..8]     |
+ *   |        |         |            |               |              | kBatchEnd-   |                   |
+ *   |        |         |            |               |              |  Cursor,Count|                   |
+ *   +--------+---------+------------+---------------+--------------+--------------+-------------------+
  *
  * Cursors are free-running byte counts (wrapping 32-bit integers); `cursor & mask` is the data offset.
  * A record is an 8-byte header (length, then a reserved word) and the payload padded to 8 bytes. A length
  * of kWrapMarker means "the rest of the data area is padding, continue at offset 0". The consumer zeroes
  * every byte it consumed before it publishes its tail, so any future header position reads as zero until
- * a producer publishes it.
+ * a producer publishes it. It zeroes once per batch, just before publishing: until then the headers of
+ * the batch's records stay intact, so a replacement consumer can walk them if this one dies mid-batch.
+ *
+ * The consumer-owned words of line 5 are written with plain stores: only the consumer thread writes them,
+ * and only a replacement consumer reads them, after the dead one's thread has ended (which orders them).
  */
 import { EngineError } from './errors.js';
 
-const kControlBytes = 320;
+const kControlBytes = 384;
 const kIntsPerLine = 16;
 const kHead = 0;
 const kTail = kIntsPerLine;
 const kConsumerSleeping = 2 * kIntsPerLine;
 const kProducerWaiters = 3 * kIntsPerLine;
 const kPushedCount = 4 * kIntsPerLine;
-const kPoppedCount = 4 * kIntsPerLine + 1;
+const kPoppedCount = 5 * kIntsPerLine;
 /** Consumer-owned: 1 while a batch is being handled, and the cursor of the message being handled. */
-const kBatchActive = 4 * kIntsPerLine + 2;
-const kInFlightCursor = 4 * kIntsPerLine + 3;
+const kBatchActive = 5 * kIntsPerLine + 1;
+const kInFlightCursor = 5 * kIntsPerLine + 2;
+/** Consumer-owned: where the batch ends and how many messages it held, written before it is zeroed. */
+const kBatchEndCursor = 5 * kIntsPerLine + 3;
+const kBatchEndCount = 5 * kIntsPerLine + 4;
 
 const kRecordHeaderBytes = 8;
 const kWrapMarker = -1;
@@ -48,6 +56,12 @@ const kEmptyMarker = -2;
 const kMinCapacityBytes = 64;
 const kMaxCapacityBytes = 1 << 30;
 const kSpinIterations = 200;
+/**
+ * A consumer wakes waiting producers once it has freed this share of the capacity (or emptied the ring),
+ * not after every batch: waking a producer costs a futex syscall on both sides, and a producer woken for
+ * one record's room fills it and parks again (with one-message batches that was 44% of the consumer).
+ */
+const kWakeProducersDivisor = 8;
 
 /** What `tryPush` returns: a value, never an exception, because a full ring is an expected condition. */
 export const PushResult = { Ok: 0, Full: 1 } as const;
@@ -88,6 +102,16 @@ export class Ring {
   private readonly multiProducer: boolean;
   /** Set by `wakeConsumer` in the consumer's own thread to end a `waitForMessageAsync` early. */
   private wakeRequested = false;
+  /**
+   * Single-producer mode only: the producer's own head, and the consumer's tail as this producer last
+   * read it. A stale tail under-estimates the room, so it is safe; it is re-read only when the ring looks
+   * full. (Not in multi mode: there other producers move the head, and after 4 GiB of their traffic a
+   * stale tail would alias a current one.)
+   */
+  private ownHead: number;
+  private cachedTail: number;
+  /** Consumer only: bytes freed since waiting producers were last woken. */
+  private freedSinceWake = 0;
 
   private constructor(buffer: SharedArrayBuffer, maxMessageBytes: number, mode: ProducerMode) {
     this.buffer = buffer;
@@ -98,6 +122,8 @@ export class Ring {
     this.data = new Uint8Array(buffer, kControlBytes, this.capacityBytes);
     this.words = new Int32Array(buffer, kControlBytes, this.capacityBytes / 4);
     this.multiProducer = mode === 'multi';
+    this.ownHead = Atomics.load(this.control, kHead);
+    this.cachedTail = Atomics.load(this.control, kTail);
   }
 
   /**
@@ -162,20 +188,30 @@ export class Ring {
     const control = this.control;
     let head: number;
     let padding: number;
-    for (;;) {
-      head = Atomics.load(control, kHead);
-      const tail = Atomics.load(control, kTail);
+    if (!this.multiProducer) {
+      head = this.ownHead;
       const offset = head & this.mask;
       const contiguous = this.capacityBytes - offset;
       padding = recordBytes > contiguous ? contiguous : 0;
-      const used = (head - tail) | 0;
-      if (used + padding + recordBytes > this.capacityBytes) return PushResult.Full;
-      const next = (head + padding + recordBytes) | 0;
-      if (!this.multiProducer) {
-        Atomics.store(control, kHead, next);
-        break;
+      if (((head - this.cachedTail) | 0) + padding + recordBytes > this.capacityBytes) {
+        this.cachedTail = Atomics.load(control, kTail);
+        if (((head - this.cachedTail) | 0) + padding + recordBytes > this.capacityBytes) return PushResult.Full;
       }
-      if (Atomics.compareExchange(control, kHead, head, next) === head) break;
+      this.ownHead = (head + padding + recordBytes) | 0;
+      // Only this producer reads the head back (the consumer goes by length words): no fence needed.
+      control[kHead] = this.ownHead;
+    } else {
+      for (;;) {
+        head = Atomics.load(control, kHead);
+        const tail = Atomics.load(control, kTail);
+        const offset = head & this.mask;
+        const contiguous = this.capacityBytes - offset;
+        padding = recordBytes > contiguous ? contiguous : 0;
+        const used = (head - tail) | 0;
+        if (used + padding + recordBytes > this.capacityBytes) return PushResult.Full;
+        const next = (head + padding + recordBytes) | 0;
+        if (Atomics.compareExchange(control, kHead, head, next) === head) break;
+      }
     }
     let offset = head & this.mask;
     if (padding !== 0) {
@@ -263,14 +299,25 @@ export class Ring {
     const start = Atomics.load(control, kTail);
     let tail = start;
     let count = 0;
-    Atomics.store(control, kBatchActive, 1);
+    // The consumed bytes not yet zeroed: [zeroFrom, zeroTo), always just behind the cursor.
+    let zeroFrom = start & this.mask;
+    let zeroTo = zeroFrom;
+    control[kBatchEndCursor] = start;
+    control[kBatchActive] = 1;
     try {
       while (count < maxMessages) {
         const offset = tail & this.mask;
+        if (offset !== zeroTo) {
+          // The batch wrapped to offset 0: zero the span behind it now, before reading the next header,
+          // which may be this batch's own first record (when the batch went all the way round).
+          data.fill(0, zeroFrom, zeroTo);
+          zeroFrom = offset;
+          zeroTo = offset;
+        }
         const word = Atomics.load(words, offset >> 2);
         if (word === 0) break;
         if (word === kWrapMarker) {
-          data.fill(0, offset, this.capacityBytes);
+          zeroTo = this.capacityBytes;
           tail = (tail + this.capacityBytes - offset) | 0;
           continue;
         }
@@ -278,21 +325,25 @@ export class Ring {
         const recordBytes = kRecordHeaderBytes + align8(length);
         count++;
         let keepGoing: boolean | void = true;
-        Atomics.store(control, kInFlightCursor, tail);
+        control[kInFlightCursor] = tail;
         try {
           keepGoing = handler(data, offset + kRecordHeaderBytes, length);
         } finally {
-          data.fill(0, offset, offset + recordBytes);
+          zeroTo = offset + recordBytes;
           tail = (tail + recordBytes) | 0;
         }
         if (keepGoing === false) break;
       }
     } finally {
-      Atomics.store(control, kBatchActive, 0);
+      // Record where the batch ends before zeroing it: from here on its headers cannot be walked.
+      control[kBatchEndCount] = count;
+      control[kBatchEndCursor] = tail;
+      data.fill(0, zeroFrom, zeroTo);
+      control[kBatchActive] = 0;
       if (tail !== start) {
         Atomics.store(control, kTail, tail);
-        Atomics.add(control, kPoppedCount, count);
-        if (Atomics.load(control, kProducerWaiters) > 0) Atomics.notify(control, kTail);
+        control[kPoppedCount] = (control[kPoppedCount]! + count) | 0;
+        this.wakeProducersIfRoom((tail - start) | 0);
       }
     }
     return count;
@@ -310,6 +361,16 @@ export class Ring {
     if (Atomics.load(control, kBatchActive) === 0) return 0;
     const inFlight = Atomics.load(control, kInFlightCursor);
     let tail = Atomics.load(control, kTail);
+    const batchEnd = Atomics.load(control, kBatchEndCursor);
+    if (batchEnd !== tail) {
+      // It died after it had handled the whole batch and started zeroing it: finish that, skip nothing.
+      this.zeroSpan(tail, batchEnd);
+      Atomics.store(control, kTail, batchEnd);
+      control[kPoppedCount] = (control[kPoppedCount]! + control[kBatchEndCount]!) | 0;
+      control[kBatchActive] = 0;
+      if (Atomics.load(control, kProducerWaiters) > 0) Atomics.notify(control, kTail);
+      return 0;
+    }
     let skipped = 0;
     for (;;) {
       const offset = tail & this.mask;
@@ -328,10 +389,32 @@ export class Ring {
       if (wasInFlight) break;
     }
     Atomics.store(control, kTail, tail);
-    Atomics.add(control, kPoppedCount, skipped);
-    Atomics.store(control, kBatchActive, 0);
+    control[kPoppedCount] = (control[kPoppedCount]! + skipped) | 0;
+    control[kBatchActive] = 0;
     if (Atomics.load(control, kProducerWaiters) > 0) Atomics.notify(control, kTail);
     return skipped;
+  }
+
+  /** Zeroes the data bytes from cursor `from` up to cursor `to` (at most the capacity), across the wrap. */
+  private zeroSpan(from: number, to: number): void {
+    const bytes = (to - from) | 0;
+    const start = from & this.mask;
+    const end = start + bytes;
+    if (end <= this.capacityBytes) {
+      this.data.fill(0, start, end);
+    } else {
+      this.data.fill(0, start, this.capacityBytes);
+      this.data.fill(0, 0, end - this.capacityBytes);
+    }
+  }
+
+  /** Wakes producers parked in `push` once enough room was freed (see kWakeProducersDivisor). */
+  private wakeProducersIfRoom(freedBytes: number): void {
+    this.freedSinceWake += freedBytes;
+    if (Atomics.load(this.control, kProducerWaiters) === 0) return;
+    if (this.freedSinceWake < this.capacityBytes / kWakeProducersDivisor && this.hasMessage()) return;
+    this.freedSinceWake = 0;
+    Atomics.notify(this.control, kTail);
   }
 
   /**

@@ -176,6 +176,34 @@ async function runStress(options: {
   }
 }
 
+describe('Ring consumer replacement', () => {
+  const cases: Array<[string, number, number]> = [
+    // [name, messages queued, message that kills the consumer (1-based)]
+    ['the first message of a batch', 6, 1],
+    ['a message after others in the same batch were handled', 6, 3],
+    ['the last message of the batch', 6, 6],
+  ];
+  it.each(cases)('skips what a consumer that died on %s had taken, and delivers the rest', async (_name, queued, dieAt) => {
+    const ring = Ring.create({ capacityBytes: 1024 });
+    for (let index = 0; index < queued; index++) expect(ring.tryPush(bytesOf(20, index))).toBe(PushResult.Ok);
+    const worker = spawnWorker(new URL('../fixtures/ring-dying-consumer.ts', import.meta.url), {
+      workerData: { buffer: ring.buffer, maxMessageBytes: ring.maxMessageBytes, dieAt },
+    });
+    const [exitCode] = await new Promise<number[]>((resolve) => worker.once('exit', (code) => resolve([code])));
+    expect(exitCode).toBe(7);
+    const replacement = Ring.attach(ring.buffer, ring.maxMessageBytes, 'multi');
+    expect(replacement.recoverAbandonedBatch()).toBe(dieAt);
+    expect(drainAll(replacement)).toEqual(Array.from({ length: queued - dieAt }, (_, index) => bytesOf(20, dieAt + index)));
+    expect(replacement.depth).toBe(0);
+    // The ring keeps working after recovery, across the wrap.
+    for (let round = 0; round < 50; round++) {
+      expect(replacement.tryPush(bytesOf(40, round))).toBe(PushResult.Ok);
+      expect(drainAll(replacement)).toEqual([bytesOf(40, round)]);
+    }
+    expect(replacement.recoverAbandonedBatch()).toBe(0);
+  });
+});
+
 describe('Ring across real worker threads', () => {
   it('moves 2M messages from one producer with no loss, duplicate or reorder', async () => {
     const { consumer } = await runStress({
