@@ -2,18 +2,28 @@
  * The `octopus` command.
  *
  *   octopus start [--port N] [--host H] [--data-dir DIR] [--feed-rate N] [--seed N] ...
+ *   octopus user add <username> --role <role> [--password <pw>] [--data-dir DIR]   (password from stdin if not given)
+ *   octopus key add <username> [--read-only] [--data-dir DIR]
  *   octopus help
  */
+import { resolve } from 'node:path';
 import { loadConfig, settings } from './config.js';
-import { isOctopusError } from './engine/errors.js';
+import { OctopusError, isOctopusError } from './engine/errors.js';
+import { UserStore, roles } from './gateway/auth/users.js';
+import { openStateStore } from './store/state-store.js';
 import { rootLogger } from './engine/logger.js';
 import { startEngine } from './actors/orchestrator/engine.js';
 
 const usage = `usage: octopus <command> [options]
 
 commands:
-  start     start the engine (actors, simulated feed, gateway)
-  help      show this text
+  start                                   start the engine (actors, simulated feed, gateway)
+  user add <username> --role <role> [--password <pw>] [--data-dir <dir>]
+                                          add a user (roles: ${roles.join(', ')}); the password is
+                                          read from standard input when --password is not given
+  key add <username> [--read-only] [--data-dir <dir>]
+                                          create an API key; prints its id and secret once
+  help                                    show this text
 
 options for start (flags override environment variables):
 ${settings.map((setting) => `  ${(setting.flag + ' <value>').padEnd(26)} ${setting.env.padEnd(24)} ${setting.help}`).join('\n')}
@@ -52,6 +62,80 @@ async function start(args: string[]): Promise<void> {
   process.on('SIGTERM', shutdown);
 }
 
+interface ParsedFlags {
+  positional: string[];
+  values: Map<string, string>;
+  switches: Set<string>;
+}
+
+/** Parses `--name value`, `--name=value` and bare switches (those listed in `switchNames`). */
+function parseFlags(args: readonly string[], valueNames: readonly string[], switchNames: readonly string[]): ParsedFlags {
+  const parsed: ParsedFlags = { positional: [], values: new Map(), switches: new Set() };
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    if (!arg.startsWith('--')) {
+      parsed.positional.push(arg);
+      continue;
+    }
+    const equals = arg.indexOf('=');
+    const name = equals < 0 ? arg : arg.slice(0, equals);
+    if (switchNames.includes(name)) {
+      parsed.switches.add(name);
+    } else if (valueNames.includes(name)) {
+      const value = equals < 0 ? args[++index] : arg.slice(equals + 1);
+      if (value === undefined) throw new OctopusError('ERR_CONFIG_INVALID', `expected a value after ${name}, was nothing`);
+      parsed.values.set(name, value);
+    } else {
+      throw new OctopusError('ERR_CONFIG_INVALID', `expected one of ${[...valueNames, ...switchNames].join(', ')}, was "${arg}"`);
+    }
+  }
+  return parsed;
+}
+
+function dataDirOf(flags: ParsedFlags): string {
+  return resolve(flags.values.get('--data-dir') ?? process.env.OCTOPUS_DATA_DIR ?? './data');
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+async function userAdd(args: string[]): Promise<number> {
+  const flags = parseFlags(args, ['--role', '--password', '--data-dir'], []);
+  const [username, ...extra] = flags.positional;
+  if (username === undefined || extra.length > 0) throw new OctopusError('ERR_CONFIG_INVALID', `expected one username, was ${flags.positional.length}`);
+  const role = flags.values.get('--role');
+  if (role === undefined) throw new OctopusError('ERR_CONFIG_INVALID', `expected --role (${roles.join(', ')}), was missing`);
+  const password = flags.values.get('--password') ?? (await readStdin());
+  const store = openStateStore(dataDirOf(flags));
+  try {
+    const user = await new UserStore(store).addUser(username, role, password);
+    process.stdout.write(`user ${user.username} added with role ${user.role}\n`);
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
+
+async function keyAdd(args: string[]): Promise<number> {
+  const flags = parseFlags(args, ['--data-dir'], ['--read-only']);
+  const [username, ...extra] = flags.positional;
+  if (username === undefined || extra.length > 0) throw new OctopusError('ERR_CONFIG_INVALID', `expected one username, was ${flags.positional.length}`);
+  const store = openStateStore(dataDirOf(flags));
+  try {
+    const key = await new UserStore(store).addApiKey(username, flags.switches.has('--read-only'));
+    process.stdout.write(
+      `key_id: ${key.keyId}\nsecret: ${key.secret}\nscope: ${key.readOnly ? 'read-only' : 'full (as the user role allows)'}\n` +
+        'The secret is shown only now; store it safely.\n',
+    );
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   try {
@@ -59,6 +143,15 @@ export async function main(argv: string[]): Promise<number> {
       case 'start':
         await start(args);
         return 0;
+      case 'user':
+      case 'key': {
+        const [action, ...rest] = args;
+        if (action !== 'add') {
+          process.stderr.write(`octopus: expected "${command} add", was "${command} ${action ?? ''}"\n\n${usage}`);
+          return 2;
+        }
+        return command === 'user' ? await userAdd(rest) : await keyAdd(rest);
+      }
       case undefined:
       case 'help':
       case '--help':
@@ -72,7 +165,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (isOctopusError(error)) {
       process.stderr.write(`octopus: ${error.code}: ${error.message}\n`);
-      return error.code === 'ERR_CONFIG_INVALID' ? 2 : 1;
+      return error.httpStatus === 400 ? 2 : 1;
     }
     throw error;
   }

@@ -17,6 +17,10 @@ export interface EngineConfig {
   barIntervalMs: number;
   /** Inbox ring size per actor, bytes (power of two). */
   inboxBytes: number;
+  /** Requests per second (sustained and burst) per authenticated user or API key. */
+  rateLimitPerPrincipal: { ratePerSecond: number; burst: number };
+  /** Requests per second (sustained and burst) per client address, for every request. */
+  rateLimitPerAddress: { ratePerSecond: number; burst: number };
 }
 
 export const defaultConfig: EngineConfig = {
@@ -28,6 +32,8 @@ export const defaultConfig: EngineConfig = {
   feedSeed: 42,
   barIntervalMs: 1_000,
   inboxBytes: 1 << 22,
+  rateLimitPerPrincipal: { ratePerSecond: 50, burst: 100 },
+  rateLimitPerAddress: { ratePerSecond: 200, burst: 400 },
 };
 
 interface Setting {
@@ -67,6 +73,11 @@ function parsePowerOfTwo(text: string, name: string): number {
   return value;
 }
 
+function parseRate(text: string, name: string): { ratePerSecond: number; burst: number } {
+  const ratePerSecond = parseInteger(1, 1_000_000)(text, name);
+  return { ratePerSecond, burst: 2 * ratePerSecond };
+}
+
 export const settings: Setting[] = [
   { flag: '--host', env: 'OCTOPUS_HOST', key: 'host', parse: parseNonEmpty, help: 'address to listen on (default 127.0.0.1)' },
   { flag: '--port', env: 'PORT', key: 'port', parse: parseInteger(0, 65_535), help: 'HTTP/WS port (default 8080; 0 = any free port)' },
@@ -75,6 +86,20 @@ export const settings: Setting[] = [
   { flag: '--feed-rate', env: 'OCTOPUS_FEED_RATE', key: 'feedTradesPerSecond', parse: parseInteger(0, 1_000_000), help: 'simulated trades per second (default 1000; 0 = no feed)' },
   { flag: '--seed', env: 'OCTOPUS_SEED', key: 'feedSeed', parse: parseInteger(0, 2 ** 32 - 1), help: 'simulated feed seed (default 42)' },
   { flag: '--bar-interval-ms', env: 'OCTOPUS_BAR_INTERVAL_MS', key: 'barIntervalMs', parse: parseInteger(10, 86_400_000), help: 'bar interval in ms (default 1000)' },
+  {
+    flag: '--rate-limit',
+    env: 'OCTOPUS_RATE_LIMIT',
+    key: 'rateLimitPerPrincipal',
+    parse: parseRate,
+    help: 'requests/s per user or API key, burst 2x (default 50)',
+  },
+  {
+    flag: '--address-rate-limit',
+    env: 'OCTOPUS_ADDRESS_RATE_LIMIT',
+    key: 'rateLimitPerAddress',
+    parse: parseRate,
+    help: 'requests/s per client address, burst 2x (default 200)',
+  },
   { flag: '--inbox-bytes', env: 'OCTOPUS_INBOX_BYTES', key: 'inboxBytes', parse: parsePowerOfTwo, help: 'inbox ring bytes per actor (power of two, default 4 MiB)' },
 ];
 

@@ -4,11 +4,16 @@
  * - `onAborted` is attached before anything asynchronous, and nothing is written after an abort;
  * - `onData` chunks are copied (uWS reuses their memory after the callback returns);
  * - grouped writes are corked;
- * - bodies are bounded: a body over the limit is answered 413 and the rest is ignored.
+ * - bodies are bounded: a body over the limit is answered 413 and the rest is ignored;
+ * - every request passes the per-address rate limit; protected routes then authenticate (401), pass the
+ *   per-principal rate limit (429 with Retry-After) and check the permission (403).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import { OctopusError, isOctopusError, type ErrorCode } from '../engine/errors.js';
 import type { Logger } from '../engine/logger.js';
+import type { AuthRequest, Authenticator } from './auth/authenticator.js';
+import type { RateLimiter } from './auth/rate-limiter.js';
+import type { Permission, Principal } from './auth/users.js';
 
 const statusLines: Record<number, string> = {
   200: '200 OK',
@@ -32,7 +37,7 @@ const statusLines: Record<number, string> = {
 /** A response that knows whether it may still be written. */
 export interface Reply {
   readonly aborted: boolean;
-  json(status: number, body: unknown): void;
+  json(status: number, body: unknown, headers?: Record<string, string>): void;
   error(error: unknown): void;
 }
 
@@ -49,17 +54,20 @@ function createReply(res: HttpResponse, logger: Logger): Reply {
     get aborted() {
       return done;
     },
-    json(status, body) {
+    json(status, body, headers) {
       if (done) return;
       done = true;
       const text = JSON.stringify(body);
       res.cork(() => {
-        res.writeStatus(statusLine(status)).writeHeader('content-type', 'application/json').end(text);
+        res.writeStatus(statusLine(status)).writeHeader('content-type', 'application/json');
+        if (headers !== undefined) for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+        res.end(text);
       });
     },
     error(error) {
       if (isOctopusError(error)) {
-        reply.json(error.httpStatus, error.toJSON());
+        const retryAfter = (error as Partial<RateLimitedError>).retryAfterSeconds;
+        reply.json(error.httpStatus, error.toJSON(), retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) });
         return;
       }
       logger.error({ err: error }, 'request failed');
@@ -74,10 +82,10 @@ export function errorBody(code: ErrorCode, message: string): { error: { code: Er
 }
 
 /**
- * Reads a JSON body of at most `maxBytes` bytes. Calls `onBody` with the parsed value, or answers the
- * request itself with ERR_HTTP_BODY_TOO_LARGE (413) or ERR_HTTP_MALFORMED_JSON (400).
+ * Reads a body of at most `maxBytes` bytes as UTF-8 text and calls `onBody`, or answers the request
+ * itself with ERR_HTTP_BODY_TOO_LARGE (413).
  */
-function readJsonBody(res: HttpResponse, reply: Reply, maxBytes: number, onBody: (value: unknown) => void): void {
+function readBody(res: HttpResponse, reply: Reply, maxBytes: number, onBody: (text: string) => void): void {
   const chunks: Buffer[] = [];
   let received = 0;
   let rejected = false;
@@ -91,16 +99,7 @@ function readJsonBody(res: HttpResponse, reply: Reply, maxBytes: number, onBody:
     }
     // Copy: uWS reuses the chunk's memory once this callback returns.
     chunks.push(Buffer.from(new Uint8Array(chunk)));
-    if (!isLast) return;
-    const text = Buffer.concat(chunks, received).toString('utf8');
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      reply.json(400, errorBody('ERR_HTTP_MALFORMED_JSON', `expected a JSON body, was unparseable (${(error as Error).message})`));
-      return;
-    }
-    onBody(value);
+    if (isLast) onBody(Buffer.concat(chunks, received).toString('utf8'));
   });
 }
 
@@ -108,6 +107,16 @@ export interface RouteOptions {
   logger: Logger;
   /** Largest accepted request body in bytes. */
   maxBodyBytes: number;
+  /** Authentication and rate limits; routes that require a permission need it. */
+  security?: Security;
+}
+
+export interface Security {
+  authenticator: Authenticator;
+  /** Per authenticated principal (user or API key). */
+  principalLimiter: RateLimiter;
+  /** Per client address, for every request (authenticated or not). */
+  addressLimiter: RateLimiter;
 }
 
 /** What a handler returns: a status and a JSON body. Throwing an OctopusError answers with its code. */
@@ -116,7 +125,23 @@ export interface RouteResult {
   body: unknown;
 }
 
-export type JsonHandler = (body: unknown, request: { query: string; parameters: string[] }) => RouteResult | Promise<RouteResult>;
+export interface RouteContext {
+  /** The parsed JSON body (undefined for routes without a body). */
+  body: unknown;
+  query: string;
+  parameters: string[];
+  /** Present on routes that require a permission. */
+  principal: Principal | undefined;
+  address: string;
+}
+
+export interface RouteSpec {
+  method: 'get' | 'post' | 'delete' | 'patch' | 'put';
+  path: string;
+  /** The permission the caller needs; undefined = public route. */
+  permission?: Permission;
+  handler: (context: RouteContext) => RouteResult | Promise<RouteResult>;
+}
 
 function run(reply: Reply, handler: () => RouteResult | Promise<RouteResult>): void {
   try {
@@ -134,23 +159,83 @@ function run(reply: Reply, handler: () => RouteResult | Promise<RouteResult>): v
   }
 }
 
-/** Registers `POST path` with a bounded JSON body. */
-export function postJson(app: TemplatedApp, path: string, options: RouteOptions, handler: JsonHandler): void {
-  app.post(path, (res: HttpResponse, req: HttpRequest) => {
+async function admit(spec: RouteSpec, options: RouteOptions, request: AuthRequest, address: string): Promise<Principal | undefined> {
+  const security = options.security;
+  if (security !== undefined) {
+    const decision = security.addressLimiter.take(address);
+    if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
+  }
+  if (spec.permission === undefined) return undefined;
+  if (security === undefined) throw new OctopusError('ERR_INTERNAL', `expected security for protected route ${spec.path}, was none`);
+  const principal = await security.authenticator.authenticate(request);
+  const decision = security.principalLimiter.take(principal.keyId ?? `user:${principal.username}`);
+  if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
+  if (!principal.permissions.includes(spec.permission)) {
+    throw new OctopusError(
+      'ERR_AUTH_FORBIDDEN',
+      `expected a caller with the ${spec.permission} permission, was ${principal.role}${principal.via === 'api_key' ? ` via key ${principal.keyId}` : ''} with ${principal.permissions.join(', ')}`,
+    );
+  }
+  return principal;
+}
+
+class RateLimitedError extends OctopusError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('ERR_RATE_LIMITED', `expected fewer requests, was over the limit; retry after ${retryAfterSeconds} s`);
+  }
+}
+
+function rateLimited(retryAfterSeconds: number): RateLimitedError {
+  return new RateLimitedError(retryAfterSeconds);
+}
+
+/** Registers one route: rate limits, authentication and permission, bounded JSON body, handler. */
+export function route(app: TemplatedApp, options: RouteOptions, spec: RouteSpec): void {
+  type Register = (path: string, handler: (res: HttpResponse, req: HttpRequest) => void) => TemplatedApp;
+  const register = (app as unknown as Record<RouteSpec['method'], Register>)[spec.method].bind(app);
+  register(spec.path, (res: HttpResponse, req: HttpRequest) => {
     const reply = createReply(res, options.logger);
     // Everything needed from `req` is read now: it is invalid after this callback returns.
-    const request = { query: req.getQuery() ?? '', parameters: parameterList(req, path) };
-    readJsonBody(res, reply, options.maxBodyBytes, (body) => run(reply, () => handler(body, request)));
+    const query = req.getQuery() ?? '';
+    const parameters = parameterList(req, spec.path);
+    const address = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const request: AuthRequest = {
+      method: req.getMethod().toUpperCase(),
+      pathWithQuery: req.getUrl() + (query === '' ? '' : `?${query}`),
+      authorization: req.getHeader('authorization'),
+      keyId: req.getHeader('x-octopus-key'),
+      timestamp: req.getHeader('x-octopus-timestamp'),
+      signature: req.getHeader('x-octopus-signature'),
+      body: '',
+    };
+    const proceed = (bodyText: string | undefined): void => {
+      run(reply, async () => {
+        request.body = bodyText ?? '';
+        const principal = await admit(spec, options, request, address);
+        let body: unknown;
+        if (bodyText !== undefined) {
+          try {
+            body = JSON.parse(bodyText);
+          } catch (error) {
+            throw new OctopusError('ERR_HTTP_MALFORMED_JSON', `expected a JSON body, was unparseable (${(error as Error).message})`);
+          }
+        }
+        return spec.handler({ body, query, parameters, principal, address });
+      });
+    };
+    if (spec.method === 'get' || spec.method === 'delete') proceed(undefined);
+    else readBody(res, reply, options.maxBodyBytes, proceed);
   });
 }
 
-/** Registers `GET path`. */
-export function getJson(app: TemplatedApp, path: string, options: RouteOptions, handler: (request: { query: string; parameters: string[] }) => RouteResult | Promise<RouteResult>): void {
-  app.get(path, (res: HttpResponse, req: HttpRequest) => {
-    const reply = createReply(res, options.logger);
-    const request = { query: req.getQuery() ?? '', parameters: parameterList(req, path) };
-    run(reply, () => handler(request));
-  });
+/** Registers `POST path` with a bounded JSON body and no authentication (public routes, tests). */
+export function postJson(app: TemplatedApp, path: string, options: RouteOptions, handler: (body: unknown, request: RouteContext) => RouteResult | Promise<RouteResult>): void {
+  route(app, options, { method: 'post', path, handler: (context) => handler(context.body, context) });
+}
+
+/** Registers a public `GET path`. */
+export function getJson(app: TemplatedApp, path: string, options: RouteOptions, handler: (request: RouteContext) => RouteResult | Promise<RouteResult>): void {
+  route(app, options, { method: 'get', path, handler });
 }
 
 /** Answers every other method on `path` with 405. */

@@ -7,7 +7,7 @@ import uws from '@trufflesuite/uws-js-unofficial';
 import type { TemplatedApp, us_listen_socket } from '@trufflesuite/uws-js-unofficial';
 import { OctopusError } from '../engine/errors.js';
 import type { Logger } from '../engine/logger.js';
-import { getJson, methodNotAllowed, notFound, type RouteOptions } from './http.js';
+import { getJson, methodNotAllowed, notFound, type RouteOptions, type Security } from './http.js';
 
 export type RouteModule = (app: TemplatedApp, options: RouteOptions) => void;
 
@@ -22,6 +22,8 @@ export interface GatewayOptions {
   routes?: RouteModule[];
   /** Largest accepted request body (default 8 MiB: big enough for a long price series). */
   maxBodyBytes?: number;
+  /** Authentication and rate limits for protected routes. */
+  security?: Security;
 }
 
 export interface Gateway {
@@ -37,7 +39,11 @@ export const kDefaultMaxBodyBytes = 8 * 1024 * 1024;
  */
 export function startGateway(options: GatewayOptions): Promise<Gateway> {
   const app = uws.App();
-  const routeOptions: RouteOptions = { logger: options.logger, maxBodyBytes: options.maxBodyBytes ?? kDefaultMaxBodyBytes };
+  const routeOptions: RouteOptions = {
+    logger: options.logger,
+    maxBodyBytes: options.maxBodyBytes ?? kDefaultMaxBodyBytes,
+    ...(options.security === undefined ? {} : { security: options.security }),
+  };
   getJson(app, '/health', routeOptions, () => {
     const report = options.health();
     return { status: report.status === 'stopping' ? 503 : 200, body: report };

@@ -93,6 +93,6 @@ describe('gateway HTTP plumbing (real sockets)', () => {
     expect((await fetch(base() + '/nope')).status).toBe(404);
     const wrong = await fetch(base() + '/health', { method: 'PUT' });
     expect(wrong.status).toBe(405);
-    expect((await wrong.json()).error.code).toBe('ERR_HTTP_METHOD_NOT_ALLOWED');
+    expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('ERR_HTTP_METHOD_NOT_ALLOWED');
   });
 });

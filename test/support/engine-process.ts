@@ -15,8 +15,11 @@ export interface EngineProcess {
 
 const binary = new URL('../../bin/octopus.js', import.meta.url);
 
-export async function startEngineProcess(args: string[] = [], timeoutMs = 60_000): Promise<EngineProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'octopus-test-'));
+export function temporaryDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'octopus-test-'));
+}
+
+export async function startEngineProcess(args: string[] = [], timeoutMs = 60_000, dataDir = temporaryDataDir()): Promise<EngineProcess> {
   const child = spawn(process.execPath, [binary.pathname, 'start', '--port', '0', '--data-dir', dataDir, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, OCTOPUS_LOG_LEVEL: 'info' },

@@ -11,6 +11,11 @@ import type { Logger } from '../../engine/logger.js';
 import { MessageType, type Bar } from '../../engine/messages.js';
 import { ActorSystem, type ActorSpec, type HealthReport } from '../../engine/system.js';
 import { startGateway, type Gateway } from '../../gateway/server.js';
+import { authRoutes } from '../../gateway/auth-routes.js';
+import { Authenticator } from '../../gateway/auth/authenticator.js';
+import { RateLimiter } from '../../gateway/auth/rate-limiter.js';
+import { UserStore } from '../../gateway/auth/users.js';
+import { openStateStore, type StateStore } from '../../store/state-store.js';
 import { kernels } from '../../kernels/index.js';
 import type { CollectorOptions } from '../collector/collector-actor.js';
 import type { RealtimeOptions } from '../realtime/realtime-actor.js';
@@ -57,9 +62,22 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
  */
 export async function startEngine(config: EngineConfig, logger: Logger): Promise<Engine> {
   mkdirSync(config.dataDir, { recursive: true });
+  const store: StateStore = openStateStore(config.dataDir);
+  const authenticator = new Authenticator(new UserStore(store), store);
+  const security = {
+    authenticator,
+    principalLimiter: new RateLimiter(config.rateLimitPerPrincipal),
+    addressLimiter: new RateLimiter(config.rateLimitPerAddress),
+  };
   logger.info({ backend: kernels.backend, available: kernels.available }, 'compute kernels loaded');
   if (kernels.reason !== null) logger.warn(kernels.reason);
-  const system = await ActorSystem.start(engineSpecs(config), { inboxBytes: config.inboxBytes, logger });
+  let system: ActorSystem;
+  try {
+    system = await ActorSystem.start(engineSpecs(config), { inboxBytes: config.inboxBytes, logger });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const latest = new Map<string, Bar>();
   let barsReceived = 0;
   system.on(MessageType.Bar, (bar) => {
@@ -73,9 +91,10 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   });
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ host: config.host, port: config.port, logger, health });
+    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: [authRoutes(authenticator)] });
   } catch (error) {
     await system.stop();
+    await store.close();
     throw error;
   }
   let stopping: Promise<void> | null = null;
@@ -89,6 +108,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
       stopping ??= (async () => {
         gateway.close();
         await system.stop();
+        await store.close();
       })();
       return stopping;
     },

@@ -1,0 +1,125 @@
+/**
+ * Users, roles and API keys, kept in the LMDB state store. Passwords are scrypt hashes; API key secrets
+ * are kept as issued, because the server must recompute each request's HMAC (as exchanges do); they are
+ * shown to the user once, at creation.
+ */
+import { randomBytes } from 'node:crypto';
+import { OctopusError } from '../../engine/errors.js';
+import type { StateStore } from '../../store/state-store.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+
+export const roles = ['trader', 'viewer', 'risk_officer', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+export const permissions = ['read', 'trade', 'risk', 'admin'] as const;
+export type Permission = (typeof permissions)[number];
+
+const rolePermissions: Record<Role, readonly Permission[]> = {
+  viewer: ['read'],
+  trader: ['read', 'trade'],
+  risk_officer: ['read', 'risk'],
+  admin: ['read', 'trade', 'risk', 'admin'],
+};
+
+export interface UserRecord {
+  username: string;
+  role: Role;
+  passwordHash: string;
+  createdMs: number;
+}
+
+export interface ApiKeyRecord {
+  keyId: string;
+  username: string;
+  secret: string;
+  readOnly: boolean;
+  createdMs: number;
+}
+
+export interface Principal {
+  username: string;
+  role: Role;
+  permissions: readonly Permission[];
+  /** How the request proved who it is. */
+  via: 'jwt' | 'api_key';
+  keyId?: string;
+}
+
+const kUsernamePattern = /^[A-Za-z0-9_.-]{3,32}$/;
+const kPasswordBytesMin = 8;
+const kPasswordBytesMax = 1_024;
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (roles as readonly string[]).includes(value);
+}
+
+export function permissionsOf(role: Role, readOnly: boolean): readonly Permission[] {
+  const granted = rolePermissions[role];
+  return readOnly ? granted.filter((permission) => permission === 'read') : granted;
+}
+
+export class UserStore {
+  private readonly users;
+  private readonly keys;
+
+  constructor(store: StateStore) {
+    this.users = store.database<UserRecord>('users');
+    this.keys = store.database<ApiKeyRecord>('api_keys');
+  }
+
+  /**
+   * @throws OctopusError ERR_AUTH_BAD_USERNAME, ERR_AUTH_BAD_ROLE, ERR_AUTH_WEAK_PASSWORD,
+   *   ERR_AUTH_USER_EXISTS.
+   */
+  async addUser(username: string, role: string, password: string): Promise<UserRecord> {
+    if (!kUsernamePattern.test(username)) {
+      throw new OctopusError('ERR_AUTH_BAD_USERNAME', `expected 3-32 characters of [A-Za-z0-9_.-], was ${JSON.stringify(username)}`);
+    }
+    if (!isRole(role)) throw new OctopusError('ERR_AUTH_BAD_ROLE', `expected one of ${roles.join(', ')}, was ${JSON.stringify(role)}`);
+    const passwordBytes = Buffer.byteLength(password, 'utf8');
+    if (passwordBytes < kPasswordBytesMin || passwordBytes > kPasswordBytesMax) {
+      throw new OctopusError('ERR_AUTH_WEAK_PASSWORD', `expected a password of ${kPasswordBytesMin}-${kPasswordBytesMax} bytes, was ${passwordBytes}`);
+    }
+    const record: UserRecord = { username, role, passwordHash: await hashPassword(password), createdMs: Date.now() };
+    const created = await this.users.ifNoExists(username, () => {
+      this.users.put(username, record);
+    });
+    if (!created) throw new OctopusError('ERR_AUTH_USER_EXISTS', `expected a new username, was existing "${username}"`);
+    return record;
+  }
+
+  getUser(username: string): UserRecord | undefined {
+    return this.users.get(username);
+  }
+
+  /** The user when the password matches, else undefined (never says which part was wrong). */
+  async checkPassword(username: string, password: string): Promise<UserRecord | undefined> {
+    const user = this.users.get(username);
+    if (user === undefined) {
+      // Spend the same time as a real check so that timing does not reveal which usernames exist.
+      await verifyPassword(password, kDummyHash);
+      return undefined;
+    }
+    return (await verifyPassword(password, user.passwordHash)) ? user : undefined;
+  }
+
+  /** @throws OctopusError ERR_AUTH_UNKNOWN_USER. */
+  async addApiKey(username: string, readOnly: boolean): Promise<ApiKeyRecord> {
+    if (this.users.get(username) === undefined) throw new OctopusError('ERR_AUTH_UNKNOWN_USER', `expected an existing user, was "${username}"`);
+    const record: ApiKeyRecord = {
+      keyId: `ok_${randomBytes(12).toString('hex')}`,
+      username,
+      secret: randomBytes(32).toString('base64url'),
+      readOnly,
+      createdMs: Date.now(),
+    };
+    await this.keys.put(record.keyId, record);
+    return record;
+  }
+
+  getApiKey(keyId: string): ApiKeyRecord | undefined {
+    return this.keys.get(keyId);
+  }
+}
+
+const kDummyHash = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$' + 'A'.repeat(86);

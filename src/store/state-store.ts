@@ -1,0 +1,35 @@
+/**
+ * The engine's local state in LMDB (`<data-dir>/state.lmdb`): users, API keys and server secrets for now;
+ * the order journal and audit chain join it. LMDB allows several processes on one environment, so the
+ * CLI (`octopus user add`) can write while the engine runs.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+
+export interface StateStore {
+  readonly root: RootDatabase;
+  /** A named sub-database holding msgpack values keyed by string. */
+  database<V>(name: string): Database<V, string>;
+  close(): Promise<void>;
+}
+
+export function openStateStore(dataDir: string): StateStore {
+  mkdirSync(dataDir, { recursive: true });
+  const root = open({ path: join(dataDir, 'state.lmdb'), compression: false, maxDbs: 32 });
+  const databases = new Map<string, Database<unknown, string>>();
+  return {
+    root,
+    database<V>(name: string): Database<V, string> {
+      let database = databases.get(name);
+      if (database === undefined) {
+        database = root.openDB<unknown, string>({ name, encoding: 'msgpack' });
+        databases.set(name, database);
+      }
+      return database as Database<V, string>;
+    },
+    async close() {
+      await root.close();
+    },
+  };
+}
