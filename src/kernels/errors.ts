@@ -23,6 +23,20 @@ export const kernelErrorCodes = [
   'ERR_KERNEL_BACKEND_UNAVAILABLE',
   /** A compiled backend reported a failure the facade had already ruled out (a broken invariant). */
   'ERR_KERNEL_BACKEND_FAILED',
+  /** Matrix or panel dimensions that are not positive integers, or an array whose length does not match them. */
+  'ERR_KERNEL_BAD_DIMENSIONS',
+  /** A NaN or an infinity where the statistics kernels need finite numbers. */
+  'ERR_KERNEL_NOT_FINITE',
+  /** An option out of its range (an unknown covariance method, a decay outside (0, 1), ...). */
+  'ERR_KERNEL_BAD_OPTION',
+  /** Fewer observations than the estimator needs (a sample covariance needs two). */
+  'ERR_KERNEL_TOO_FEW_OBSERVATIONS',
+  /** A matrix that must be symmetric is not (beyond a relative tolerance). */
+  'ERR_KERNEL_NOT_SYMMETRIC',
+  /** Cholesky met a pivot that is not positive; the message names the pivot index. */
+  'ERR_KERNEL_NOT_POSITIVE_DEFINITE',
+  /** An iterative method (Jacobi eigenvalues, Higham's projections) ran out of iterations. */
+  'ERR_KERNEL_NO_CONVERGENCE',
 ] as const;
 
 export type KernelErrorCode = (typeof kernelErrorCodes)[number];
