@@ -4,6 +4,7 @@
  *   octopus start [--port N] [--host H] [--data-dir DIR] [--feed-rate N] [--seed N] ...
  *   octopus user add <username> --role <role> [--password <pw>] [--data-dir DIR]   (password from stdin if not given)
  *   octopus key add <username> [--read-only] [--data-dir DIR]
+ *   octopus audit verify [--data-dir DIR]
  *   octopus help
  */
 import { resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { loadConfig, settings } from './config.js';
 import { OctopusError, isOctopusError } from './engine/errors.js';
 import { UserStore, roles } from './gateway/auth/users.js';
 import { openStateStore } from './store/state-store.js';
+import { AuditLog } from './store/audit-log.js';
 import { rootLogger } from './engine/logger.js';
 import { startEngine } from './actors/orchestrator/engine.js';
 
@@ -23,6 +25,7 @@ commands:
                                           read from standard input when --password is not given
   key add <username> [--read-only] [--data-dir <dir>]
                                           create an API key; prints its id and secret once
+  audit verify [--data-dir <dir>]         prove the audit chain intact, or name its first broken record
   help                                    show this text
 
 options for start (flags override environment variables):
@@ -136,6 +139,23 @@ async function keyAdd(args: string[]): Promise<number> {
   return 0;
 }
 
+async function auditVerify(args: string[]): Promise<number> {
+  const flags = parseFlags(args, ['--data-dir'], []);
+  if (flags.positional.length > 0) throw new OctopusError('ERR_CONFIG_INVALID', `expected no arguments, was ${flags.positional.join(' ')}`);
+  const store = openStateStore(dataDirOf(flags));
+  try {
+    const result = new AuditLog(store).verify();
+    if (result.ok) {
+      process.stdout.write(`audit chain intact: ${result.records} records, last hash ${result.lastHash}\n`);
+      return 0;
+    }
+    process.stdout.write(`audit chain BROKEN at record ${result.firstBrokenSeq} (after ${result.records} good records): ${result.reason}\n`);
+    return 1;
+  } finally {
+    await store.close();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   try {
@@ -151,6 +171,14 @@ export async function main(argv: string[]): Promise<number> {
           return 2;
         }
         return command === 'user' ? await userAdd(rest) : await keyAdd(rest);
+      }
+      case 'audit': {
+        const [action, ...rest] = args;
+        if (action !== 'verify') {
+          process.stderr.write(`octopus: expected "audit verify", was "audit ${action ?? ''}"\n\n${usage}`);
+          return 2;
+        }
+        return await auditVerify(rest);
       }
       case undefined:
       case 'help':
