@@ -37,6 +37,12 @@ export const kernelErrorCodes = [
   'ERR_KERNEL_NOT_POSITIVE_DEFINITE',
   /** An iterative method (Jacobi eigenvalues, Higham's projections) ran out of iterations. */
   'ERR_KERNEL_NO_CONVERGENCE',
+  /** The indicator facade was asked for an indicator its registry does not hold. */
+  'ERR_KERNEL_UNKNOWN_INDICATOR',
+  /** An indicator parameter that is unknown, of the wrong type, out of its bounds, or inconsistent with another. */
+  'ERR_KERNEL_BAD_PARAM',
+  /** A saved streaming-indicator state that is malformed or belongs to another indicator or version. */
+  'ERR_KERNEL_BAD_STATE',
 ] as const;
 
 export type KernelErrorCode = (typeof kernelErrorCodes)[number];
