@@ -9,6 +9,8 @@
  *   per-principal rate limit (429 with Retry-After) and check the permission (403).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-js-unofficial';
+import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { OctopusError, isOctopusError, type ErrorCode } from '../engine/errors.js';
 import type { Logger } from '../engine/logger.js';
 import type { AuthRequest, Authenticator } from './auth/authenticator.js';
@@ -140,7 +142,44 @@ export interface RouteSpec {
   path: string;
   /** The permission the caller needs; undefined = public route. */
   permission?: Permission;
+  /** One line for the OpenAPI document. */
+  summary?: string;
+  /** The JSON body's schema: checked before the handler runs (400 ERR_HTTP_BAD_REQUEST), and published. */
+  bodySchema?: TSchema;
+  /** The success response's schema and status, for the OpenAPI document. */
+  responseSchema?: TSchema;
+  responseStatus?: number;
   handler: (context: RouteContext) => RouteResult | Promise<RouteResult>;
+}
+
+/** Every route registered on each app, in order: the OpenAPI document is generated from these. */
+const routesByApp = new WeakMap<TemplatedApp, RouteSpec[]>();
+
+export function registeredRoutes(app: TemplatedApp): readonly RouteSpec[] {
+  return routesByApp.get(app) ?? [];
+}
+
+/** Largest number of schema violations listed in one error message. */
+const kSchemaErrorsListed = 3;
+
+function bodyValidator(schema: TSchema | undefined): ((body: unknown) => void) | undefined {
+  if (schema === undefined) return undefined;
+  const compiled = TypeCompiler.Compile(schema);
+  return (body) => {
+    if (compiled.Check(body)) return;
+    const problems: string[] = [];
+    for (const error of compiled.Errors(body)) {
+      problems.push(`${error.path === '' ? 'the body' : error.path}: ${error.message.toLowerCase()}, was ${describeForError(error.value)}`);
+      if (problems.length >= kSchemaErrorsListed) break;
+    }
+    throw new OctopusError('ERR_HTTP_BAD_REQUEST', `expected a body matching the schema; ${problems.join('; ')}`);
+  };
+}
+
+function describeForError(value: unknown): string {
+  if (value === undefined) return 'missing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
 
 function run(reply: Reply, handler: () => RouteResult | Promise<RouteResult>): void {
@@ -189,8 +228,12 @@ function rateLimited(retryAfterSeconds: number): RateLimitedError {
   return new RateLimitedError(retryAfterSeconds);
 }
 
-/** Registers one route: rate limits, authentication and permission, bounded JSON body, handler. */
+/** Registers one route: rate limits, authentication and permission, bounded JSON body, schema, handler. */
 export function route(app: TemplatedApp, options: RouteOptions, spec: RouteSpec): void {
+  let routes = routesByApp.get(app);
+  if (routes === undefined) routesByApp.set(app, (routes = []));
+  routes.push(spec);
+  const validate = bodyValidator(spec.bodySchema);
   type Register = (path: string, handler: (res: HttpResponse, req: HttpRequest) => void) => TemplatedApp;
   const register = (app as unknown as Record<RouteSpec['method'], Register>)[spec.method].bind(app);
   register(spec.path, (res: HttpResponse, req: HttpRequest) => {
@@ -219,6 +262,7 @@ export function route(app: TemplatedApp, options: RouteOptions, spec: RouteSpec)
           } catch (error) {
             throw new OctopusError('ERR_HTTP_MALFORMED_JSON', `expected a JSON body, was unparseable (${(error as Error).message})`);
           }
+          validate?.(body);
         }
         return spec.handler({ body, query, parameters, principal, address });
       });

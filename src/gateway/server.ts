@@ -8,6 +8,7 @@ import type { TemplatedApp, us_listen_socket } from '@trufflesuite/uws-js-unoffi
 import { OctopusError } from '../engine/errors.js';
 import type { Logger } from '../engine/logger.js';
 import { getJson, methodNotAllowed, notFound, type RouteOptions, type Security } from './http.js';
+import { openApiRoutes } from './openapi.js';
 
 export type RouteModule = (app: TemplatedApp, options: RouteOptions) => void;
 
@@ -50,6 +51,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   methodNotAllowed(app, '/health', 'GET', routeOptions);
   for (const register of options.routes ?? []) register(app, routeOptions);
+  openApiRoutes(app, routeOptions);
   notFound(app, routeOptions);
   return new Promise((resolve, reject) => {
     app.listen(options.host, options.port, (token: us_listen_socket | false) => {

@@ -91,7 +91,6 @@ describe('authentication over real sockets', () => {
   const badLogins: Array<[string, unknown]> = [
     ['a wrong password', { username: 'trader1', password: 'nope-nope' }],
     ['an unknown user', { username: 'ghost', password: 'whatever1' }],
-    ['a non-string password', { username: 'trader1', password: 12345678 }],
   ];
   it.each(badLogins)('refuses a token for %s with 401 ERR_AUTH_INVALID', async (_name, body) => {
     const { status, json } = await call('POST', '/api/v1/auth/token', { body: JSON.stringify(body) });
@@ -99,8 +98,13 @@ describe('authentication over real sockets', () => {
     expect(json.error.code).toBe('ERR_AUTH_INVALID');
   });
 
-  it('refuses a malformed token request with 400', async () => {
+  it('refuses a malformed token request with 400, naming the offending field', async () => {
     expect((await call('POST', '/api/v1/auth/token', { body: '[1,2]' })).json.error.code).toBe('ERR_HTTP_BAD_REQUEST');
+    const wrongType = await call('POST', '/api/v1/auth/token', { body: JSON.stringify({ username: 'trader1', password: 12345678 }) });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.json.error.message).toContain('/password');
+    const extra = await call('POST', '/api/v1/auth/token', { body: JSON.stringify({ username: 'a', password: 'b', admin: true }) });
+    expect(extra.json.error.code).toBe('ERR_HTTP_BAD_REQUEST');
     expect((await call('POST', '/api/v1/auth/token', { body: '{"username":' })).json.error.code).toBe('ERR_HTTP_MALFORMED_JSON');
   });
 
@@ -169,6 +173,18 @@ describe('authentication over real sockets', () => {
     expect(denied.json.error.code).toBe('ERR_AUTH_FORBIDDEN');
     const me = await call('GET', '/api/v1/me', { headers: signed(readOnlyKey, 'GET', '/api/v1/me', '') });
     expect(me).toMatchObject({ status: 200, json: { username: 'trader1', permissions: ['read'], via: 'api_key' } });
+  });
+});
+
+describe('OpenAPI', () => {
+  it('publishes an OpenAPI 3.1 document generated from the route schemas', async () => {
+    const { status, json } = await call('GET', '/api/v1/openapi.json');
+    expect(status).toBe(200);
+    expect(json.openapi).toBe('3.1.0');
+    const token = json.paths['/api/v1/auth/token'].post;
+    expect(token.requestBody.content['application/json'].schema.required).toEqual(['username', 'password']);
+    expect(json.paths['/api/v1/me'].get.security).toEqual([{ bearer: [] }, { apiKey: [] }]);
+    expect(json.components.schemas.Error.properties.error.properties.code.anyOf.length).toBeGreaterThan(10);
   });
 });
 
