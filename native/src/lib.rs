@@ -8,7 +8,11 @@
 //! JS exception instead of aborting the whole process.
 
 mod moving_average;
+mod optimizer;
 mod pair;
+mod linalg;
+mod risk;
+mod stats;
 
 use napi::bindgen_prelude::Float64ArraySlice;
 use napi::{Error, Result, Status};
