@@ -8,7 +8,6 @@
 //! JS exception instead of aborting the whole process.
 
 mod moving_average;
-mod optimizer;
 mod pair;
 mod linalg;
 mod risk;
