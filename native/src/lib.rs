@@ -7,6 +7,7 @@
 //! ERR_KERNEL_* code the TS facade uses, never as panics; `catch_unwind` turns a broken assertion into a
 //! JS exception instead of aborting the whole process.
 
+mod indicators;
 mod moving_average;
 mod pair;
 mod linalg;
