@@ -368,20 +368,12 @@ export function monteCarloSumsUnchecked(
 }
 
 /**
- * Replays stream `stream` and returns its per-asset P&L over the horizon: pnl[i] = positions[i] *
- * sum_day scale_day (L z[day])_i, with the same draws as monteCarloSumsUnchecked. Used for the
- * component VaR of the few paths near the quantile (TS only; the sum of pnl equals that stream's total
- * up to rounding).
+ * Replays stream `stream` and returns its cumulative shock per asset over the horizon:
+ * shock[i] = sum_day scale_day (L z[day])_i, with the same draws as monteCarloSumsUnchecked, so that
+ * sum_i positions[i] * shock[i] equals that stream's P&L up to rounding. Used for the component VaR of the
+ * few paths near the quantile (TS only).
  */
-export function replayAssetPnl(
-  factor: Float64Array,
-  positions: Float64Array,
-  days: number,
-  seed: number,
-  stream: number,
-  dof: number,
-): Float64Array {
-  const assets = positions.length;
+export function replayAssetShocks(factor: Float64Array, assets: number, days: number, seed: number, stream: number, dof: number): Float64Array {
   const random = new RandomStream();
   random.reset(seed, stream);
   const constants = dof > 0 ? studentConstants(dof) : null;
@@ -396,7 +388,5 @@ export function replayAssetPnl(
       shocks[i] = shocks[i]! + shock * scale;
     }
   }
-  const pnl = new Float64Array(assets);
-  for (let i = 0; i < assets; i++) pnl[i] = positions[i]! * shocks[i]!;
-  return pnl;
+  return shocks;
 }
