@@ -43,6 +43,8 @@ export const kernelErrorCodes = [
   'ERR_KERNEL_BAD_PARAM',
   /** A saved streaming-indicator state that is malformed or belongs to another indicator or version. */
   'ERR_KERNEL_BAD_STATE',
+  /** No portfolio satisfies the optimiser's constraints (bounds that cannot reach the budget, a target return above the highest achievable, ...). */
+  'ERR_KERNEL_INFEASIBLE',
 ] as const;
 
 export type KernelErrorCode = (typeof kernelErrorCodes)[number];
