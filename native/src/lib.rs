@@ -9,6 +9,7 @@
 
 mod indicators;
 mod moving_average;
+mod optimizer;
 mod pair;
 mod linalg;
 mod risk;
