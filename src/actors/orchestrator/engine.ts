@@ -12,6 +12,8 @@ import { MessageType, type Bar } from '../../engine/messages.js';
 import { ActorSystem, type ActorSpec, type HealthReport } from '../../engine/system.js';
 import { startGateway, type Gateway } from '../../gateway/server.js';
 import { authRoutes } from '../../gateway/auth-routes.js';
+import { computeRoutes } from '../../gateway/compute-routes.js';
+import { closeRiskWorkers } from '../../kernels/risk.js';
 import { Authenticator } from '../../gateway/auth/authenticator.js';
 import { RateLimiter } from '../../gateway/auth/rate-limiter.js';
 import { UserStore } from '../../gateway/auth/users.js';
@@ -91,7 +93,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   });
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: [authRoutes(authenticator)] });
+    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: [authRoutes(authenticator), computeRoutes] });
   } catch (error) {
     await system.stop();
     await store.close();
@@ -108,6 +110,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
       stopping ??= (async () => {
         gateway.close();
         await system.stop();
+        await closeRiskWorkers();
         await store.close();
       })();
       return stopping;
