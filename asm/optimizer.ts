@@ -129,11 +129,16 @@ function dot(first: usize, second: usize, count: i32): f64 {
   return sum;
 }
 
-/** product[row] = dot(row of matrix, vector), four rows at a time (four independent sums). */
+/** product[row] = dot(row of the n x n matrix, vector), four rows at a time (four independent sums). */
 function multiplyMatrixVector(matrix: usize, n: i32, vector: usize, product: usize): void {
+  multiplyRowsVector(matrix, n, n, vector, product);
+}
+
+/** product[row] = dot(row of the rows x n matrix, vector), four rows at a time. */
+function multiplyRowsVector(matrix: usize, rows: i32, n: i32, vector: usize, product: usize): void {
   let row: i32 = 0;
-  for (; row + 4 <= n; row += 4) dotFour(matrix, n, row, vector, product);
-  for (; row < n; row++) set(product, row, dot(at(matrix, row * n), vector, n));
+  for (; row + 4 <= rows; row += 4) dotFour(matrix, n, row, vector, product);
+  for (; row < rows; row++) set(product, row, dot(at(matrix, row * n), vector, n));
 }
 
 /** product[row + k] = dot(row + k of the n-column matrix, vector) for k = 0..3, interleaved. */
@@ -235,6 +240,7 @@ let qpZ: usize = 0;
 let qpR: usize = 0;
 let qpU: usize = 0;
 let qpRowNorms: usize = 0;
+let qpRowProducts: usize = 0;
 let qpActive: usize = 0;
 let qpIsActive: usize = 0;
 let qpQ: i32 = 0;
@@ -243,7 +249,7 @@ let qpIterations: i32 = 0;
 /** Bytes of scratch solveQp needs for these sizes. */
 export function qpScratchBytes(n: i32, meq: i32, rows: i32): usize {
   const constraints = meq + 2 * n + rows;
-  return 2 * f64Bytes(n * n) + 3 * f64Bytes(n) + f64Bytes(n + 1) + f64Bytes(rows) + align16(<usize>(n + 1) << 2) + align16(<usize>constraints);
+  return 2 * f64Bytes(n * n) + 3 * f64Bytes(n) + f64Bytes(n + 1) + 2 * f64Bytes(rows) + align16(<usize>(n + 1) << 2) + align16(<usize>constraints);
 }
 
 /** Iterations of the last solveQp or riskParity. */
@@ -296,7 +302,8 @@ export function solveQp(
   qpR = qpZ + f64Bytes(n);
   qpU = qpR + f64Bytes(n);
   qpRowNorms = qpU + f64Bytes(n + 1);
-  qpActive = qpRowNorms + f64Bytes(rows);
+  qpRowProducts = qpRowNorms + f64Bytes(rows);
+  qpActive = qpRowProducts + f64Bytes(rows);
   qpIsActive = qpActive + align16(<usize>(n + 1) << 2);
   memory.fill(x, 0, <usize>n << 3);
   memory.fill(multipliers, 0, <usize>constraints << 3);
@@ -427,6 +434,8 @@ function mostViolated(): i32 {
   const xScale: f64 = largest > 1 ? largest : 1.0;
   worstConstraint = -1;
   worstViolation = 0.0;
+  // Every row's G_k x at once (the same sums slackOf would form one by one).
+  multiplyRowsVector(qpInequalityMatrix, qpRows, n, qpX, qpRowProducts);
   for (let index: i32 = 0; index < n; index++) {
     const bound = get(qpLower, index);
     const constraint = meq + index;
@@ -441,7 +450,7 @@ function mostViolated(): i32 {
     const constraint = meq + 2 * n + row;
     if (!isActive(constraint)) {
       const target = get(qpInequalityTarget, row);
-      consider(constraint, slackOf(constraint), get(qpRowNorms, row) * xScale + Math.abs(target));
+      consider(constraint, get(qpRowProducts, row) - target, get(qpRowNorms, row) * xScale + Math.abs(target));
     }
   }
   return worstConstraint;

@@ -141,8 +141,15 @@ pub fn dot_four(rows: [&[f64]; 4], vector: &[f64]) -> [f64; 4] {
 
 /// product[row] = dot(row of the n x n matrix, vector) for every row (four at a time).
 pub fn multiply_matrix_vector(matrix: &[f64], n: usize, vector: &[f64], product: &mut [f64]) {
+    multiply_rows_vector(matrix, n, n, vector, product);
+}
+
+/// product[row] = dot(row of the rows x n matrix, vector) for every row, four rows at a time: each
+/// product is the sequential sum of `dot`, but four independent sums overlap instead of one chain
+/// waiting on its own additions.
+pub fn multiply_rows_vector(matrix: &[f64], rows: usize, n: usize, vector: &[f64], product: &mut [f64]) {
     let mut row = 0;
-    while row + 4 <= n {
+    while row + 4 <= rows {
         let rows = [
             &matrix[row * n..(row + 1) * n],
             &matrix[(row + 1) * n..(row + 2) * n],
@@ -152,7 +159,7 @@ pub fn multiply_matrix_vector(matrix: &[f64], n: usize, vector: &[f64], product:
         product[row..row + 4].copy_from_slice(&dot_four(rows, &vector[..n]));
         row += 4;
     }
-    while row < n {
+    while row < rows {
         product[row] = dot(&matrix[row * n..(row + 1) * n], &vector[..n]);
         row += 1;
     }

@@ -6,7 +6,7 @@
 //! Only scheduling differs: dense d = J'n_p products run four rows at a time (independent sums), and the
 //! z update and the Givens rotations walk rows that LLVM vectorises.
 
-use super::linear_algebra::{axpy, axpy_negative, cholesky_upper, dot, dot_four, invert_lower_from_upper};
+use super::linear_algebra::{axpy, axpy_negative, cholesky_upper, dot, dot_four, invert_lower_from_upper, multiply_rows_vector};
 
 /// kFeasibilityTolerance and kDependenceTolerance in src/kernels/optimizer-contract.ts.
 const FEASIBILITY_TOLERANCE: f64 = 1e-12;
@@ -45,6 +45,8 @@ struct State<'a, 'p> {
     active: Vec<usize>,
     is_active: Vec<bool>,
     row_norms: Vec<f64>,
+    /// G x for every inequality row, refreshed by most_violated.
+    row_products: Vec<f64>,
     q: usize,
     iterations: u32,
 }
@@ -82,6 +84,7 @@ pub fn solve(program: &Program, iterations_max: u32, x: &mut [f64], multipliers:
         active: vec![0; n + 1],
         is_active: vec![false; multipliers.len()],
         row_norms,
+        row_products: vec![0.0; program.inequality_count],
         q: 0,
         iterations: 0,
     };
@@ -178,7 +181,7 @@ impl<'a, 'p> State<'a, 'p> {
         }
     }
 
-    fn most_violated(&self) -> Option<usize> {
+    fn most_violated(&mut self) -> Option<usize> {
         let program = self.program;
         let n = self.n;
         let meq = program.equality_count;
@@ -190,6 +193,8 @@ impl<'a, 'p> State<'a, 'p> {
             }
         }
         let x_scale = if largest > 1.0 { largest } else { 1.0 };
+        // Every row's G_k x at once (the same sums slack_of would form one by one).
+        multiply_rows_vector(program.inequality_matrix, program.inequality_count, n, self.x, &mut self.row_products);
         let mut worst = None;
         let mut worst_violation = 0.0_f64;
         let mut consider = |constraint: usize, slack: f64, scale: f64| {
@@ -219,7 +224,7 @@ impl<'a, 'p> State<'a, 'p> {
             let constraint = meq + 2 * n + row;
             if !self.is_active[constraint] {
                 let target = program.inequality_target[row];
-                consider(constraint, self.slack_of(constraint), self.row_norms[row] * x_scale + target.abs());
+                consider(constraint, self.row_products[row] - target, self.row_norms[row] * x_scale + target.abs());
             }
         }
         worst

@@ -135,7 +135,7 @@ function startAtUnconstrainedMinimum(state: QpState): void {
 function addEqualities(state: QpState, iterationsMax: number): QpStatus {
   for (let constraint = 0; constraint < state.program.equalityCount; constraint++) {
     if (state.iterations >= iterationsMax) return qpStatus.iterationLimit;
-    const { independentSquare } = computeDirections(state, constraint);
+    const independentSquare = computeDirections(state, constraint);
     if (independentSquare < 0) return qpStatus.infeasible;
     const step = -slackOf(state, constraint) / independentSquare;
     takePrimalStep(state, step);
@@ -154,7 +154,7 @@ function addViolatedConstraints(state: QpState, iterationsMax: number): QpStatus
     let addedMultiplier = 0;
     for (;;) {
       if (state.iterations >= iterationsMax) return qpStatus.iterationLimit;
-      const { independentSquare } = computeDirections(state, constraint);
+      const independentSquare = computeDirections(state, constraint);
       // Partial (dual) step: the largest step keeping every active inequality multiplier >= 0.
       let dualStep = Number.POSITIVE_INFINITY;
       let blocking = -1;
@@ -255,7 +255,7 @@ function slackOf(state: QpState, constraint: number): number {
  * n_p'z, the rate at which a step along z changes the slack), or -1 when the normal depends on the active
  * ones (|d2|^2 <= kDependenceTolerance |d|^2): then no primal step can reach the constraint.
  */
-function computeDirections(state: QpState, constraint: number): { independentSquare: number } {
+function computeDirections(state: QpState, constraint: number): number {
   const { program, n, jt, d, z, r, triangle, q } = state;
   const meq = program.equalityCount;
   if (constraint < meq) {
@@ -285,7 +285,7 @@ function computeDirections(state: QpState, constraint: number): { independentSqu
   for (let j = 0; j < n; j++) total += d[j]! * d[j]!;
   let independent = 0;
   for (let j = q; j < n; j++) independent += d[j]! * d[j]!;
-  return { independentSquare: independent > kDependenceTolerance * total ? independent : -1 };
+  return independent > kDependenceTolerance * total ? independent : -1;
 }
 
 /** x += step z; then active bounds are set exactly to their bound (z is zero there up to rounding). */
