@@ -17,6 +17,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import type { BackendName } from './contract.js';
 import { selectStatsBackend, type StatsBackend } from './stats-backend.js';
 import { replayAssetShocks } from './reference/risk-random.js';
 import { sortedTailStatistics, type VarEstimate } from './reference/risk.js';
@@ -200,9 +201,11 @@ export const kPoolThreadsMax = 64;
 /**
  * A piscina pool of var-worker threads. From TypeScript sources (tests, tsx) the workers load tsx first,
  * because Node cannot import a .ts worker by itself; from dist/ they load var-worker.js directly.
+ * `kernels` forces the workers' backend (as OCTOPUS_KERNELS does; benches compare backends this way);
+ * by default they inherit this process's environment.
  * @throws RangeError for a thread count that is not an integer in 1..kPoolThreadsMax.
  */
-export function createVarWorkerPool(options: { threads?: number } = {}): VarWorkerPool {
+export function createVarWorkerPool(options: { threads?: number; kernels?: BackendName } = {}): VarWorkerPool {
   const threads = options.threads ?? Math.max(1, availableParallelism());
   if (!Number.isInteger(threads) || threads < 1 || threads > kPoolThreadsMax) {
     throw new RangeError(`expected threads an integer in 1..${kPoolThreadsMax}, was ${threads}`);
@@ -216,6 +219,7 @@ export function createVarWorkerPool(options: { threads?: number } = {}): VarWork
     maxQueue: kPoolQueueMax,
     idleTimeout: 60_000,
     execArgv: isTypeScript ? ['--import', import.meta.resolve('tsx')] : [],
+    env: options.kernels === undefined ? process.env : { ...process.env, OCTOPUS_KERNELS: options.kernels },
   });
   return Object.freeze({
     threads,
