@@ -17,6 +17,13 @@ export interface EngineConfig {
   barIntervalMs: number;
   /** Inbox ring size per actor, bytes (power of two). */
   inboxBytes: number;
+  /** Cash every new trading account starts with. */
+  startingCash: number;
+  makerFeeBps: number;
+  takerFeeBps: number;
+  /** Price and quantity grids of the simulated instruments. */
+  tickSize: number;
+  lotSize: number;
   /** Requests per second (sustained and burst) per authenticated user or API key. */
   rateLimitPerPrincipal: { ratePerSecond: number; burst: number };
   /** Requests per second (sustained and burst) per client address, for every request. */
@@ -32,6 +39,11 @@ export const defaultConfig: EngineConfig = {
   feedSeed: 42,
   barIntervalMs: 1_000,
   inboxBytes: 1 << 22,
+  startingCash: 1_000_000,
+  makerFeeBps: 0.5,
+  takerFeeBps: 1,
+  tickSize: 0.01,
+  lotSize: 1,
   rateLimitPerPrincipal: { ratePerSecond: 50, burst: 100 },
   rateLimitPerAddress: { ratePerSecond: 200, burst: 400 },
 };
@@ -100,6 +112,7 @@ export const settings: Setting[] = [
     parse: parseRate,
     help: 'requests/s per client address, burst 2x (default 200)',
   },
+  { flag: '--starting-cash', env: 'OCTOPUS_STARTING_CASH', key: 'startingCash', parse: parseInteger(0, 1e12), help: 'cash of each new account (default 1000000)' },
   { flag: '--inbox-bytes', env: 'OCTOPUS_INBOX_BYTES', key: 'inboxBytes', parse: parsePowerOfTwo, help: 'inbox ring bytes per actor (power of two, default 4 MiB)' },
 ];
 

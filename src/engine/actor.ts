@@ -43,8 +43,9 @@ export abstract class Actor<Options = unknown> {
   protected on<T extends MessageType>(
     type: T,
     handler: (body: BodyOf<T>, envelope: Envelope) => ReplyOf<T> | Promise<ReplyOf<T>> | void | Promise<void>,
+    options: { concurrent?: boolean } = {},
   ): void {
-    this.context.endpoint.on(type, handler);
+    this.context.endpoint.on(type, handler, options);
   }
 
   protected send<T extends MessageType>(target: string | number, type: T, body: BodyOf<T>): SendResult {

@@ -51,6 +51,7 @@ export class Endpoint {
   private readonly envelope = new Envelope();
   private readonly timestamp = new Uint32Array(2);
   private readonly handlers = new Map<number, Handler>();
+  private readonly concurrentTypes = new Set<number>();
   private readonly pending = new Map<number, PendingRequest>();
   private sequence = 0;
   private nextCorrelation = 1;
@@ -67,13 +68,20 @@ export class Endpoint {
     this.inbox = directory.inbox(id);
   }
 
-  /** Registers the handler for one message type (one handler per type). */
+  /**
+   * Registers the handler for one message type (one handler per type). By default an async handler
+   * holds the inbox until it settles (strict order). With `concurrent`, the next messages are handled
+   * while its promise is pending and the reply goes out when it settles: for handlers that change state
+   * synchronously and then wait for I/O (the journal's flush), so that waits overlap (group commit).
+   */
   on<T extends MessageType>(
     type: T,
     handler: (body: BodyOf<T>, envelope: Envelope) => ReplyOf<T> | Promise<ReplyOf<T>> | void | Promise<void>,
+    options: { concurrent?: boolean } = {},
   ): void {
     if (this.handlers.has(type)) throw new OctopusError('ERR_CONFIG_INVALID', `expected one handler for ${messageTypeName(type)}, was two`);
     this.handlers.set(type, handler as Handler);
+    if (options.concurrent === true) this.concurrentTypes.add(type);
   }
 
   get pendingRequests(): number {
@@ -181,6 +189,15 @@ export class Endpoint {
     } catch (error) {
       this.failRequest(source, type, correlation, error);
       throw error;
+    }
+    if (result instanceof Promise && this.concurrentTypes.has(type)) {
+      result.then(
+        (value: unknown) => {
+          if (correlation !== 0) this.reply(source, type, correlation, value, MessageFlags.None);
+        },
+        (error: unknown) => this.failRequest(source, type, correlation, error),
+      );
+      return true;
     }
     if (result instanceof Promise) {
       // Keep order: nothing else is handled until this settles.

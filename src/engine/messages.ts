@@ -16,6 +16,10 @@ export const MessageType = {
   StatusRequest: 20,
   /** Ask the realtime actor for the latest bar of each symbol. */
   LatestBarsRequest: 21,
+  /** Order entry: a state-changing command for M7 execution; replies once journaled and flushed. */
+  ExecutionCommand: 30,
+  /** Order entry: a read of orders, positions or the account from M7 execution. */
+  ExecutionQuery: 31,
   /** Test and diagnostics: the receiving handler throws (proves supervision end to end). */
   Crash: 90,
   /** Test and diagnostics: echo after an optional delay (proves request timeouts). */
@@ -79,6 +83,27 @@ export interface Echo {
   delayMs: number;
 }
 
+/** A command for the execution actor: `kind` names it, `command` carries it (see order-manager.ts). */
+export interface ExecutionCommand {
+  kind: 'submit' | 'cancel' | 'replace' | 'cancel_all' | 'kill_switch';
+  command: Record<string, unknown>;
+}
+
+export interface ExecutionQuery {
+  query: 'order' | 'by_client_id' | 'orders' | 'account' | 'kill_switch' | 'state_hash';
+  account: string;
+  orderId?: number;
+  clientOrderId?: string;
+  status?: 'open' | 'closed' | 'all';
+  limit?: number;
+}
+
+export interface ExecutionResult {
+  /** HTTP-style status for the gateway: 201 created, 200 otherwise. */
+  status: number;
+  result: unknown;
+}
+
 /** Body and reply type of every message type; `never` reply means fire-and-forget. */
 export interface MessageCatalogue {
   [MessageType.Ping]: { body: Ping; reply: Ping };
@@ -86,6 +111,8 @@ export interface MessageCatalogue {
   [MessageType.Bar]: { body: Bar; reply: never };
   [MessageType.StatusRequest]: { body: StatusRequest; reply: ActorStatus };
   [MessageType.LatestBarsRequest]: { body: LatestBarsRequest; reply: LatestBars };
+  [MessageType.ExecutionCommand]: { body: ExecutionCommand; reply: ExecutionResult };
+  [MessageType.ExecutionQuery]: { body: ExecutionQuery; reply: ExecutionResult };
   [MessageType.Crash]: { body: Crash; reply: never };
   [MessageType.Echo]: { body: Echo; reply: Echo };
 }
@@ -107,6 +134,8 @@ export const recordStructures: readonly (readonly string[])[] = [
   ['bars'],
   ['reason'],
   ['text', 'delayMs'],
+  ['kind', 'command'],
+  ['status', 'result'],
 ];
 
 const knownTypes = new Set<number>(Object.values(MessageType));

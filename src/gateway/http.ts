@@ -235,7 +235,9 @@ export function route(app: TemplatedApp, options: RouteOptions, spec: RouteSpec)
   routes.push(spec);
   const validate = bodyValidator(spec.bodySchema);
   type Register = (path: string, handler: (res: HttpResponse, req: HttpRequest) => void) => TemplatedApp;
-  const register = (app as unknown as Record<RouteSpec['method'], Register>)[spec.method].bind(app);
+  // uWS names the DELETE registration `del` (delete is a reserved word in older JS).
+  const registration = spec.method === 'delete' ? 'del' : spec.method;
+  const register = (app as unknown as Record<string, Register>)[registration]!.bind(app);
   register(spec.path, (res: HttpResponse, req: HttpRequest) => {
     const reply = createReply(res, options.logger);
     // Everything needed from `req` is read now: it is invalid after this callback returns.

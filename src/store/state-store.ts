@@ -14,9 +14,10 @@ export interface StateStore {
   close(): Promise<void>;
 }
 
-export function openStateStore(dataDir: string): StateStore {
+/** Opens (creating if needed) `<dataDir>/<fileName>`; each owner of durable state has its own file. */
+export function openStateStore(dataDir: string, fileName = 'state.lmdb'): StateStore {
   mkdirSync(dataDir, { recursive: true });
-  const root = open({ path: join(dataDir, 'state.lmdb'), compression: false, maxDbs: 32 });
+  const root = open({ path: join(dataDir, fileName), compression: false, maxDbs: 32 });
   const databases = new Map<string, Database<unknown, string>>();
   return {
     root,

@@ -33,7 +33,7 @@ describe('octopus start (real process, real sockets)', () => {
       expect(body.bars_received).toBeGreaterThan(0);
       return body;
     });
-    expect(Object.keys(health.actors).sort()).toEqual(['collector', 'realtime']);
+    expect(Object.keys(health.actors).sort()).toEqual(['collector', 'execution', 'realtime']);
     for (const actor of Object.values(health.actors) as any[]) {
       expect(actor).toMatchObject({ state: 'running', restarts: 0 });
       expect(actor.inbox_depth).toBeGreaterThanOrEqual(0);

@@ -13,6 +13,8 @@ import { ActorSystem, type ActorSpec, type HealthReport } from '../../engine/sys
 import { startGateway, type Gateway } from '../../gateway/server.js';
 import { authRoutes } from '../../gateway/auth-routes.js';
 import { computeRoutes } from '../../gateway/compute-routes.js';
+import { orderRoutes, type ExecutionClient } from '../../gateway/order-routes.js';
+import type { ExecutionOptions } from '../execution/execution-actor.js';
 import { closeRiskWorkers } from '../../kernels/risk.js';
 import { Authenticator } from '../../gateway/auth/authenticator.js';
 import { RateLimiter } from '../../gateway/auth/rate-limiter.js';
@@ -51,9 +53,19 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     target: 'realtime',
   };
   const realtime: RealtimeOptions = { barIntervalMs: config.barIntervalMs, subscribers: [kMainEndpointName] };
+  const execution: ExecutionOptions = {
+    dataDir: config.dataDir,
+    symbols: config.symbols,
+    tickSize: config.tickSize,
+    lotSize: config.lotSize,
+    startingCash: config.startingCash,
+    makerFeeBps: config.makerFeeBps,
+    takerFeeBps: config.takerFeeBps,
+  };
   return [
     { name: 'collector', module: actorModule('collector/collector-actor'), options: collector },
     { name: 'realtime', module: actorModule('realtime/realtime-actor'), options: realtime },
+    { name: 'execution', module: actorModule('execution/execution-actor'), options: execution },
   ];
 }
 
@@ -91,9 +103,13 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     kernels: { backend: kernels.backend, available: kernels.available },
     bars_received: barsReceived,
   });
+  const execution: ExecutionClient = {
+    command: (body) => system.request('execution', MessageType.ExecutionCommand, body, 10_000),
+    query: (body) => system.request('execution', MessageType.ExecutionQuery, body, 10_000),
+  };
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: [authRoutes(authenticator), computeRoutes] });
+    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: [authRoutes(authenticator), computeRoutes, orderRoutes(execution)] });
   } catch (error) {
     await system.stop();
     await store.close();
