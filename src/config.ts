@@ -17,6 +17,8 @@ export interface EngineConfig {
   barIntervalMs: number;
   /** Inbox ring size per actor, bytes (power of two). */
   inboxBytes: number;
+  /** New orders per second per account that pre-trade risk accepts (burst twice that). */
+  maxOrdersPerSecond: number;
   /** Cash every new trading account starts with. */
   startingCash: number;
   makerFeeBps: number;
@@ -39,6 +41,7 @@ export const defaultConfig: EngineConfig = {
   feedSeed: 42,
   barIntervalMs: 1_000,
   inboxBytes: 1 << 22,
+  maxOrdersPerSecond: 100,
   startingCash: 1_000_000,
   makerFeeBps: 0.5,
   takerFeeBps: 1,
@@ -112,6 +115,7 @@ export const settings: Setting[] = [
     parse: parseRate,
     help: 'requests/s per client address, burst 2x (default 200)',
   },
+  { flag: '--max-order-rate', env: 'OCTOPUS_MAX_ORDER_RATE', key: 'maxOrdersPerSecond', parse: parseInteger(1, 1_000_000), help: 'orders/s per account accepted by pre-trade risk (default 100)' },
   { flag: '--starting-cash', env: 'OCTOPUS_STARTING_CASH', key: 'startingCash', parse: parseInteger(0, 1e12), help: 'cash of each new account (default 1000000)' },
   { flag: '--inbox-bytes', env: 'OCTOPUS_INBOX_BYTES', key: 'inboxBytes', parse: parsePowerOfTwo, help: 'inbox ring bytes per actor (power of two, default 4 MiB)' },
 ];

@@ -15,6 +15,7 @@ import { authRoutes } from '../../gateway/auth-routes.js';
 import { computeRoutes } from '../../gateway/compute-routes.js';
 import { orderRoutes, type ExecutionClient } from '../../gateway/order-routes.js';
 import type { ExecutionOptions } from '../execution/execution-actor.js';
+import { defaultRiskLimits } from '../risk/pre-trade.js';
 import { closeRiskWorkers } from '../../kernels/risk.js';
 import { Authenticator } from '../../gateway/auth/authenticator.js';
 import { RateLimiter } from '../../gateway/auth/rate-limiter.js';
@@ -61,6 +62,7 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     startingCash: config.startingCash,
     makerFeeBps: config.makerFeeBps,
     takerFeeBps: config.takerFeeBps,
+    riskLimits: { ...defaultRiskLimits, ordersPerSecond: config.maxOrdersPerSecond },
   };
   return [
     { name: 'collector', module: actorModule('collector/collector-actor'), options: collector },
