@@ -7,7 +7,7 @@
 //   crossProducts   src/kernels/reference/stats.ts      crossProductsUnchecked
 //   cholesky        src/kernels/reference/linalg.ts     choleskyUnchecked
 //   monteCarloSums  src/kernels/reference/risk-random.ts monteCarloSumsUnchecked (xoshiro128** streams,
-//                   256-layer Ziggurat, Marsaglia-Tsang gamma, fdlibm exp/log)
+//                   1024-layer Ziggurat, Marsaglia-Tsang gamma, fdlibm exp/log)
 // What differs is scheduling: a 4 x 4 tile of the covariance accumulates in f64x2 lanes while t runs, and
 // four Monte Carlo streams advance side by side in i32x4/f64x2 lanes. No lane ever reorders the arithmetic
 // of its own entry or stream.
@@ -107,10 +107,10 @@ function portableLog(input: f64): f64 {
 // ---------------------------------------------------------------------------------------------------
 // Ziggurat tables, as buildZigguratTables
 
-const kLayers: i32 = 256;
-const kTailStart: f64 = 3.6541528853610088;
-const kLayerArea: f64 = 0.00492867323399;
-const kAbscissaScale: f64 = 8388608.0;
+const kLayers: i32 = 1024;
+const kTailStart: f64 = 4.038849846109504;
+const kLayerArea: f64 = 0.0012263246463530893;
+const kAbscissaScale: f64 = 2097152.0;
 
 const acceptBelow: usize = memory.data(kLayers * 8, 16);
 const widths: usize = memory.data(kLayers * 8, 16);
@@ -218,8 +218,8 @@ function normalSlow(layerIn: i32, abscissaIn: f64, xIn: f64): f64 {
     const bottom = tableAt(densities, layer);
     if (bottom + nextUniform() * (top - bottom) < portableExp(-0.5 * x * x)) return x;
     const bits = nextUint32();
-    layer = <i32>(bits & 255);
-    abscissa = <f64>(bits >>> 8) - kAbscissaScale + 0.5;
+    layer = <i32>(bits & 1023);
+    abscissa = <f64>(bits >>> 10) - kAbscissaScale + 0.5;
     x = abscissa * tableAt(widths, layer);
     if (Math.abs(abscissa) < tableAt(acceptBelow, layer)) return x;
   }
@@ -237,8 +237,8 @@ function tail(negative: bool): f64 {
 
 @inline function nextNormal(): f64 {
   const bits = nextUint32();
-  const layer = <i32>(bits & 255);
-  const abscissa = <f64>(bits >>> 8) - kAbscissaScale + 0.5;
+  const layer = <i32>(bits & 1023);
+  const abscissa = <f64>(bits >>> 10) - kAbscissaScale + 0.5;
   const x = abscissa * tableAt(widths, layer);
   if (Math.abs(abscissa) < tableAt(acceptBelow, layer)) return x;
   return normalSlow(layer, abscissa, x);
@@ -315,7 +315,7 @@ function simulateFour(exposures: usize, assets: i32, days: i32, seed: u32, first
   let state1 = v128.load(laneScratch + 16);
   let state2 = v128.load(laneScratch + 32);
   let state3 = v128.load(laneScratch + 48);
-  const layerMask = i32x4.splat(255);
+  const layerMask = i32x4.splat(1023);
   const centre = i32x4.splat(<i32>kAbscissaScale);
   const half = f64x2.splat(0.5);
   let totalLow = f64x2.splat(0);
@@ -334,10 +334,10 @@ function simulateFour(exposures: usize, assets: i32, days: i32, seed: u32, first
       state0 = v128.xor(state0, state3);
       state2 = v128.xor(state2, shifted);
       state3 = v128.or(i32x4.shl(state3, 11), i32x4.shr_u(state3, 21));
-      // The Ziggurat fast test in lanes; ((bits >>> 8) - 2^23) is exact in i32, so + 0.5 after converting
+      // The Ziggurat fast test in lanes; ((bits >>> 10) - 2^21) is exact in i32, so + 0.5 after converting
       // gives the reference's abscissa.
       const layers = v128.and(result, layerMask);
-      const centred = i32x4.sub(i32x4.shr_u(result, 8), centre);
+      const centred = i32x4.sub(i32x4.shr_u(result, 10), centre);
       const abscissaLow = f64x2.add(f64x2.convert_low_i32x4_s(centred), half);
       const abscissaHigh = f64x2.add(f64x2.convert_low_i32x4_s(i32x4.shuffle(centred, centred, 2, 3, 2, 3)), half);
       const layer0 = i32x4.extract_lane(layers, 0);

@@ -109,10 +109,10 @@ pub fn portable_log(x: f64) -> f64 {
 // ---------------------------------------------------------------------------------------------------
 // Ziggurat tables (see buildZigguratTables)
 
-const LAYERS: usize = 256;
-const TAIL_START: f64 = 3.6541528853610088;
-const LAYER_AREA: f64 = 0.00492867323399;
-const ABSCISSA_SCALE: f64 = 8_388_608.0;
+const LAYERS: usize = 1024;
+const TAIL_START: f64 = 4.038849846109504;
+const LAYER_AREA: f64 = 0.0012263246463530893;
+const ABSCISSA_SCALE: f64 = 2_097_152.0;
 
 pub struct Tables {
     accept_below: [f64; LAYERS],
@@ -226,8 +226,8 @@ impl RandomStream {
     #[inline(always)]
     pub fn next_normal(&mut self) -> f64 {
         let bits = self.next_u32();
-        let layer = (bits & 255) as usize;
-        let abscissa = ((bits >> 8) as f64 - ABSCISSA_SCALE) + 0.5;
+        let layer = (bits & 1023) as usize;
+        let abscissa = ((bits >> 10) as f64 - ABSCISSA_SCALE) + 0.5;
         let x = abscissa * self.tables.width[layer];
         if abscissa.abs() < self.tables.accept_below[layer] {
             return x;
@@ -249,8 +249,8 @@ impl RandomStream {
                 return x;
             }
             let bits = self.next_u32();
-            layer = (bits & 255) as usize;
-            abscissa = ((bits >> 8) as f64 - ABSCISSA_SCALE) + 0.5;
+            layer = (bits & 1023) as usize;
+            abscissa = ((bits >> 10) as f64 - ABSCISSA_SCALE) + 0.5;
             x = abscissa * self.tables.width[layer];
             if abscissa.abs() < self.tables.accept_below[layer] {
                 return x;
@@ -432,10 +432,10 @@ mod lanes {
     unsafe fn normals(states: &mut LaneStates, tables: &'static Tables, interleaved: *const f64) -> (__m128d, __m128d) {
         let bits = states.next();
         let mut layers = [0_u32; 4];
-        _mm_storeu_si128(layers.as_mut_ptr() as *mut __m128i, _mm_and_si128(bits, _mm_set1_epi32(255)));
-        // (bits >> 8) - 2^23 is an exact integer in [-2^23, 2^23), so converting it and adding 0.5 gives the
-        // reference's ((bits >>> 8) - 2^23) + 0.5 exactly.
-        let centred = _mm_sub_epi32(_mm_srli_epi32(bits, 8), _mm_set1_epi32(ABSCISSA_SCALE as i32));
+        _mm_storeu_si128(layers.as_mut_ptr() as *mut __m128i, _mm_and_si128(bits, _mm_set1_epi32(1023)));
+        // (bits >> 10) - 2^21 is an exact integer in [-2^21, 2^21), so converting it and adding 0.5 gives the
+        // reference's ((bits >>> 10) - 2^21) + 0.5 exactly.
+        let centred = _mm_sub_epi32(_mm_srli_epi32(bits, 10), _mm_set1_epi32(ABSCISSA_SCALE as i32));
         let half = _mm_set1_pd(0.5);
         let abscissa_low = _mm_add_pd(_mm_cvtepi32_pd(centred), half);
         let abscissa_high = _mm_add_pd(_mm_cvtepi32_pd(_mm_shuffle_epi32(centred, 0b1110)), half);
@@ -496,7 +496,7 @@ mod lanes {
             words[2][lane] = random.s2;
             words[3][lane] = random.s3;
         }
-        // SAFETY: SSE2 is part of x86_64; `interleaved` holds 2 x 256 entries and every layer index is < 256.
+        // SAFETY: SSE2 is part of x86_64; `interleaved` holds 2 x 1024 entries and every layer index is < 1024.
         unsafe {
             let mut states = LaneStates::load(&words);
             let mut total_low = _mm_setzero_pd();

@@ -9,8 +9,8 @@
  *     MurmurHash3 finaliser (fmix32, A. Appleby). A path therefore depends only on (seed, its index), never
  *     on which block, worker or backend simulated it, which is what makes the thread count irrelevant.
  *   - Normals: the Ziggurat method of G. Marsaglia and W. W. Tsang ("The Ziggurat Method for Generating
- *     Random Variables", J. Stat. Software 5(8), 2000) with 256 layers, taking the layer index (8 bits)
- *     and the abscissa (24 bits) from disjoint bits of one 32-bit draw, which removes the layer/value
+ *     Random Variables", J. Stat. Software 5(8), 2000) with 1024 layers, taking the layer index (10 bits)
+ *     and the abscissa (22 bits) from disjoint bits of one 32-bit draw, which removes the layer/value
  *     correlation J. A. Doornik pointed out ("An Improved Ziggurat Method to Generate Normal Random
  *     Samples", 2005). The tail beyond R uses Marsaglia's 1964 exact method.
  *   - Chi-square for Student-t: 2 x Gamma(dof / 2) by Marsaglia and Tsang ("A Simple Method for Generating
@@ -134,22 +134,29 @@ export function portableLog(x: number): number {
 // Ziggurat tables
 
 /**
- * Layers of the ziggurat (a power of two: the layer index is the low 8 bits of a draw). 256 rather than
- * Marsaglia and Tsang's 128 because 98.5% of draws then take the fast path instead of 97.2%, which
- * matters to the compiled kernels: they run four streams in SIMD lanes and leave the lanes for the slow
- * path (5.8% of groups of four instead of 10.6%).
+ * Layers of the ziggurat (a power of two: the layer index is the low 10 bits of a draw). 1024 rather than
+ * Marsaglia and Tsang's 128 because 99.57% of draws then take the fast path instead of 97.2%, which
+ * matters to the compiled kernels: they run four streams in SIMD lanes and must leave the lanes for the
+ * slow path (1.7% of groups of four instead of 10.6%). The price is the abscissa's resolution: 22 bits
+ * (2^21 steps each side within a layer, about 2e-6 at the widest), irrelevant next to Monte Carlo error.
+ * The tables take 24 KiB.
  */
-export const kZigguratLayers = 256;
-/** R, the start of the tail, and V, the area of each layer, for 256 layers (as in Doornik 2005 and Rust's rand_distr). */
-export const kZigguratTailStart = 3.6541528853610088;
-const kZigguratLayerArea = 0.00492867323399;
-/** The abscissa of a draw is an integer in [-2^23, 2^23) plus one half; the tables are scaled by 2^23. */
-const kAbscissaScale = 8_388_608;
+export const kZigguratLayers = 1024;
+/**
+ * R, the start of the tail, and V = R f(R) + the tail's area, the area of each layer, for 1024 layers
+ * (f(x) = exp(-x^2 / 2)). Not in the literature for 1024 layers, so computed here as Marsaglia and Tsang
+ * computed theirs: R by bisection so that the recursion x_(i-1) = f^-1(V / x_i + f(x_i)) from x_1023 = R
+ * closes the top layer (V / x_1 + f(x_1) = 1), in double precision (docs/risk.md has the script).
+ */
+export const kZigguratTailStart = 4.038849846109504;
+const kZigguratLayerArea = 0.0012263246463530893;
+/** The abscissa of a draw is an integer in [-2^21, 2^21) plus one half; the tables are scaled by 2^21. */
+const kAbscissaScale = 2_097_152;
 
 export interface ZigguratTables {
-  /** Layer i accepts at once when |abscissa| < acceptBelow[i] (abscissa in units of 2^-23 of the layer's width). */
+  /** Layer i accepts at once when |abscissa| < acceptBelow[i] (abscissa in units of 2^-21 of the layer's width). */
   acceptBelow: Float64Array;
-  /** Layer i's width / 2^23: x = abscissa * width[i]. */
+  /** Layer i's width / 2^21: x = abscissa * width[i]. */
   width: Float64Array;
   /** f(x_i) = exp(-x_i^2 / 2) at the right edge of layer i; density[0] = 1 is the top. */
   density: Float64Array;
@@ -157,7 +164,7 @@ export interface ZigguratTables {
 
 /**
  * Builds the tables exactly as Marsaglia and Tsang's zigset (2000), with portableExp/portableLog and the
- * 2^23 scaling, so every backend that runs this recipe gets the same bits.
+ * 2^21 scaling, so every backend that runs this recipe gets the same bits.
  */
 export function buildZigguratTables(): ZigguratTables {
   const acceptBelow = new Float64Array(kZigguratLayers);
@@ -252,14 +259,14 @@ export class RandomStream {
   }
 
   /**
-   * Standard normal by the Ziggurat. Draw u: layer = u & 255; abscissa = ((u >>> 8) - 2^23) + 1/2, which
-   * is symmetric about 0 and never 0; x = abscissa * width[layer]. 98.5% of draws return at once.
+   * Standard normal by the Ziggurat. Draw u: layer = u & 1023; abscissa = ((u >>> 10) - 2^21) + 1/2,
+   * which is symmetric about 0 and never 0; x = abscissa * width[layer]. 99.57% of draws return at once.
    */
   nextNormal(): number {
     for (;;) {
       const bits = this.nextUint32();
-      const layer = bits & 255;
-      const abscissa = (bits >>> 8) - kAbscissaScale + 0.5;
+      const layer = bits & 1023;
+      const abscissa = (bits >>> 10) - kAbscissaScale + 0.5;
       const x = abscissa * kTables.width[layer]!;
       if (Math.abs(abscissa) < kTables.acceptBelow[layer]!) return x;
       if (layer === 0) return this.tail(abscissa < 0);
