@@ -10,7 +10,7 @@
  * that throws (a malformed request, an unknown order id) changes nothing.
  */
 import { OctopusError } from '../../engine/errors.js';
-import { EventBuffer, type BookEvent } from './book-events.js';
+import { EventBuffer, truncate, type BookEvent } from './book-events.js';
 import { describeValue, feeCashUnits, feeCentiBps, InstrumentGrid, type Instrument } from './instrument-grid.js';
 import { checkAccount, checkLots, checkTickOrder, checkTicks, checkTimestamp, toTickOrder, toTickReplace } from './order-validation.js';
 import {
@@ -28,6 +28,7 @@ import {
   type TickOrderRequest,
   type TickReplaceRequest,
 } from './order-types.js';
+import { OrderIndex } from './order-index.js';
 import { BookSide, NodeState, OrderNode, type PriceLevel } from './price-levels.js';
 import { isTriggeredBy, StopBook } from './stop-book.js';
 
@@ -60,6 +61,26 @@ function ascending(a: number, b: number): number {
   return a - b;
 }
 
+/**
+ * Sorts a call's changed prices. They are few (one to a handful), where an insertion sort beats the
+ * setup cost of Array.prototype.sort; a long sweep falls back to the native sort.
+ */
+function sortAscending(prices: number[]): void {
+  if (prices.length > 32) {
+    prices.sort(ascending);
+    return;
+  }
+  for (let index = 1; index < prices.length; index++) {
+    const price = prices[index]!;
+    let into = index - 1;
+    while (into >= 0 && prices[into]! > price) {
+      prices[into + 1] = prices[into]!;
+      into -= 1;
+    }
+    prices[into + 1] = price;
+  }
+}
+
 export class OrderBook {
   readonly symbol: string;
   readonly grid: InstrumentGrid;
@@ -73,7 +94,8 @@ export class OrderBook {
   private readonly bids: BookSide;
   private readonly asks: BookSide;
   private readonly stops = new StopBook();
-  private readonly orders = new Map<number, OrderNode>();
+  /** Live orders (resting and pending stops) by id. */
+  private readonly orders: OrderIndex;
   private readonly freeNodes: OrderNode[] = [];
   private readonly events: EventBuffer;
   /** Stops triggered during the current call, processed in order once the current aggressor is done. */
@@ -94,6 +116,7 @@ export class OrderBook {
     this.symbol = this.grid.symbol;
     this.maxOrders = checkBound(options.maxOrders, kDefaultMaxOrders, kMaxOrdersLimit, 'maxOrders');
     this.maxLevels = checkBound(options.maxLevels, kDefaultMaxLevels, kMaxLevelsLimit, 'maxLevels');
+    this.orders = new OrderIndex(this.maxOrders);
     if (this.maxOrders * this.grid.maxQtyLots > Number.MAX_SAFE_INTEGER) {
       throw new OctopusError('ERR_BOOK_BAD_CONFIG', `expected maxOrders × maxQty in lots <= 2^53 (exact level totals), was ${this.maxOrders} × ${this.grid.maxQtyLots}`);
     }
@@ -259,7 +282,7 @@ export class OrderBook {
 
   /** Every live order (resting and pending stops), by order id. */
   liveOrders(): OrderView[] {
-    return [...this.orders.values()].map(viewOf).sort((a, b) => a.orderId - b.orderId);
+    return this.orders.collect([]).map(viewOf).sort((a, b) => a.orderId - b.orderId);
   }
 
   get liveOrderCount(): number {
@@ -369,7 +392,7 @@ export class OrderBook {
       this.events.pushTriggered(node, node.triggerPriceTicks);
       this.execute(node);
     }
-    queue.length = 0;
+    truncate(queue);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -624,7 +647,10 @@ export class OrderBook {
   private collectLive(wanted: (node: OrderNode) => boolean): OrderNode[] {
     const nodes = this.scratchNodes;
     nodes.length = 0;
-    for (const node of this.orders.values()) if (wanted(node)) nodes.push(node);
+    this.orders.collect(nodes);
+    let kept = 0;
+    for (const node of nodes) if (wanted(node)) nodes[kept++] = node;
+    nodes.length = kept;
     nodes.sort((a, b) => a.orderId - b.orderId);
     return nodes;
   }
@@ -635,8 +661,8 @@ export class OrderBook {
   private begin(): void {
     this.events.clear();
     this.epoch += 1;
-    this.changedBids.length = 0;
-    this.changedAsks.length = 0;
+    truncate(this.changedBids);
+    truncate(this.changedAsks);
   }
 
   /** Records that `level` changed in this call (once per level object and call). */
@@ -655,7 +681,7 @@ export class OrderBook {
 
   private pushLevelDeltas(side: BookSide, prices: number[]): void {
     if (prices.length === 0) return;
-    if (prices.length > 1) prices.sort(ascending);
+    sortAscending(prices);
     let previous = -1;
     for (const priceTicks of prices) {
       // A level removed and re-created at the same price within one call was recorded twice.
@@ -714,7 +740,7 @@ function invariant(condition: boolean, message: string): void {
 }
 
 /** @returns the number of resting orders on the side. */
-function checkSide(side: BookSide, orders: Map<number, OrderNode>): number {
+function checkSide(side: BookSide, orders: OrderIndex): number {
   let count = 0;
   let previousPrice = Number.NaN;
   for (const level of side.levels) {
