@@ -339,6 +339,36 @@ const cases: Case[] = [
     act: limit('t', 'buy', 1, 100),
     events: ['accepted #4', ...trade(1, 100, 'buy', 1, 4), '#1 filled 1/0', '#4 filled 1/0', 'triggered #3 at 100', '#3 canceled ERR_ORDER_FOK_UNFILLABLE 0/0', 'level sell 100 0/0'],
   },
+  {
+    message: 'a triggered stop-limit with IOC fills what it can at its limit and cancels the rest',
+    setup: [limit('m1', 'sell', 1, 100), limit('m2', 'sell', 2, 101), limit('m3', 'sell', 5, 103), { submit: { account: 's', side: 'buy', type: 'stop_limit', qty: 4, stopPrice: 100, price: 101, timeInForce: 'ioc' } }],
+    act: limit('t', 'buy', 1, 100),
+    events: [
+      'accepted #5',
+      ...trade(1, 100, 'buy', 1, 5),
+      '#1 filled 1/0',
+      '#5 filled 1/0',
+      'triggered #4 at 100',
+      ...trade(2, 101, 'buy', 2, 4),
+      '#2 filled 2/0',
+      '#4 canceled ERR_ORDER_NO_LIQUIDITY 2/0',
+      'level sell 100 0/0',
+      'level sell 101 0/0',
+    ],
+  },
+  {
+    message: 'a day market order behaves as IOC',
+    setup: [limit('m1', 'buy', 2, 99)],
+    act: market('t', 'sell', 3, { timeInForce: 'day' }),
+    events: ['accepted #2', ...trade(2, 99, 'sell', 1, 2), '#1 filled 2/0', '#2 canceled ERR_ORDER_NO_LIQUIDITY 2/0', 'level buy 99 0/0'],
+  },
+  {
+    message: 'a day limit order rests like gtc until expiry',
+    setup: [limit('m1', 'sell', 2, 101)],
+    act: limit('d', 'buy', 3, 100, { timeInForce: 'day' }),
+    events: ['accepted #2', 'level buy 100 3/1'],
+    after: (book) => expect(book.order(2)).toMatchObject({ timeInForce: 'day', state: 'resting' }),
+  },
   // Cancel.
   {
     message: 'cancel takes a resting order out of its level',
