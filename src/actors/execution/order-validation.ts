@@ -66,10 +66,15 @@ export function checkTickOrder(request: TickOrderRequest, grid: InstrumentGrid):
     throw new OctopusError('ERR_ORDER_BAD_REQUEST', `expected an order object, was ${describeValue(request)}`);
   }
   checkAccount(request.account);
-  checkOneOf(request.side, kSides, 'side', false);
-  checkOneOf(request.type, kOrderTypes, 'type', false);
-  checkOneOf(request.timeInForce, kTimesInForce, 'timeInForce', true);
-  checkOneOf(request.selfTradePrevention, kSelfTradePreventions, 'selfTradePrevention', true);
+  // Plain comparisons first (this runs on every order; Array.includes showed in the bench profile), the
+  // list lookup only to word the error.
+  const { side, type, timeInForce: givenTimeInForce, selfTradePrevention } = request;
+  if (side !== 'buy' && side !== 'sell') checkOneOf(side, kSides, 'side', false);
+  if (type !== 'limit' && type !== 'market' && type !== 'stop' && type !== 'stop_limit') checkOneOf(type, kOrderTypes, 'type', false);
+  if (givenTimeInForce !== undefined && givenTimeInForce !== 'gtc' && givenTimeInForce !== 'ioc' && givenTimeInForce !== 'day' && givenTimeInForce !== 'fok') {
+    checkOneOf(givenTimeInForce, kTimesInForce, 'timeInForce', true);
+  }
+  if (selfTradePrevention !== undefined) checkOneOf(selfTradePrevention, kSelfTradePreventions, 'selfTradePrevention', true);
   checkLots(request.qtyLots, grid);
   const limited = request.type === 'limit' || request.type === 'stop_limit';
   const stopped = request.type === 'stop' || request.type === 'stop_limit';
