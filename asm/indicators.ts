@@ -283,7 +283,11 @@ export function wma(inputPointer: usize, outputPointer: usize, length: i32, peri
   return standardDeviation == 0.0 ? 0.0 : deviation / standardDeviation;
 }
 
-/** Moving standard deviation (isZScore 0) or z-score (1), as MomentsWindow in the reference. */
+/**
+ * Moving standard deviation (isZScore false) or z-score, as MomentsWindow in the reference: every sum of a
+ * window about the first point of the block holding its last point, the previous block's suffix sums
+ * (computed when that point is known) included.
+ */
 function moments(
   inputPointer: usize,
   outputPointer: usize,
@@ -299,16 +303,27 @@ function moments(
     return;
   }
   const reciprocal: f64 = 1.0 / <f64>period;
-  let suffixCentre: f64 = 0.0;
-  let hasPreviousBlock = false;
   for (let blockStart: i32 = 0; blockStart < length; blockStart += period) {
     const blockEnd: i32 = min(blockStart + period, length);
-    const prefixCentre = readAt(inputPointer, blockStart);
+    const centre = readAt(inputPointer, blockStart);
+    const hasPreviousBlock = blockStart >= period;
+    if (hasPreviousBlock) {
+      const previous: i32 = blockStart - period;
+      let sum1: f64 = 0.0;
+      let sum2: f64 = 0.0;
+      for (let first: i32 = period - 1; first > 0; first--) {
+        const shifted = readAt(inputPointer, previous + first) - centre;
+        sum1 += shifted;
+        sum2 += shifted * shifted;
+        writeAt(suffix1Pointer, first, sum1);
+        writeAt(suffix2Pointer, first, sum2);
+      }
+    }
     let prefix1: f64 = 0.0;
     let prefix2: f64 = 0.0;
     for (let index: i32 = blockStart; index < blockEnd; index++) {
       const position: i32 = index - blockStart;
-      const shifted = readAt(inputPointer, index) - prefixCentre;
+      const shifted = readAt(inputPointer, index) - centre;
       prefix1 += shifted;
       prefix2 += shifted * shifted;
       let total1: f64 = 0.0;
@@ -317,12 +332,8 @@ function moments(
         total1 = prefix1;
         total2 = prefix2;
       } else if (hasPreviousBlock) {
-        const olderCount = <f64>(period - 1 - position);
-        const shift = prefixCentre - suffixCentre;
-        const older1 = readAt(suffix1Pointer, position + 1);
-        const older2 = readAt(suffix2Pointer, position + 1);
-        total1 = older1 - olderCount * shift + prefix1;
-        total2 = older2 - shift * (2.0 * older1 - olderCount * shift) + prefix2;
+        total1 = readAt(suffix1Pointer, position + 1) + prefix1;
+        total2 = readAt(suffix2Pointer, position + 1) + prefix2;
       } else {
         writeAt(outputPointer, index, NaN);
         continue;
@@ -331,20 +342,6 @@ function moments(
       let variance = total2 * reciprocal - mean * mean;
       if (variance < 0.0) variance = 0.0;
       writeAt(outputPointer, index, isZScore ? zScoreValue(shifted - mean, variance) : sqrt<f64>(variance));
-    }
-    if (blockEnd - blockStart == period) {
-      const centre = readAt(inputPointer, blockStart + period - 1);
-      suffixCentre = centre;
-      let sum1: f64 = 0.0;
-      let sum2: f64 = 0.0;
-      for (let first: i32 = period - 1; first > 0; first--) {
-        const shifted = readAt(inputPointer, blockStart + first) - centre;
-        sum1 += shifted;
-        sum2 += shifted * shifted;
-        writeAt(suffix1Pointer, first, sum1);
-        writeAt(suffix2Pointer, first, sum2);
-      }
-      hasPreviousBlock = true;
     }
   }
 }

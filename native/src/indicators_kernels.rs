@@ -90,80 +90,192 @@ pub fn wilder(input: &[f64], period: usize, output: &mut [f64]) {
 #[inline(always)]
 fn rsi_from_averages(average_gain: f64, average_loss: f64) -> f64 {
     let total = average_gain + average_loss;
+    // Divided before the test (0 / 0 is NaN, then discarded), so the group loop has no branch and
+    // vectorises; the value kept is the reference's either way.
+    let value = 100.0 * (average_gain / total);
     if total == 0.0 {
         50.0
     } else {
-        100.0 * (average_gain / total)
+        value
     }
 }
 
-/// Wilder's RSI, as RsiCore in the reference: the gain and loss smoothers share their control.
+/// Blocks whose local recurrences the RSI's fast path runs at the same time (8 independent chains).
+const RSI_GROUP_BLOCKS: usize = 4;
+const RSI_GROUP_POINTS: usize = RSI_GROUP_BLOCKS * EMA_BLOCK_LENGTH;
+
+/// The RSI's state, as RsiCore's fields in the reference.
+struct RsiState {
+    period: usize,
+    alpha: f64,
+    decay: f64,
+    powers: [f64; EMA_BLOCK_LENGTH],
+    previous_close: f64,
+    is_seeded: bool,
+    run_length: usize,
+    run_gain: f64,
+    run_loss: f64,
+    previous_gain: f64,
+    previous_loss: f64,
+    local_gain: f64,
+    local_loss: f64,
+    offset: usize,
+}
+
+impl RsiState {
+    fn restart(&mut self) {
+        self.is_seeded = false;
+        self.run_length = 0;
+        self.run_gain = 0.0;
+        self.run_loss = 0.0;
+    }
+
+    /// One point, exactly as RsiCore.update.
+    #[inline(always)]
+    fn step(&mut self, close: f64) -> f64 {
+        let change = close - self.previous_close;
+        self.previous_close = close;
+        if !change.is_finite() {
+            self.restart();
+            return f64::NAN;
+        }
+        let gain = if change > 0.0 { change } else { 0.0 };
+        let loss = if change < 0.0 { -change } else { 0.0 };
+        if !self.is_seeded {
+            self.run_gain += gain;
+            self.run_loss += loss;
+            self.run_length += 1;
+            if self.run_length < self.period {
+                return f64::NAN;
+            }
+            let average_gain = self.run_gain / self.period as f64;
+            let average_loss = self.run_loss / self.period as f64;
+            self.run_length = 0;
+            self.run_gain = 0.0;
+            self.run_loss = 0.0;
+            if average_gain.is_finite() && average_loss.is_finite() {
+                self.is_seeded = true;
+                self.previous_gain = average_gain;
+                self.previous_loss = average_loss;
+                self.local_gain = 0.0;
+                self.local_loss = 0.0;
+                self.offset = 0;
+            }
+            return rsi_from_averages(average_gain, average_loss);
+        }
+        self.local_gain = self.decay * self.local_gain + self.alpha * gain;
+        self.local_loss = self.decay * self.local_loss + self.alpha * loss;
+        let power = self.powers[self.offset];
+        let average_gain = self.local_gain + power * self.previous_gain;
+        let average_loss = self.local_loss + power * self.previous_loss;
+        self.offset += 1;
+        if self.offset == EMA_BLOCK_LENGTH {
+            self.previous_gain = average_gain;
+            self.previous_loss = average_loss;
+            self.local_gain = 0.0;
+            self.local_loss = 0.0;
+            self.offset = 0;
+            if !average_gain.is_finite() || !average_loss.is_finite() {
+                self.restart();
+            }
+        }
+        rsi_from_averages(average_gain, average_loss)
+    }
+
+    /// RSI_GROUP_BLOCKS whole blocks at once, for a seeded state at a block start (offset 0). The
+    /// blocks' local recurrences are independent of each other, so they run interleaved (eight chains
+    /// in flight instead of two); then each block applies the carried averages, exactly as `step` would
+    /// point by point. Returns the number of points done: 0 when a change in the group is not finite
+    /// (nothing written, `step` takes over), fewer than the group when an average stopped being finite
+    /// at a block end (the state has restarted, as `step` would have).
+    fn group(&mut self, input: &[f64], output: &mut [f64]) -> usize {
+        assert!(input.len() == RSI_GROUP_POINTS && output.len() == RSI_GROUP_POINTS);
+        debug_assert!(self.is_seeded && self.offset == 0);
+        let mut gains = [0.0_f64; RSI_GROUP_POINTS];
+        let mut losses = [0.0_f64; RSI_GROUP_POINTS];
+        let mut previous = self.previous_close;
+        let mut is_finite = true;
+        for index in 0..RSI_GROUP_POINTS {
+            let change = input[index] - previous;
+            previous = input[index];
+            is_finite &= change - change == 0.0;
+            gains[index] = if change > 0.0 { change } else { 0.0 };
+            losses[index] = if change < 0.0 { -change } else { 0.0 };
+        }
+        if !is_finite {
+            return 0;
+        }
+        // Local recurrences, block b's at offset j stored at b * 16 + j over the gains and losses.
+        let mut local_gains = [0.0_f64; RSI_GROUP_BLOCKS];
+        let mut local_losses = [0.0_f64; RSI_GROUP_BLOCKS];
+        for offset in 0..EMA_BLOCK_LENGTH {
+            for block in 0..RSI_GROUP_BLOCKS {
+                let at = block * EMA_BLOCK_LENGTH + offset;
+                local_gains[block] = self.decay * local_gains[block] + self.alpha * gains[at];
+                local_losses[block] = self.decay * local_losses[block] + self.alpha * losses[at];
+                gains[at] = local_gains[block];
+                losses[at] = local_losses[block];
+            }
+        }
+        for block in 0..RSI_GROUP_BLOCKS {
+            let start = block * EMA_BLOCK_LENGTH;
+            let (previous_gain, previous_loss) = (self.previous_gain, self.previous_loss);
+            for offset in 0..EMA_BLOCK_LENGTH {
+                let average_gain = gains[start + offset] + self.powers[offset] * previous_gain;
+                let average_loss = losses[start + offset] + self.powers[offset] * previous_loss;
+                gains[start + offset] = average_gain;
+                losses[start + offset] = average_loss;
+                output[start + offset] = rsi_from_averages(average_gain, average_loss);
+            }
+            let last = start + EMA_BLOCK_LENGTH - 1;
+            self.previous_gain = gains[last];
+            self.previous_loss = losses[last];
+            self.previous_close = input[last];
+            if !self.previous_gain.is_finite() || !self.previous_loss.is_finite() {
+                self.restart();
+                return start + EMA_BLOCK_LENGTH;
+            }
+        }
+        RSI_GROUP_POINTS
+    }
+}
+
+/// Wilder's RSI, as RsiCore in the reference: the gain and loss smoothers share their control. Whole
+/// seeded groups of blocks take the interleaved fast path; the warm-up, gaps and the tail go point by
+/// point. Both perform the reference's operations in its order.
 pub fn rsi(input: &[f64], period: usize, output: &mut [f64]) {
     check_lengths(input.len(), output.len(), period);
     let alpha = 1.0 / period as f64;
     let decay = 1.0 - alpha;
-    let powers = decay_powers(decay);
-    let mut previous_close = f64::NAN;
-    let mut is_seeded = false;
-    let mut run_length = 0_usize;
-    let (mut run_gain, mut run_loss) = (0.0_f64, 0.0_f64);
-    let (mut previous_gain, mut previous_loss) = (0.0_f64, 0.0_f64);
-    let (mut local_gain, mut local_loss) = (0.0_f64, 0.0_f64);
-    let mut offset = 0_usize;
-    for (slot, &close) in output.iter_mut().zip(input) {
-        let change = close - previous_close;
-        previous_close = close;
-        if !change.is_finite() {
-            is_seeded = false;
-            run_length = 0;
-            run_gain = 0.0;
-            run_loss = 0.0;
-            *slot = f64::NAN;
-            continue;
-        }
-        let gain = if change > 0.0 { change } else { 0.0 };
-        let loss = if change < 0.0 { -change } else { 0.0 };
-        if !is_seeded {
-            run_gain += gain;
-            run_loss += loss;
-            run_length += 1;
-            if run_length < period {
-                *slot = f64::NAN;
+    let mut state = RsiState {
+        period,
+        alpha,
+        decay,
+        powers: decay_powers(decay),
+        previous_close: f64::NAN,
+        is_seeded: false,
+        run_length: 0,
+        run_gain: 0.0,
+        run_loss: 0.0,
+        previous_gain: 0.0,
+        previous_loss: 0.0,
+        local_gain: 0.0,
+        local_loss: 0.0,
+        offset: 0,
+    };
+    let length = input.len();
+    let mut index = 0;
+    while index < length {
+        if state.is_seeded && state.offset == 0 && index + RSI_GROUP_POINTS <= length {
+            let range = index..index + RSI_GROUP_POINTS;
+            let done = state.group(&input[range.clone()], &mut output[range]);
+            if done > 0 {
+                index += done;
                 continue;
             }
-            let average_gain = run_gain / period as f64;
-            let average_loss = run_loss / period as f64;
-            run_length = 0;
-            run_gain = 0.0;
-            run_loss = 0.0;
-            if average_gain.is_finite() && average_loss.is_finite() {
-                is_seeded = true;
-                previous_gain = average_gain;
-                previous_loss = average_loss;
-                local_gain = 0.0;
-                local_loss = 0.0;
-                offset = 0;
-            }
-            *slot = rsi_from_averages(average_gain, average_loss);
-            continue;
         }
-        local_gain = decay * local_gain + alpha * gain;
-        local_loss = decay * local_loss + alpha * loss;
-        let power = powers[offset];
-        let average_gain = local_gain + power * previous_gain;
-        let average_loss = local_loss + power * previous_loss;
-        offset += 1;
-        if offset == EMA_BLOCK_LENGTH {
-            previous_gain = average_gain;
-            previous_loss = average_loss;
-            local_gain = 0.0;
-            local_loss = 0.0;
-            offset = 0;
-            if !average_gain.is_finite() || !average_loss.is_finite() {
-                is_seeded = false;
-            }
-        }
-        *slot = rsi_from_averages(average_gain, average_loss);
+        output[index] = state.step(input[index]);
+        index += 1;
     }
 }
 
@@ -230,8 +342,9 @@ fn z_score_value(deviation: f64, variance: f64) -> f64 {
     }
 }
 
-/// Moving population standard deviation or z-score, as MomentsWindow in the reference (sums about a
-/// centre inside the window: the block's first point for prefixes, its last for suffixes).
+/// Moving population standard deviation or z-score, as MomentsWindow in the reference: every sum of a
+/// window about the first point of the block that holds the window's last point, the previous block's
+/// suffix sums included (computed when that first point is known).
 pub fn moments(input: &[f64], period: usize, moment: Moment, output: &mut [f64]) {
     check_lengths(input.len(), output.len(), period);
     let length = input.len();
@@ -242,28 +355,35 @@ pub fn moments(input: &[f64], period: usize, moment: Moment, output: &mut [f64])
     let reciprocal = 1.0 / period as f64;
     let mut suffix1 = vec![0.0_f64; period];
     let mut suffix2 = vec![0.0_f64; period];
-    let mut suffix_centre = 0.0_f64;
-    let mut has_previous_block = false;
     let mut block_start = 0;
     while block_start < length {
         let block_end = (block_start + period).min(length);
-        let prefix_centre = input[block_start];
+        let centre = input[block_start];
+        let has_previous_block = block_start >= period;
+        if has_previous_block {
+            let previous = &input[block_start - period..block_start];
+            let (mut sum1, mut sum2) = (0.0_f64, 0.0_f64);
+            for first in (1..period).rev() {
+                let shifted = previous[first] - centre;
+                sum1 += shifted;
+                sum2 += shifted * shifted;
+                suffix1[first] = sum1;
+                suffix2[first] = sum2;
+            }
+        }
         let (mut prefix1, mut prefix2) = (0.0_f64, 0.0_f64);
-        for index in block_start..block_end {
-            let position = index - block_start;
-            let shifted = input[index] - prefix_centre;
+        let block = &input[block_start..block_end];
+        let target = &mut output[block_start..block_end];
+        for (position, (&value, slot)) in block.iter().zip(target.iter_mut()).enumerate() {
+            let shifted = value - centre;
             prefix1 += shifted;
             prefix2 += shifted * shifted;
             let (total1, total2) = if position == period - 1 {
                 (prefix1, prefix2)
             } else if has_previous_block {
-                let older_count = (period - 1 - position) as f64;
-                let shift = prefix_centre - suffix_centre;
-                let older1 = suffix1[position + 1];
-                let older2 = suffix2[position + 1];
-                (older1 - older_count * shift + prefix1, older2 - shift * (2.0 * older1 - older_count * shift) + prefix2)
+                (suffix1[position + 1] + prefix1, suffix2[position + 1] + prefix2)
             } else {
-                output[index] = f64::NAN;
+                *slot = f64::NAN;
                 continue;
             };
             let mean = total1 * reciprocal;
@@ -271,25 +391,19 @@ pub fn moments(input: &[f64], period: usize, moment: Moment, output: &mut [f64])
             if variance < 0.0 {
                 variance = 0.0;
             }
-            output[index] = match moment {
-                Moment::StandardDeviation => variance.sqrt(),
+            *slot = match moment {
+                // The square roots run in a separate pass below, where they vectorise.
+                Moment::StandardDeviation => variance,
                 Moment::ZScore => z_score_value(shifted - mean, variance),
             };
         }
-        if block_end - block_start == period {
-            let centre = input[block_start + period - 1];
-            suffix_centre = centre;
-            let (mut sum1, mut sum2) = (0.0_f64, 0.0_f64);
-            for first in (1..period).rev() {
-                let shifted = input[block_start + first] - centre;
-                sum1 += shifted;
-                sum2 += shifted * shifted;
-                suffix1[first] = sum1;
-                suffix2[first] = sum2;
-            }
-            has_previous_block = true;
-        }
         block_start = block_end;
+    }
+    if moment == Moment::StandardDeviation {
+        // sqrt is correctly rounded, so two at a time (sqrtpd) gives the reference's bits.
+        for value in output.iter_mut() {
+            *value = value.sqrt();
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { KernelError } from '../../src/kernels/index.js';
 import * as reference from '../../src/kernels/reference/indicators.js';
-import { expectAgreement } from './support.js';
+import { expectAgreement, makeSeries } from './support.js';
 
 const NaN_ = Number.NaN;
 const Infinity_ = Number.POSITIVE_INFINITY;
@@ -284,6 +284,28 @@ describe('hand-computed single-series indicators', () => {
   for (const { message, run, expected, tolerance = 1e-15 } of cases) {
     it(message, () => {
       expectAgreement(run(), Float64Array.from(expected), tolerance, message);
+    });
+  }
+});
+
+describe('moving standard deviation keeps its digits at any price level', () => {
+  // A random walk near 50,000 that moves by about 1 per point: E[x^2] - E[x]^2 about zero would lose
+  // about 9 of the 16 digits. The reference sums about a point of each window; the check is a two-pass
+  // computation (mean, then squared deviations from it) per window.
+  for (const level of [1, 5e4, 1e9]) {
+    it(`level ${level}: within 1e-12 relative of the two-pass deviation`, () => {
+      const input = makeSeries({ length: 3_000, seed: 17 }).map((value) => value - 100 + level);
+      const period = 20;
+      const actual = reference.standardDeviation(input, period);
+      const expected = new Float64Array(input.length).fill(NaN_);
+      for (let last = period - 1; last < input.length; last++) {
+        // Shifted by the window's first point first (exact: Sterbenz), so the check's own mean keeps
+        // its digits at 1e9 too.
+        const window = input.subarray(last - period + 1, last + 1).map((value, _, all) => value - all[0]!);
+        const mean = window.reduce((sum, value) => sum + value, 0) / period;
+        expected[last] = Math.sqrt(window.reduce((sum, value) => sum + (value - mean) ** 2, 0) / period);
+      }
+      expectAgreement(actual, expected, 1e-12, `stddev at ${level}`);
     });
   }
 });

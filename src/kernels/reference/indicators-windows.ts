@@ -250,17 +250,18 @@ export class WmaWindow extends BlockWindow {
  * Moving mean and population variance, for the rolling standard deviation, the z-score and the Bollinger
  * bands.
  *
- * E[x^2] - E[x]^2 loses about log10((mean / deviation)^2) digits: 8 of them for prices near 50,000 that
- * move by 5. So every sum is taken about a centre that lies inside the window: a block's prefix sums of
- * u = x - c and u^2 about its first point c, its suffix sums about its last point c'. Both points belong to
- * every window that uses those sums. A straddling window moves the suffix part to the prefix's centre
- * exactly in algebra, with d = c - c' and m the number of suffix points:
+ * E[x^2] - E[x]^2 loses about log10((level / deviation)^2) digits: 8 of them for prices near 50,000 that
+ * move by 5. So every sum of a window is taken about a centre inside the window: the first point c of
+ * the block that holds the window's last point. Both halves of a straddling window use it: the block's
+ * prefix sums of u = x - c and u^2, and the previous block's suffix sums of the same u and u^2, which are
+ * therefore computed when the block's first point (its centre) arrives, not when the previous block
+ * completes. Then
  *
- *   sum(u - d) = S1 - m d,   sum((u - d)^2) = S2 - d (2 S1 - m d)
+ *   T1 = S1 + P1,  T2 = S2 + P2,  mean = T1 / period,  variance = T2 / period - mean^2 (clamped at 0)
  *
- * and then mean = T1 / period, variance = T2 / period - mean^2 (clamped at 0), both about c. The rounding
- * error is then relative to the spread of the window, not to its level. A NaN or an infinity in a window
- * makes its variance NaN; since each centre lies in every window that uses it, no other window is touched.
+ * and the rounding error is relative to the spread of the window, not to its level. A NaN or an infinity
+ * in a window makes its variance NaN; since the centre lies in every window that uses it, no other window
+ * is touched.
  *
  * `update` returns the variance; `deviation` is then the newest point minus the window mean.
  */
@@ -270,8 +271,9 @@ export class MomentsWindow extends BlockWindow {
   private readonly reciprocal: number;
   private readonly suffix1: Float64Array;
   private readonly suffix2: Float64Array;
-  private suffixCentre = 0;
-  private prefixCentre = 0;
+  /** The previous block's suffixes wait for this block's first point, their centre. */
+  private hasPendingSuffixes = false;
+  private centre = 0;
   private prefix1 = 0;
   private prefix2 = 0;
   private shifted = 0;
@@ -291,8 +293,11 @@ export class MomentsWindow extends BlockWindow {
   }
 
   protected addToPrefix(value: number, position: number): void {
-    if (position === 0) this.prefixCentre = value;
-    const shifted = value - this.prefixCentre;
+    if (position === 0) {
+      this.centre = value;
+      if (this.hasPendingSuffixes) this.centredSuffixPass(value);
+    }
+    const shifted = value - this.centre;
     this.shifted = shifted;
     this.prefix1 += shifted;
     this.prefix2 += shifted * shifted;
@@ -303,9 +308,13 @@ export class MomentsWindow extends BlockWindow {
     this.prefix2 = 0;
   }
 
-  protected suffixPass(block: Float64Array): void {
-    const centre = block[this.period - 1]!;
-    this.suffixCentre = centre;
+  protected suffixPass(): void {
+    this.hasPendingSuffixes = true;
+  }
+
+  /** The previous block's suffix sums about `centre`, right to left. */
+  private centredSuffixPass(centre: number): void {
+    const block = this.previousBlock;
     let sum1 = 0;
     let sum2 = 0;
     for (let first = this.period - 1; first > 0; first--) {
@@ -315,6 +324,7 @@ export class MomentsWindow extends BlockWindow {
       this.suffix1[first] = sum1;
       this.suffix2[first] = sum2;
     }
+    this.hasPendingSuffixes = false;
   }
 
   protected override incompleteWindow(): number {
@@ -327,13 +337,7 @@ export class MomentsWindow extends BlockWindow {
   }
 
   protected straddlingWindow(position: number): number {
-    const olderCount = this.period - 1 - position;
-    const shift = this.prefixCentre - this.suffixCentre;
-    const older1 = this.suffix1[position + 1]!;
-    const older2 = this.suffix2[position + 1]!;
-    const total1 = older1 - olderCount * shift + this.prefix1;
-    const total2 = older2 - shift * (2 * older1 - olderCount * shift) + this.prefix2;
-    return this.finish(total1, total2);
+    return this.finish(this.suffix1[position + 1]! + this.prefix1, this.suffix2[position + 1]! + this.prefix2);
   }
 
   private finish(total1: number, total2: number): number {
