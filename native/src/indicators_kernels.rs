@@ -198,7 +198,7 @@ impl RsiState {
         for index in 0..RSI_GROUP_POINTS {
             let change = input[index] - previous;
             previous = input[index];
-            is_finite &= change - change == 0.0;
+            is_finite &= change.is_finite();
             gains[index] = if change > 0.0 { change } else { 0.0 };
             losses[index] = if change < 0.0 { -change } else { 0.0 };
         }
