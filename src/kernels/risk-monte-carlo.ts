@@ -20,7 +20,7 @@ import { Piscina } from 'piscina';
 import type { BackendName } from './contract.js';
 import { selectStatsBackend, type StatsBackend } from './stats-backend.js';
 import { replayAssetShocks } from './reference/risk-random.js';
-import { sortedTailStatistics, type VarEstimate } from './reference/risk.js';
+import { largestSorted, tailRankOf, topTailStatistics, type VarEstimate } from './reference/risk.js';
 import type { VarWorkerTask } from './var-worker.js';
 
 /** Streams per block: the unit of work split between threads (and the granularity of tasks). */
@@ -116,11 +116,16 @@ export function monteCarloEstimate(inputs: MonteCarloInputs, sums: Float64Array)
     const sum = antithetic ? sums[path >> 1]! : sums[path]!;
     losses[path] = -(meanPnl + (antithetic && (path & 1) === 1 ? -sum : sum));
   }
-  const sorted = losses.slice().sort();
-  const tail = sortedTailStatistics(sorted, confidence);
+  // Only the tail is ordered: the VaR's rank from the top, plus room for the standard error's and the
+  // components' neighbouring ranks.
   const spread = Math.ceil(Math.sqrt(paths * confidence * (1 - confidence)));
-  const standardError = (sorted[Math.min(paths - 1, tail.rank + spread)]! - sorted[Math.max(0, tail.rank - spread)]!) / 2;
-  const { componentVar, marginalVar } = monteCarloComponents(inputs, losses, sorted, tail.rank, tail.valueAtRisk);
+  const halfWidth = componentHalfWidth(paths);
+  const top = largestSorted(losses, tailRankOf(paths, confidence) + Math.max(spread, halfWidth) + 1);
+  const tail = topTailStatistics(top, paths, confidence);
+  const fromTop = (rank: number): number => top[top.length - 1 - Math.min(top.length - 1, Math.max(0, rank))]!;
+  const standardError = (fromTop(tail.tailRank - spread) - fromTop(tail.tailRank + spread)) / 2;
+  const window = { low: fromTop(tail.tailRank + halfWidth), high: fromTop(tail.tailRank - halfWidth), halfWidth };
+  const { componentVar, marginalVar } = monteCarloComponents(inputs, losses, window, tail.valueAtRisk);
   return { valueAtRisk: tail.valueAtRisk, expectedShortfall: tail.expectedShortfall, standardError, componentVar, marginalVar };
 }
 
@@ -139,18 +144,20 @@ function driftOf(inputs: MonteCarloInputs): number {
  * marginal_i = -E[h-day return of asset i | window] and the components x_i marginal_i are rescaled by
  * VaR / E[loss | window] so that they sum to the VaR.
  */
+/** Paths either side of the VaR's rank used for the components: min(250, max(2, n / 1000)). */
+function componentHalfWidth(paths: number): number {
+  return Math.min(kComponentWindowMax, Math.max(2, Math.floor(paths / 1000)));
+}
+
 function monteCarloComponents(
   inputs: MonteCarloInputs,
   losses: Float64Array,
-  sorted: Float64Array,
-  rank: number,
+  window: { low: number; high: number; halfWidth: number },
   valueAtRisk: number,
 ): { componentVar: Float64Array; marginalVar: Float64Array } {
   const { positions, factor, antithetic, horizonDays, seed, dof, paths, means } = inputs;
   const assets = positions.length;
-  const halfWidth = Math.min(kComponentWindowMax, Math.max(2, Math.floor(paths / 1000)));
-  const low = sorted[Math.max(0, rank - halfWidth)]!;
-  const high = sorted[Math.min(paths - 1, rank + halfWidth)]!;
+  const { low, high, halfWidth } = window;
   const marginalSum = new Float64Array(assets);
   const replayed = new Map<number, Float64Array>();
   let selected = 0;

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { computeVar, normalDensity, normalQuantile, type VarResponse } from '../../src/kernels/risk.js';
-import { ageWeights, historicalVar, parametricVar, tailStatistics } from '../../src/kernels/reference/risk.js';
+import { ageWeights, historicalVar, largestSorted, parametricVar, tailStatistics, topTailStatistics } from '../../src/kernels/reference/risk.js';
 import { covarianceMatrix } from '../../src/kernels/stats.js';
 import { seededRandom } from './support.js';
 
@@ -150,6 +150,26 @@ describe('historical simulation', () => {
     const tail = tailStatistics(losses, null, 0.85);
     expect(tail.valueAtRisk).toBe(9);
     expect(relative(tail.expectedShortfall, 14.5 / 1.5)).toBeLessThan(1e-15);
+  });
+
+  it('largestSorted (quickselect) gives the top of a full sort, ties and edge sizes included', () => {
+    const random = seededRandom(8);
+    for (const [count, keep] of [[1, 1], [10, 0], [10, 3], [10, 20], [1000, 11], [100_000, 1317]] as const) {
+      const values = new Float64Array(count).map(() => Math.round(random() * count * 0.3) / 7);
+      const full = values.slice().sort();
+      expect(Array.from(largestSorted(values, keep)), `${count} keep ${keep}`).toEqual(Array.from(full.subarray(count - Math.min(count, keep))));
+    }
+  });
+
+  it('topTailStatistics on the top of a sample equals tailStatistics on all of it', () => {
+    const random = seededRandom(12);
+    const losses = new Float64Array(10_000).map(() => random() - 0.5);
+    for (const confidence of [0.95, 0.99, 0.999, 0.9999]) {
+      const all = tailStatistics(losses, null, confidence);
+      const top = topTailStatistics(largestSorted(losses, 600), 10_000, confidence);
+      expect(top.valueAtRisk, `c ${confidence}`).toBe(all.valueAtRisk);
+      expect(relative(top.expectedShortfall, all.expectedShortfall), `c ${confidence}`).toBeLessThan(1e-14);
+    }
   });
 
   it('BRW age weights: decay^age normalised, newest heaviest', () => {

@@ -130,23 +130,62 @@ export function snappedTailCount(count: number, alpha: number): number {
 }
 
 /**
- * Tail statistics of a loss sample already sorted ascending (Monte Carlo: a sorted copy of millions of
- * losses, where an index sort would be slow). Same rule as equal-weight tailStatistics; returns the rank
- * of the VaR in ascending order instead of a scenario index.
+ * The largest `keep` values of `values`, sorted ascending, without sorting the rest: a quickselect
+ * (Hoare partition, median-of-three pivots) puts them at the end of a copy, then only they are sorted.
+ * Monte Carlo needs the tail of 100,000 to 10,000,000 losses, not their full order.
  */
-export function sortedTailStatistics(ascending: Float64Array, confidence: number): { valueAtRisk: number; expectedShortfall: number; rank: number } {
-  const count = ascending.length;
+export function largestSorted(values: Float64Array, keep: number): Float64Array {
+  const count = values.length;
+  const copy = values.slice();
+  const target = count - Math.min(count, Math.max(0, keep));
+  let low = 0;
+  let high = count - 1;
+  while (high > low) {
+    const middle = low + ((high - low) >> 1);
+    const pivot = medianOfThree(copy[low]!, copy[middle]!, copy[high]!);
+    let left = low;
+    let right = high;
+    while (left <= right) {
+      while (copy[left]! < pivot) left++;
+      while (copy[right]! > pivot) right--;
+      if (left <= right) {
+        const swap = copy[left]!;
+        copy[left] = copy[right]!;
+        copy[right] = swap;
+        left++;
+        right--;
+      }
+    }
+    if (target <= right) high = right;
+    else if (target >= left) low = left;
+    else break;
+  }
+  return copy.subarray(target).sort();
+}
+
+function medianOfThree(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+}
+
+/** ceil(n alpha) - 1 (snapped): the VaR's rank counted from the largest loss, 0-based. */
+export function tailRankOf(count: number, confidence: number): number {
+  return Math.min(count, Math.max(1, Math.ceil(snappedTailCount(count, 1 - confidence)))) - 1;
+}
+
+/**
+ * Tail statistics from the largest losses only, sorted ascending (`top`, from largestSorted) of a sample
+ * of `count`. Same rule as equal-weight tailStatistics. `top` must hold at least tailRankOf(count, c) + 1
+ * values.
+ */
+export function topTailStatistics(top: Float64Array, count: number, confidence: number): { valueAtRisk: number; expectedShortfall: number; tailRank: number } {
   const tailCount = snappedTailCount(count, 1 - confidence);
-  const tailRank = Math.min(count, Math.max(1, Math.ceil(tailCount))) - 1;
+  const tailRank = tailRankOf(count, confidence);
+  if (top.length < tailRank + 1) throw new RangeError(`expected at least ${tailRank + 1} top losses, was ${top.length}`);
   let sum = 0;
-  for (let index = 0; index < tailRank; index++) sum += ascending[count - 1 - index]!;
-  const valueAtRisk = ascending[count - 1 - tailRank]!;
+  for (let index = 0; index < tailRank; index++) sum += top[top.length - 1 - index]!;
+  const valueAtRisk = top[top.length - 1 - tailRank]!;
   const fraction = Math.min(1, tailCount - tailRank);
-  return {
-    valueAtRisk,
-    expectedShortfall: (sum + fraction * valueAtRisk) / Math.max(tailCount, tailRank + fraction),
-    rank: count - 1 - tailRank,
-  };
+  return { valueAtRisk, expectedShortfall: (sum + fraction * valueAtRisk) / Math.max(tailCount, tailRank + fraction), tailRank };
 }
 
 /**
