@@ -19,7 +19,7 @@
 // Every region starts on a 16-byte boundary.
 
 /** kOptimizerAlgorithmVersion in src/kernels/optimizer-contract.ts; the facade refuses a mismatch. */
-const kAlgorithmVersion: i32 = 1;
+const kAlgorithmVersion: i32 = 2;
 const kAssetsMax: i32 = 1000;
 const kConstraintRowsMax: i32 = 2 * kAssetsMax + 8;
 const kPivotRelativeMin: f64 = 1e-12;
@@ -232,6 +232,11 @@ let qpInequalityMatrix: usize = 0;
 let qpInequalityTarget: usize = 0;
 let qpLower: usize = 0;
 let qpUpper: usize = 0;
+let qpLowerShare: usize = 0;
+let qpUpperShare: usize = 0;
+let qpLowerShareNorms: usize = 0;
+let qpUpperShareNorms: usize = 0;
+let qpOnes: usize = 0;
 let qpX: usize = 0;
 let qpJt: usize = 0;
 let qpTriangle: usize = 0;
@@ -248,8 +253,8 @@ let qpIterations: i32 = 0;
 
 /** Bytes of scratch solveQp needs for these sizes. */
 export function qpScratchBytes(n: i32, meq: i32, rows: i32): usize {
-  const constraints = meq + 2 * n + rows;
-  return 2 * f64Bytes(n * n) + 3 * f64Bytes(n) + f64Bytes(n + 1) + 2 * f64Bytes(rows) + align16(<usize>(n + 1) << 2) + align16(<usize>constraints);
+  const constraints = meq + 4 * n + rows;
+  return 2 * f64Bytes(n * n) + 6 * f64Bytes(n) + f64Bytes(n + 1) + 2 * f64Bytes(rows) + align16(<usize>(n + 1) << 2) + align16(<usize>constraints);
 }
 
 /** Iterations of the last solveQp or riskParity. */
@@ -275,6 +280,8 @@ export function solveQp(
   inequalityTarget: usize,
   lower: usize,
   upper: usize,
+  lowerShare: usize,
+  upperShare: usize,
   x: usize,
   multipliers: usize,
   scratch: usize,
@@ -293,8 +300,10 @@ export function solveQp(
   qpInequalityTarget = inequalityTarget;
   qpLower = lower;
   qpUpper = upper;
+  qpLowerShare = lowerShare;
+  qpUpperShare = upperShare;
   qpX = x;
-  const constraints = meq + 2 * n + rows;
+  const constraints = meq + 4 * n + rows;
   qpJt = scratch;
   qpTriangle = qpJt + f64Bytes(n * n);
   qpD = qpTriangle + f64Bytes(n * n);
@@ -305,6 +314,9 @@ export function solveQp(
   qpRowProducts = qpRowNorms + f64Bytes(rows);
   qpActive = qpRowProducts + f64Bytes(rows);
   qpIsActive = qpActive + align16(<usize>(n + 1) << 2);
+  qpLowerShareNorms = qpIsActive + align16(<usize>constraints);
+  qpUpperShareNorms = qpLowerShareNorms + f64Bytes(n);
+  qpOnes = qpUpperShareNorms + f64Bytes(n);
   memory.fill(x, 0, <usize>n << 3);
   memory.fill(multipliers, 0, <usize>constraints << 3);
   memory.fill(qpU, 0, <usize>(n + 1) << 3);
@@ -317,11 +329,41 @@ export function solveQp(
   for (let row: i32 = 0; row < rows; row++) {
     set(qpRowNorms, row, Math.sqrt(dot(at(inequalityMatrix, row * n), at(inequalityMatrix, row * n), n)));
   }
+  shareNorms(lowerShare, n, qpLowerShareNorms);
+  shareNorms(upperShare, n, qpUpperShareNorms);
+  for (let j: i32 = 0; j < n; j++) {
+    let total: f64 = 0.0;
+    for (let i: i32 = 0; i < n; i++) total += get(qpJt, j * n + i);
+    set(qpOnes, j, total);
+  }
   startAtUnconstrainedMinimum();
   let status = addEqualities(iterationsMax);
   if (status == kStatusOptimal) status = addViolatedConstraints(iterationsMax);
   for (let position: i32 = 0; position < qpQ; position++) set(multipliers, activeAt(position), get(qpU, position));
   return status;
+}
+
+/** |e_i - s 1| for each finite share s (NaN where none), as shareNorms in the reference. */
+function shareNorms(shares: usize, n: i32, norms: usize): void {
+  for (let index: i32 = 0; index < n; index++) {
+    const share = get(shares, index);
+    set(norms, index, isFinite(share) ? Math.sqrt((1.0 - share) * (1.0 - share) + <f64>(n - 1) * (share * share)) : NaN);
+  }
+}
+
+/** sum(x) in index order. */
+function sumOfX(): f64 {
+  let total: f64 = 0.0;
+  for (let index: i32 = 0; index < qpN; index++) total += get(qpX, index);
+  return total;
+}
+
+/** (v[first], v[first + 1]) = (c a + s b, c b - s a). */
+@inline function rotatePair(values: usize, first: i32, cosine: f64, sine: f64): void {
+  const a = get(values, first);
+  const b = get(values, first + 1);
+  set(values, first, cosine * a + sine * b);
+  set(values, first + 1, cosine * b - sine * a);
 }
 
 @inline function activeAt(position: i32): i32 {
@@ -446,8 +488,19 @@ function mostViolated(): i32 {
     const constraint = meq + n + index;
     if (bound != Infinity && !isActive(constraint)) consider(constraint, bound - get(qpX, index), xScale + Math.abs(bound));
   }
+  const total = sumOfX();
+  for (let index: i32 = 0; index < n; index++) {
+    const share = get(qpLowerShare, index);
+    const constraint = meq + 2 * n + index;
+    if (share != -Infinity && !isActive(constraint)) consider(constraint, get(qpX, index) - share * total, get(qpLowerShareNorms, index) * xScale);
+  }
+  for (let index: i32 = 0; index < n; index++) {
+    const share = get(qpUpperShare, index);
+    const constraint = meq + 3 * n + index;
+    if (share != Infinity && !isActive(constraint)) consider(constraint, share * total - get(qpX, index), get(qpUpperShareNorms, index) * xScale);
+  }
   for (let row: i32 = 0; row < qpRows; row++) {
-    const constraint = meq + 2 * n + row;
+    const constraint = meq + 4 * n + row;
     if (!isActive(constraint)) {
       const target = get(qpInequalityTarget, row);
       consider(constraint, get(qpRowProducts, row) - target, get(qpRowNorms, row) * xScale + Math.abs(target));
@@ -462,7 +515,15 @@ function slackOf(constraint: i32): f64 {
   if (constraint < meq) return dot(at(qpEqualityMatrix, constraint * n), qpX, n) - get(qpEqualityTarget, constraint);
   if (constraint < meq + n) return get(qpX, constraint - meq) - get(qpLower, constraint - meq);
   if (constraint < meq + 2 * n) return get(qpUpper, constraint - meq - n) - get(qpX, constraint - meq - n);
-  const row = constraint - meq - 2 * n;
+  if (constraint < meq + 3 * n) {
+    const index = constraint - meq - 2 * n;
+    return get(qpX, index) - get(qpLowerShare, index) * sumOfX();
+  }
+  if (constraint < meq + 4 * n) {
+    const index = constraint - meq - 3 * n;
+    return get(qpUpperShare, index) * sumOfX() - get(qpX, index);
+  }
+  const row = constraint - meq - 4 * n;
   return dot(at(qpInequalityMatrix, row * n), qpX, n) - get(qpInequalityTarget, row);
 }
 
@@ -478,8 +539,16 @@ function computeDirections(constraint: i32): f64 {
   } else if (constraint < meq + 2 * n) {
     const index = constraint - meq - n;
     for (let j: i32 = 0; j < n; j++) set(qpD, j, -get(qpJt, j * n + index));
+  } else if (constraint < meq + 3 * n) {
+    const index = constraint - meq - 2 * n;
+    const share = get(qpLowerShare, index);
+    for (let j: i32 = 0; j < n; j++) set(qpD, j, get(qpJt, j * n + index) - share * get(qpOnes, j));
+  } else if (constraint < meq + 4 * n) {
+    const index = constraint - meq - 3 * n;
+    const share = get(qpUpperShare, index);
+    for (let j: i32 = 0; j < n; j++) set(qpD, j, share * get(qpOnes, j) - get(qpJt, j * n + index));
   } else {
-    fillProducts(at(qpInequalityMatrix, (constraint - meq - 2 * n) * n));
+    fillProducts(at(qpInequalityMatrix, (constraint - meq - 4 * n) * n));
   }
   memory.fill(qpZ, 0, <usize>n << 3);
   for (let j: i32 = q; j < n; j++) axpy(qpZ, at(qpJt, j * n), n, get(qpD, j));
@@ -528,6 +597,7 @@ function addConstraint(constraint: i32, multiplier: f64): void {
     set(qpD, j - 1, hypotenuse);
     set(qpD, j, 0.0);
     rotateRows(at(qpJt, (j - 1) * n), at(qpJt, j * n), n, cosine, sine);
+    rotatePair(qpOnes, j - 1, cosine, sine);
   }
   for (let k: i32 = 0; k <= q; k++) set(qpTriangle, k * n + q, get(qpD, k));
   setActiveAt(q, constraint);
@@ -558,6 +628,7 @@ function dropConstraint(position: i32): void {
     set(qpTriangle, (column + 1) * n + column, 0.0);
     rotateRows(at(qpTriangle, column * n + column + 1), at(qpTriangle, (column + 1) * n + column + 1), q - 2 - column, cosine, sine);
     rotateRows(at(qpJt, column * n), at(qpJt, (column + 1) * n), n, cosine, sine);
+    rotatePair(qpOnes, column, cosine, sine);
   }
   qpQ = q - 1;
   qpIterations++;

@@ -18,7 +18,7 @@ use napi::{Error, Result, Status};
 use napi_derive::napi;
 
 /// kOptimizerAlgorithmVersion in src/kernels/optimizer-contract.ts; the facade refuses a mismatch.
-const ALGORITHM_VERSION: u32 = 1;
+const ALGORITHM_VERSION: u32 = 2;
 /// kAssetsMax and kConstraintRowsMax in src/kernels/optimizer-contract.ts.
 const ASSETS_MAX: usize = 1_000;
 const CONSTRAINT_ROWS_MAX: usize = 2 * ASSETS_MAX + 8;
@@ -36,7 +36,7 @@ pub fn optimizer_algorithm_version() -> u32 {
     ALGORITHM_VERSION
 }
 
-/// Solves the quadratic program into `x` (n) and `multipliers` (meq + 2n + mrow).
+/// Solves the quadratic program into `x` (n) and `multipliers` (meq + 4n + mrow).
 /// Errors (Status::InvalidArg): ERR_KERNEL_BAD_INPUT for sizes that do not match or outputs that overlap.
 #[allow(clippy::too_many_arguments)]
 #[napi(js_name = "optimizerSolveQp", catch_unwind)]
@@ -52,6 +52,8 @@ pub fn optimizer_solve_qp(
     inequality_target: Float64ArraySlice,
     lower: Float64ArraySlice,
     upper: Float64ArraySlice,
+    lower_share: Float64ArraySlice,
+    upper_share: Float64ArraySlice,
     iterations_max: u32,
     mut x: Float64ArraySlice,
     mut multipliers: Float64ArraySlice,
@@ -70,9 +72,22 @@ pub fn optimizer_solve_qp(
     check_length("inequalityTarget", &inequality_target, mrow)?;
     check_length("lower", &lower, n)?;
     check_length("upper", &upper, n)?;
+    check_length("lowerShare", &lower_share, n)?;
+    check_length("upperShare", &upper_share, n)?;
     check_length("x", &x, n)?;
-    check_length("multipliers", &multipliers, meq + 2 * n + mrow)?;
-    let inputs: [&[f64]; 8] = [&hessian, &linear, &equality_matrix, &equality_target, &inequality_matrix, &inequality_target, &lower, &upper];
+    check_length("multipliers", &multipliers, meq + 4 * n + mrow)?;
+    let inputs: [&[f64]; 10] = [
+        &hessian,
+        &linear,
+        &equality_matrix,
+        &equality_target,
+        &inequality_matrix,
+        &inequality_target,
+        &lower,
+        &upper,
+        &lower_share,
+        &upper_share,
+    ];
     check_outputs(&[&x, &multipliers], &inputs)?;
     let program = qp::Program {
         n,
@@ -86,6 +101,8 @@ pub fn optimizer_solve_qp(
         inequality_target: &inequality_target,
         lower: &lower,
         upper: &upper,
+        lower_share: &lower_share,
+        upper_share: &upper_share,
     };
     // SAFETY: check_outputs proved that neither output overlaps the other or any input, and JS cannot touch
     // the arrays while this synchronous call runs on its thread.

@@ -30,6 +30,8 @@ pub struct Program<'a> {
     pub inequality_target: &'a [f64],
     pub lower: &'a [f64],
     pub upper: &'a [f64],
+    pub lower_share: &'a [f64],
+    pub upper_share: &'a [f64],
 }
 
 struct State<'a, 'p> {
@@ -47,6 +49,10 @@ struct State<'a, 'p> {
     row_norms: Vec<f64>,
     /// G x for every inequality row, refreshed by most_violated.
     row_products: Vec<f64>,
+    lower_share_norms: Vec<f64>,
+    upper_share_norms: Vec<f64>,
+    /// J'1, rotated with J's columns (see QpState.ones in the reference).
+    ones: Vec<f64>,
     q: usize,
     iterations: u32,
 }
@@ -55,7 +61,8 @@ struct State<'a, 'p> {
 pub fn solve(program: &Program, iterations_max: u32, x: &mut [f64], multipliers: &mut [f64]) -> (u32, u32) {
     let n = program.n;
     assert!(x.len() == n);
-    assert!(multipliers.len() == program.equality_count + 2 * n + program.inequality_count);
+    assert!(multipliers.len() == program.equality_count + 4 * n + program.inequality_count);
+    assert!(program.lower_share.len() == n && program.upper_share.len() == n);
     x.fill(0.0);
     multipliers.fill(0.0);
     let mut triangle = vec![0.0_f64; n * n];
@@ -65,6 +72,15 @@ pub fn solve(program: &Program, iterations_max: u32, x: &mut [f64], multipliers:
     let mut jt = vec![0.0_f64; n * n];
     invert_lower_from_upper(&triangle, n, &mut jt);
     triangle.fill(0.0);
+    let ones = (0..n)
+        .map(|j| {
+            let mut total = 0.0_f64;
+            for &value in &jt[j * n..(j + 1) * n] {
+                total += value;
+            }
+            total
+        })
+        .collect();
     let row_norms = (0..program.inequality_count)
         .map(|row| {
             let values = &program.inequality_matrix[row * n..(row + 1) * n];
@@ -85,6 +101,9 @@ pub fn solve(program: &Program, iterations_max: u32, x: &mut [f64], multipliers:
         is_active: vec![false; multipliers.len()],
         row_norms,
         row_products: vec![0.0; program.inequality_count],
+        lower_share_norms: share_norms(program.lower_share, n),
+        upper_share_norms: share_norms(program.upper_share, n),
+        ones,
         q: 0,
         iterations: 0,
     };
@@ -220,8 +239,23 @@ impl<'a, 'p> State<'a, 'p> {
                 consider(constraint, bound - self.x[index], x_scale + bound.abs());
             }
         }
+        let total = sum_of(self.x);
+        for index in 0..n {
+            let share = program.lower_share[index];
+            let constraint = meq + 2 * n + index;
+            if share != f64::NEG_INFINITY && !self.is_active[constraint] {
+                consider(constraint, self.x[index] - share * total, self.lower_share_norms[index] * x_scale);
+            }
+        }
+        for index in 0..n {
+            let share = program.upper_share[index];
+            let constraint = meq + 3 * n + index;
+            if share != f64::INFINITY && !self.is_active[constraint] {
+                consider(constraint, share * total - self.x[index], self.upper_share_norms[index] * x_scale);
+            }
+        }
         for row in 0..program.inequality_count {
-            let constraint = meq + 2 * n + row;
+            let constraint = meq + 4 * n + row;
             if !self.is_active[constraint] {
                 let target = program.inequality_target[row];
                 consider(constraint, self.row_products[row] - target, self.row_norms[row] * x_scale + target.abs());
@@ -240,8 +274,14 @@ impl<'a, 'p> State<'a, 'p> {
             self.x[constraint - meq] - program.lower[constraint - meq]
         } else if constraint < meq + 2 * n {
             program.upper[constraint - meq - n] - self.x[constraint - meq - n]
+        } else if constraint < meq + 3 * n {
+            let index = constraint - meq - 2 * n;
+            self.x[index] - program.lower_share[index] * sum_of(self.x)
+        } else if constraint < meq + 4 * n {
+            let index = constraint - meq - 3 * n;
+            program.upper_share[index] * sum_of(self.x) - self.x[index]
         } else {
-            let row = constraint - meq - 2 * n;
+            let row = constraint - meq - 4 * n;
             dot(&program.inequality_matrix[row * n..(row + 1) * n], self.x) - program.inequality_target[row]
         }
     }
@@ -264,8 +304,20 @@ impl<'a, 'p> State<'a, 'p> {
             for j in 0..n {
                 self.d[j] = -self.jt[j * n + index];
             }
+        } else if constraint < meq + 3 * n {
+            let index = constraint - meq - 2 * n;
+            let share = program.lower_share[index];
+            for j in 0..n {
+                self.d[j] = self.jt[j * n + index] - share * self.ones[j];
+            }
+        } else if constraint < meq + 4 * n {
+            let index = constraint - meq - 3 * n;
+            let share = program.upper_share[index];
+            for j in 0..n {
+                self.d[j] = share * self.ones[j] - self.jt[j * n + index];
+            }
         } else {
-            let row = constraint - meq - 2 * n;
+            let row = constraint - meq - 4 * n;
             fill_products(&self.jt, n, &program.inequality_matrix[row * n..(row + 1) * n], &mut self.d);
         }
         self.z.fill(0.0);
@@ -335,6 +387,7 @@ impl<'a, 'p> State<'a, 'p> {
                 self.d[j - 1] = hypotenuse;
                 self.d[j] = 0.0;
                 rotate_rows(&mut self.jt, (j - 1) * n, j * n, 0, n, cosine, sine);
+                rotate_pair(&mut self.ones, j - 1, cosine, sine);
             }
             j -= 1;
         }
@@ -373,10 +426,42 @@ impl<'a, 'p> State<'a, 'p> {
             self.triangle[(column + 1) * n + column] = 0.0;
             rotate_rows(&mut self.triangle, column * n, (column + 1) * n, column + 1, q - 1, cosine, sine);
             rotate_rows(&mut self.jt, column * n, (column + 1) * n, 0, n, cosine, sine);
+            rotate_pair(&mut self.ones, column, cosine, sine);
         }
         self.q = q - 1;
         self.iterations += 1;
     }
+}
+
+/// |e_i - s 1| for each finite share s (NaN where none), as shareNorms in the reference.
+fn share_norms(shares: &[f64], n: usize) -> Vec<f64> {
+    shares
+        .iter()
+        .map(|&share| {
+            if share.is_finite() {
+                ((1.0 - share) * (1.0 - share) + (n - 1) as f64 * (share * share)).sqrt()
+            } else {
+                f64::NAN
+            }
+        })
+        .collect()
+}
+
+/// sum(x) in index order.
+fn sum_of(x: &[f64]) -> f64 {
+    let mut total = 0.0_f64;
+    for &value in x {
+        total += value;
+    }
+    total
+}
+
+/// (v[first], v[first + 1]) = (c a + s b, c b - s a), the rotation rotate_rows applies to two rows.
+#[inline(always)]
+fn rotate_pair(values: &mut [f64], first: usize, cosine: f64, sine: f64) {
+    let (a, b) = (values[first], values[first + 1]);
+    values[first] = cosine * a + sine * b;
+    values[first + 1] = cosine * b - sine * a;
 }
 
 /// d[j] = dot(row j of jt, normal) for every j, four rows at a time.

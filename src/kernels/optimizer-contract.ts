@@ -54,7 +54,7 @@ export const kConstraintRowsMax = 2 * kAssetsMax + 8;
  * the version they were built with; the facade refuses one that disagrees, since it would round
  * differently or stop at a different point.
  */
-export const kOptimizerAlgorithmVersion = 1;
+export const kOptimizerAlgorithmVersion = 2;
 
 /**
  * Cholesky pivots must exceed this share of their diagonal entry: pivot j is the variance of asset j left
@@ -118,11 +118,16 @@ export type QpStatus = (typeof qpStatus)[keyof typeof qpStatus];
  * A strictly convex quadratic program:
  *
  *   minimise    1/2 x'Hx + c'x
- *   subject to  E x  = e              (equalityCount rows)
- *               G x >= g              (inequalityCount rows)
- *               lower <= x <= upper   (entries may be -Infinity / +Infinity: no bound)
+ *   subject to  E x  = e                                     (equalityCount rows)
+ *               G x >= g                                     (inequalityCount rows)
+ *               lower <= x <= upper                          (entries may be -Infinity / +Infinity: none)
+ *               lowerShare_i sum(x) <= x_i <= upperShare_i sum(x)   (optional; +-Infinity: none)
  *
  * Matrices are row-major. H must be symmetric; only its upper triangle is read.
+ *
+ * The relative bounds ("shares") are rows e_i - s 1 of G in disguise. The max-Sharpe program has one per
+ * bounded asset (see maximumSharpe), and their structure lets the solver evaluate them in O(n) per step
+ * instead of O(n^2) (it keeps J'1 up to date under its rotations; see reference/qp.ts).
  */
 export interface QuadraticProgram {
   readonly variables: number;
@@ -136,15 +141,35 @@ export interface QuadraticProgram {
   readonly inequalityTarget: Float64Array;
   readonly lower: Float64Array;
   readonly upper: Float64Array;
+  readonly lowerShare?: Float64Array;
+  readonly upperShare?: Float64Array;
+}
+
+/** A program as the backends take it: the relative bounds always present (+-Infinity for none). */
+export interface SolverProgram extends QuadraticProgram {
+  readonly lowerShare: Float64Array;
+  readonly upperShare: Float64Array;
+}
+
+/** The program with absent relative bounds filled in as none. */
+export function toSolverProgram(program: QuadraticProgram): SolverProgram {
+  const n = program.variables;
+  return {
+    ...program,
+    lowerShare: program.lowerShare ?? new Float64Array(n).fill(Number.NEGATIVE_INFINITY),
+    upperShare: program.upperShare ?? new Float64Array(n).fill(Number.POSITIVE_INFINITY),
+  };
 }
 
 /**
  * The solver's answer. `multipliers` has one entry per constraint, in the order: equalities, lower
- * bounds (n), upper bounds (n), inequality rows; inactive constraints have 0. At the optimum
+ * bounds (n), upper bounds (n), lower shares (n), upper shares (n), inequality rows; inactive
+ * constraints have 0. At the optimum (the Karush-Kuhn-Tucker conditions)
  *
- *   H x + c = E' lambda_eq + lambda_lower - lambda_upper + G' lambda_rows,
+ *   H x + c = E' l_eq + l_lower - l_upper + sum_i l_lowerShare_i (e_i - lowerShare_i 1)
+ *             + sum_i l_upperShare_i (upperShare_i 1 - e_i) + G' l_rows,
  *
- * with every inequality multiplier >= 0 (the Karush-Kuhn-Tucker conditions).
+ * with every inequality multiplier >= 0.
  */
 export interface QpSolution {
   readonly status: QpStatus;
@@ -164,7 +189,7 @@ export interface RiskParitySolution {
 /** The two solvers every backend implements. Inputs have passed checkQuadraticProgram / checkRiskParity. */
 export interface OptimizerBackend {
   readonly name: BackendName;
-  solveQp(program: QuadraticProgram, iterationsMax: number): QpSolution;
+  solveQp(program: SolverProgram, iterationsMax: number): QpSolution;
   /**
    * Minimises 1/2 x'Sx - sum b_i ln x_i over x > 0 for the covariance S (n x n) and budgets b, which must
    * be scaled so that min b = 1 (that makes the objective standard self-concordant).
@@ -172,9 +197,9 @@ export interface OptimizerBackend {
   riskParity(covariance: Float64Array, assets: number, budgets: Float64Array, iterationsMax: number): RiskParitySolution;
 }
 
-/** Constraints a program has in all: equalities, 2n bounds, inequality rows. */
+/** Constraints a program has in all: equalities, 2n bounds, 2n shares, inequality rows. */
 export function constraintCount(program: QuadraticProgram): number {
-  return program.equalityCount + 2 * program.variables + program.inequalityCount;
+  return program.equalityCount + 4 * program.variables + program.inequalityCount;
 }
 
 /**
@@ -212,6 +237,19 @@ export function checkQuadraticProgram(program: QuadraticProgram): void {
     const upper = program.upper[index]!;
     if (!(lower <= upper) || lower === Number.POSITIVE_INFINITY || upper === Number.NEGATIVE_INFINITY) {
       throw kernelError('ERR_KERNEL_BAD_INPUT', `lower[${index}] <= upper[${index}], neither NaN nor an infinity on the wrong side`, `${lower} and ${upper}`);
+    }
+  }
+  for (const [label, shares, wrongSide] of [
+    ['lowerShare', program.lowerShare, Number.POSITIVE_INFINITY],
+    ['upperShare', program.upperShare, Number.NEGATIVE_INFINITY],
+  ] as const) {
+    if (shares === undefined) continue;
+    checkArray(shares, n, label);
+    for (let index = 0; index < n; index++) {
+      const share = shares[index]!;
+      if (Number.isNaN(share) || share === wrongSide) {
+        throw kernelError('ERR_KERNEL_BAD_INPUT', `${label}[${index}] to be a number or ${-wrongSide}`, `${share}`);
+      }
     }
   }
 }

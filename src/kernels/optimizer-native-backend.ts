@@ -13,8 +13,8 @@ import {
   type OptimizerBackend,
   type QpSolution,
   type QpStatus,
-  type QuadraticProgram,
   type RiskParitySolution,
+  type SolverProgram,
 } from './optimizer-contract.js';
 
 interface OptimizerReport {
@@ -37,6 +37,8 @@ export interface OptimizerNativeAddon {
     inequalityTarget: Float64Array,
     lower: Float64Array,
     upper: Float64Array,
+    lowerShare: Float64Array,
+    upperShare: Float64Array,
     iterationsMax: number,
     x: Float64Array,
     multipliers: Float64Array,
@@ -85,10 +87,10 @@ export class OptimizerNativeBackend implements OptimizerBackend {
   }
 
   /** @throws KernelError ERR_KERNEL_BACKEND_FAILED if the addon refuses a checked program or reports nonsense. */
-  solveQp(program: QuadraticProgram, iterationsMax: number): QpSolution {
+  solveQp(program: SolverProgram, iterationsMax: number): QpSolution {
     const n = program.variables;
     const x = new Float64Array(n);
-    const multipliers = new Float64Array(program.equalityCount + 2 * n + program.inequalityCount);
+    const multipliers = new Float64Array(program.equalityCount + 4 * n + program.inequalityCount);
     const report = this.invoke(() =>
       this.addon.optimizerSolveQp(
         n,
@@ -102,6 +104,8 @@ export class OptimizerNativeBackend implements OptimizerBackend {
         program.inequalityTarget,
         program.lower,
         program.upper,
+        program.lowerShare,
+        program.upperShare,
         iterationsMax,
         x,
         multipliers,

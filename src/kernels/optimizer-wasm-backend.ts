@@ -7,7 +7,8 @@
  * solve, every region 16-byte aligned, from the module's heapStart():
  *
  *   | hessian n*n | linear n | E meq*n | e meq | G rows*n | g rows | lower n | upper n |   inputs
- *   | x n | multipliers meq+2n+rows |                                                   outputs
+ *   | lowerShare n | upperShare n |
+ *   | x n | multipliers meq+4n+rows |                                                   outputs
  *   | scratch (qpScratchBytes) |                                                        work arrays
  *
  * and for risk parity: | covariance n*n | budgets n | x n | scratch (riskParityScratchBytes) |.
@@ -21,8 +22,8 @@ import {
   kOptimizerAlgorithmVersion,
   type OptimizerBackend,
   type QpSolution,
-  type QuadraticProgram,
   type RiskParitySolution,
+  type SolverProgram,
 } from './optimizer-contract.js';
 import { checkStatus } from './optimizer-native-backend.js';
 
@@ -58,6 +59,8 @@ interface OptimizerWasmExports {
     inequalityTarget: number,
     lower: number,
     upper: number,
+    lowerShare: number,
+    upperShare: number,
     x: number,
     multipliers: number,
     scratch: number,
@@ -118,13 +121,13 @@ export class OptimizerWasmBackend implements OptimizerBackend {
   }
 
   /** @throws KernelError ERR_KERNEL_BACKEND_FAILED if the module traps or the memory cannot grow. */
-  solveQp(program: QuadraticProgram, iterationsMax: number): QpSolution {
+  solveQp(program: SolverProgram, iterationsMax: number): QpSolution {
     const exports = this.exports;
     const n = program.variables;
     const meq = program.equalityCount;
     const rows = program.inequalityCount;
-    const constraints = meq + 2 * n + rows;
-    const sizes = [n * n, n, meq * n, meq, rows * n, rows, n, n, n, constraints];
+    const constraints = meq + 4 * n + rows;
+    const sizes = [n * n, n, meq * n, meq, rows * n, rows, n, n, n, n, n, constraints];
     const { pointers, end } = layout(exports.heapStart(), sizes);
     this.reserve(end + exports.qpScratchBytes(n, meq, rows) - exports.heapStart());
     const memory = new Float64Array(exports.memory.buffer);
@@ -137,12 +140,32 @@ export class OptimizerWasmBackend implements OptimizerBackend {
       program.inequalityTarget,
       program.lower,
       program.upper,
+      program.lowerShare,
+      program.upperShare,
     ];
     inputs.forEach((input, index) => memory.set(input, pointers[index]! / 8));
-    const [hessian, linear, equalityMatrix, equalityTarget, inequalityMatrix, inequalityTarget, lower, upper, x, multipliers] =
-      pointers as [number, number, number, number, number, number, number, number, number, number];
+    const [hessian, linear, equalityMatrix, equalityTarget, inequalityMatrix, inequalityTarget, lower, upper, lowerShare, upperShare, x, multipliers] =
+      pointers as [number, number, number, number, number, number, number, number, number, number, number, number];
     const status = this.call(() =>
-      exports.solveQp(n, meq, rows, iterationsMax, hessian, linear, equalityMatrix, equalityTarget, inequalityMatrix, inequalityTarget, lower, upper, x, multipliers, end),
+      exports.solveQp(
+        n,
+        meq,
+        rows,
+        iterationsMax,
+        hessian,
+        linear,
+        equalityMatrix,
+        equalityTarget,
+        inequalityMatrix,
+        inequalityTarget,
+        lower,
+        upper,
+        lowerShare,
+        upperShare,
+        x,
+        multipliers,
+        end,
+      ),
     );
     const view = new Float64Array(exports.memory.buffer);
     return {

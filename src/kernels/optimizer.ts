@@ -32,10 +32,12 @@ import {
   kRiskParityIterationsMax,
   qpIterationsMax,
   qpStatus,
+  toSolverProgram,
   type OptimizerBackend,
   type QpSolution,
   type QpStatus,
   type QuadraticProgram,
+  type SolverProgram,
 } from './optimizer-contract.js';
 import { parsePortfolioRequest, type PortfolioResponse } from './optimizer-request.js';
 import { getOptimizerBackend, selectOptimizerBackend, type OptimizerSelection } from './optimizer-backends.js';
@@ -43,7 +45,7 @@ import { nearestPositiveDefinite } from './reference/linalg.js';
 import { decomposeRisk, maximumLinearValue } from './reference/optimizer-model.js';
 
 export { kAssetsMax, kMagnitudeMax, kRiskAversionMax, kRiskAversionMin, kRiskBudgetRatioMax } from './optimizer-contract.js';
-export type { QpSolution, QuadraticProgram } from './optimizer-contract.js';
+export type { QpSolution, QuadraticProgram, SolverProgram } from './optimizer-contract.js';
 export { parsePortfolioRequest, type PortfolioRequest, type PortfolioResponse } from './optimizer-request.js';
 
 export type PortfolioObjective = 'min_variance' | 'max_sharpe' | 'mean_variance' | 'risk_parity';
@@ -122,7 +124,7 @@ export interface PortfolioOptimum {
   readonly converged: boolean;
   readonly covarianceRepaired: boolean;
   /** The quadratic program that was solved, and its solution (null for risk parity): for diagnostics. */
-  readonly program: QuadraticProgram | null;
+  readonly program: SolverProgram | null;
   readonly solution: QpSolution | null;
 }
 
@@ -236,7 +238,8 @@ export function meanVariance(model: PortfolioModel, target: MeanVarianceTarget, 
  *
  *   min 1/2 y'Sy  s.t.  (mu - rf)'y = 1,  lower_i sum(y) / budget <= y_i <= upper_i sum(y) / budget,  sum(y) >= 0,
  *
- * then w = budget y / sum(y). Bounds of 0 and +-Infinity stay simple bounds on y; the others become rows.
+ * then w = budget y / sum(y). Bounds of 0 and +-Infinity stay simple bounds on y; the others become the
+ * program's relative bounds (shares lower_i / budget, upper_i / budget).
  * @throws KernelError ERR_KERNEL_INFEASIBLE when no portfolio within the constraints earns more than the
  *   risk-free rate, or when the supremum is only approached with unbounded weights; the others of the
  *   module comment.
@@ -322,7 +325,7 @@ export function riskParity(model: PortfolioModel, options: RiskParityOptions = {
  */
 export function solveQuadraticProgram(program: QuadraticProgram, options: { backend?: BackendName } = {}): QpSolution {
   checkQuadraticProgram(program);
-  const solution = chooseBackend(options.backend).solveQp(program, qpIterationsMax(program));
+  const solution = chooseBackend(options.backend).solveQp(toSolverProgram(program), qpIterationsMax(program));
   throwForStatus(solution.status, false);
   return solution;
 }
@@ -342,7 +345,7 @@ function solveBudgetProgram(
   row: { matrix: Float64Array; target: Float64Array } | null,
 ): PortfolioOptimum {
   const n = model.assets;
-  const program: QuadraticProgram = {
+  const program: SolverProgram = {
     variables: n,
     hessian: model.covariance,
     linear,
@@ -354,6 +357,8 @@ function solveBudgetProgram(
     inequalityTarget: row === null ? new Float64Array(0) : row.target,
     lower: constraints.lower,
     upper: constraints.upper,
+    lowerShare: new Float64Array(n).fill(Number.NEGATIVE_INFINITY),
+    upperShare: new Float64Array(n).fill(Number.POSITIVE_INFINITY),
   };
   const solved = solveWithRepair(program, options);
   const { solution } = solved;
@@ -361,24 +366,23 @@ function solveBudgetProgram(
 }
 
 /** The max-Sharpe program in y (see maximumSharpe). */
-function sharpeProgram(covariance: Float64Array, n: number, excess: Float64Array, constraints: ResolvedConstraints): QuadraticProgram {
+function sharpeProgram(covariance: Float64Array, n: number, excess: Float64Array, constraints: ResolvedConstraints): SolverProgram {
   const lower = new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
   const upper = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
-  const rows: Float64Array[] = [];
+  const lowerShare = new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
+  const upperShare = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
   let everyLowerIsZero = true;
   for (let index = 0; index < n; index++) {
     const lowerWeight = constraints.lower[index]!;
     const upperWeight = constraints.upper[index]!;
     if (lowerWeight !== 0) everyLowerIsZero = false;
     if (lowerWeight === 0) lower[index] = 0;
-    else if (lowerWeight !== Number.NEGATIVE_INFINITY) rows.push(relativeBoundRow(n, index, lowerWeight / constraints.budget, 1));
+    else if (lowerWeight !== Number.NEGATIVE_INFINITY) lowerShare[index] = lowerWeight / constraints.budget;
     if (upperWeight === 0) upper[index] = 0;
-    else if (upperWeight !== Number.POSITIVE_INFINITY) rows.push(relativeBoundRow(n, index, upperWeight / constraints.budget, -1));
+    else if (upperWeight !== Number.POSITIVE_INFINITY) upperShare[index] = upperWeight / constraints.budget;
   }
   // kappa >= 0, i.e. sum(y) >= 0; implied by y >= 0 when every lower bound is 0.
-  if (!everyLowerIsZero) rows.push(new Float64Array(n).fill(1));
-  const inequalityMatrix = new Float64Array(rows.length * n);
-  rows.forEach((row, position) => inequalityMatrix.set(row, position * n));
+  const rows = everyLowerIsZero ? 0 : 1;
   return {
     variables: n,
     hessian: covariance,
@@ -386,27 +390,19 @@ function sharpeProgram(covariance: Float64Array, n: number, excess: Float64Array
     equalityCount: 1,
     equalityMatrix: Float64Array.from(excess),
     equalityTarget: Float64Array.of(1),
-    inequalityCount: rows.length,
-    inequalityMatrix,
-    inequalityTarget: new Float64Array(rows.length),
+    inequalityCount: rows,
+    inequalityMatrix: new Float64Array(rows * n).fill(1),
+    inequalityTarget: new Float64Array(rows),
     lower,
     upper,
+    lowerShare,
+    upperShare,
   };
-}
-
-/**
- * sign * (y_index - share * sum(y)) >= 0: for sign 1 the lower bound w_index >= share * budget, for
- * sign -1 the upper bound w_index <= share * budget, both in y = w / kappa.
- */
-function relativeBoundRow(n: number, index: number, share: number, sign: 1 | -1): Float64Array {
-  const row = new Float64Array(n).fill(-sign * share);
-  row[index] = sign * (1 - share);
-  return row;
 }
 
 interface SolvedProgram {
   /** The program that was solved: `program`, or a copy with the repaired covariance. */
-  program: QuadraticProgram;
+  program: SolverProgram;
   solution: QpSolution;
   /** The covariance the solution is optimal for (the repaired one after a repair). */
   covariance: Float64Array;
@@ -414,7 +410,7 @@ interface SolvedProgram {
   backend: BackendName;
 }
 
-function solveWithRepair(program: QuadraticProgram, options: OptimizeOptions): SolvedProgram {
+function solveWithRepair(program: SolverProgram, options: OptimizeOptions): SolvedProgram {
   const backend = chooseBackend(options.backend);
   let solution = backend.solveQp(program, qpIterationsMax(program));
   if (solution.status === qpStatus.notPositiveDefinite && options.repairCovariance === true) {
@@ -468,7 +464,7 @@ function finish(
   converged: boolean,
   covarianceRepaired: boolean,
   backend: BackendName,
-  program: QuadraticProgram | null,
+  program: SolverProgram | null,
   solution: QpSolution | null,
 ): PortfolioOptimum {
   const n = model.assets;

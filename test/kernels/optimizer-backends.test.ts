@@ -18,7 +18,7 @@ import {
   selectOptimizerBackend,
   type LoadedOptimizerBackends,
 } from '../../src/kernels/optimizer-backends.js';
-import { kRiskParityIterationsMax, qpIterationsMax, type OptimizerBackend, type QuadraticProgram } from '../../src/kernels/optimizer-contract.js';
+import { kRiskParityIterationsMax, qpIterationsMax, type OptimizerBackend, type SolverProgram } from '../../src/kernels/optimizer-contract.js';
 import { loadOptimizerNativeBackend, OptimizerNativeBackend, type OptimizerNativeAddon } from '../../src/kernels/optimizer-native-backend.js';
 import { loadOptimizerWasmBackend } from '../../src/kernels/optimizer-wasm-backend.js';
 import {
@@ -173,8 +173,8 @@ for (const name of ['native', 'wasm'] as const) {
   });
 }
 
-/** A random feasible program with bounds, a budget row and two random rows (n variables). */
-function randomProgram(n: number, seed: number): QuadraticProgram {
+/** A random feasible program with bounds, relative bounds, a budget row and two random rows (n variables). */
+function randomProgram(n: number, seed: number): SolverProgram {
   const random = seededRandom(seed);
   const { covariance } = randomModel(n, seed + 77);
   const point = Array.from({ length: n }, () => random() - 0.3);
@@ -192,7 +192,15 @@ function randomProgram(n: number, seed: number): QuadraticProgram {
     inequalityTarget: Float64Array.from({ length: rows }, (_, row) => point.reduce((total, value, index) => total + value * matrix[row * n + index]!, 0) - random() * 0.1),
     lower: Float64Array.from(point, (value) => (random() < 0.3 ? Number.NEGATIVE_INFINITY : value - random() * 0.3)),
     upper: Float64Array.from(point, (value) => (random() < 0.3 ? Number.POSITIVE_INFINITY : value + random() * 0.3)),
+    // x_i >= s sum(x) and x_i <= s sum(x), around the point's own shares, for about a third of the assets.
+    // Shares only around a point whose weights sum to something positive (else the point would break them).
+    lowerShare: Float64Array.from(point, (value) => (sumOf(point) <= 0.2 || random() < 0.7 ? Number.NEGATIVE_INFINITY : value / sumOf(point) - random() * 0.2)),
+    upperShare: Float64Array.from(point, (value) => (sumOf(point) <= 0.2 || random() < 0.7 ? Number.POSITIVE_INFINITY : value / sumOf(point) + random() * 0.2)),
   };
+}
+
+function sumOf(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
 }
 
 describe('loading the compiled optimisers', () => {
@@ -227,7 +235,24 @@ describe('the Rust addon checks its own arguments', () => {
     const empty = new Float64Array(0);
     const bounds = () => Float64Array.of(0, 0);
     const solve = (overrides: { variables?: number; hessian?: Float64Array; x?: Float64Array; multipliers?: Float64Array }) =>
-      addon.optimizerSolveQp(overrides.variables ?? n, 0, 0, overrides.hessian ?? hessian, Float64Array.of(0, 0), empty, empty, empty, empty, bounds(), bounds(), 10, overrides.x ?? new Float64Array(n), overrides.multipliers ?? new Float64Array(2 * n));
+      addon.optimizerSolveQp(
+        overrides.variables ?? n,
+        0,
+        0,
+        overrides.hessian ?? hessian,
+        Float64Array.of(0, 0),
+        empty,
+        empty,
+        empty,
+        empty,
+        bounds(),
+        bounds(),
+        Float64Array.of(Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY),
+        Float64Array.of(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY),
+        10,
+        overrides.x ?? new Float64Array(n),
+        overrides.multipliers ?? new Float64Array(4 * n),
+      );
     expect(solve({}).status).toBe(0);
     const failures: { message: string; call: () => unknown; pattern: RegExp }[] = [
       { message: 'zero variables', call: () => solve({ variables: 0 }), pattern: /ERR_KERNEL_BAD_INPUT: expected 1..=1000 variables/ },
@@ -258,7 +283,7 @@ describe('the JS wrapper around the addon (hand-written stub addon)', () => {
     };
     return { optimizerAlgorithmVersion: () => 1, optimizerSolveQp: report, optimizerRiskParity: report };
   }
-  const program: QuadraticProgram = {
+  const program: SolverProgram = {
     variables: 1,
     hessian: Float64Array.of(1),
     linear: Float64Array.of(0),
@@ -270,6 +295,8 @@ describe('the JS wrapper around the addon (hand-written stub addon)', () => {
     inequalityTarget: new Float64Array(0),
     lower: Float64Array.of(0),
     upper: Float64Array.of(1),
+    lowerShare: Float64Array.of(Number.NEGATIVE_INFINITY),
+    upperShare: Float64Array.of(Number.POSITIVE_INFINITY),
   };
 
   it('reports an addon error on checked arguments as ERR_KERNEL_BACKEND_FAILED with the cause', () => {

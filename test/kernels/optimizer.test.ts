@@ -114,8 +114,8 @@ function expectKernelError(run: () => unknown, code: string, pattern?: RegExp): 
 /**
  * Checks the Karush-Kuhn-Tucker conditions of `solution` for `program` (see QpSolution for the sign
  * convention), each to `tolerance` relative to the size of the terms involved:
- *   stationarity      Hx + c - E'l_eq - l_lower + l_upper - G'l_rows = 0
- *   primal feasible   Ex = e, Gx >= g, lower <= x <= upper
+ *   stationarity      Hx + c - E'l_eq - l_lower + l_upper - sum of the share normals' terms - G'l_rows = 0
+ *   primal feasible   Ex = e, Gx >= g, lower <= x <= upper, lowerShare sum(x) <= x <= upperShare sum(x)
  *   dual feasible     every inequality multiplier >= 0
  *   complementary     multiplier * slack = 0 for every inequality
  */
@@ -179,9 +179,32 @@ function checkKkt(program: QuadraticProgram, solution: QpSolution, label: string
     subtractNormal((other) => (other === index ? 1 : 0), lowerMultiplier);
     subtractNormal((other) => (other === index ? -1 : 0), upperMultiplier);
   }
+  // Relative bounds: normals e_i - s 1 (lower share s) and s 1 - e_i (upper share s), right-hand side 0.
+  for (const [shares, offset, sign, absent] of [
+    [program.lowerShare, meq + 2 * n, 1, Number.NEGATIVE_INFINITY],
+    [program.upperShare, meq + 3 * n, -1, Number.POSITIVE_INFINITY],
+  ] as const) {
+    for (let index = 0; index < n; index++) {
+      const share = shares?.[index] ?? absent;
+      const multiplier = multipliers[offset + index]!;
+      if (share === absent) {
+        expect(multiplier, `${label}: multiplier of an absent share`).toBe(0);
+        continue;
+      }
+      const normal = (other: number) => sign * ((other === index ? 1 : 0) - share);
+      let value = 0;
+      let scale = 0;
+      for (let other = 0; other < n; other++) {
+        value += normal(other) * x[other]!;
+        scale += Math.abs(normal(other) * x[other]!);
+      }
+      checkSlack(value, scale, multiplier, `${sign > 0 ? 'lower' : 'upper'} share ${index}`, false);
+      subtractNormal(normal, multiplier);
+    }
+  }
   for (let row = 0; row < rows; row++) {
     const normal = (index: number) => program.inequalityMatrix[row * n + index]!;
-    const multiplier = multipliers[meq + 2 * n + row]!;
+    const multiplier = multipliers[meq + 4 * n + row]!;
     let value = -program.inequalityTarget[row]!;
     let scale = Math.abs(program.inequalityTarget[row]!);
     for (let index = 0; index < n; index++) {
@@ -229,15 +252,15 @@ describe('solveQuadraticProgram (reference)', () => {
     };
     const solution = solveQuadraticProgram(program, ts);
     expectClose(solution.x, [10 / 21, 22 / 21, 44 / 21], 1e-14, 'solution');
-    expectClose(solution.multipliers.subarray(6), [0, 5 / 21, 44 / 21], 1e-14, 'Lagrangian');
+    expectClose(solution.multipliers.subarray(12), [0, 5 / 21, 44 / 21], 1e-14, "Lagrangian");
     const x = solution.x;
     const value = 0.5 * (x[0]! ** 2 + x[1]! ** 2 + x[2]! ** 2) - 5 * x[1]!;
     expect(value).toBeCloseTo(-2.380952, 6);
     checkKkt(program, solution, 'quadprog example');
   });
 
-  it('agrees with a brute-force active-set enumeration on random small programs', () => {
-    for (let seed = 1; seed <= 60; seed++) {
+  it('agrees with a brute-force active-set enumeration on random small programs (bounds, shares, a row)', () => {
+    for (let seed = 1; seed <= 80; seed++) {
       const program = randomProgram(1 + (seed % 4), seed);
       const solution = solveQuadraticProgram(program, ts);
       checkKkt(program, solution, `seed ${seed}`);
@@ -329,7 +352,10 @@ function smallProgram(shape: SmallProgramShape): QuadraticProgram {
   };
 }
 
-/** A random feasible program: budget equality, random bounds around a feasible point, one random row. */
+/**
+ * A random feasible program: budget equality, random bounds and relative bounds (shares) around a
+ * feasible point, one random row.
+ */
 function randomProgram(n: number, seed: number): QuadraticProgram {
   const random = seededRandom(seed);
   const { covariance } = randomModel(n, seed + 1000, 2);
@@ -338,7 +364,12 @@ function randomProgram(n: number, seed: number): QuadraticProgram {
   const upper = point.map((value) => (random() < 0.3 ? Number.POSITIVE_INFINITY : value + random() * 0.5));
   const row = Array.from({ length: n }, () => random() - 0.5);
   const rowValue = row.reduce((total, value, index) => total + value * point[index]!, 0);
-  return smallProgram({
+  const total = sum(point);
+  // Shares only around a point whose weights sum to something positive (else the point would break them).
+  const hasShares = total > 0.2;
+  const lowerShare = Float64Array.from(point, (value) => (!hasShares || random() < 0.7 ? Number.NEGATIVE_INFINITY : value / total - random() * 0.3));
+  const upperShare = Float64Array.from(point, (value) => (!hasShares || random() < 0.7 ? Number.POSITIVE_INFINITY : value / total + random() * 0.3));
+  const program = smallProgram({
     variables: n,
     hessian: Array.from(covariance, (value) => value * 1e4),
     linear: Array.from({ length: n }, () => (random() - 0.5) * 4),
@@ -349,6 +380,7 @@ function randomProgram(n: number, seed: number): QuadraticProgram {
     lower,
     upper,
   });
+  return { ...program, lowerShare, upperShare };
 }
 
 /**
@@ -367,6 +399,13 @@ function bruteForce(program: QuadraticProgram): Float64Array {
     const unit = Array.from({ length: n }, (_, other) => (other === index ? 1 : 0));
     if (program.lower[index] !== Number.NEGATIVE_INFINITY) constraints.push({ normal: unit, target: program.lower[index]!, isEquality: false });
     if (program.upper[index] !== Number.POSITIVE_INFINITY) constraints.push({ normal: unit.map((value) => -value), target: -program.upper[index]!, isEquality: false });
+  }
+  for (let index = 0; index < n; index++) {
+    const lowerShare = program.lowerShare?.[index] ?? Number.NEGATIVE_INFINITY;
+    const upperShare = program.upperShare?.[index] ?? Number.POSITIVE_INFINITY;
+    const unit = (other: number) => (other === index ? 1 : 0);
+    if (lowerShare !== Number.NEGATIVE_INFINITY) constraints.push({ normal: Array.from({ length: n }, (_, other) => unit(other) - lowerShare), target: 0, isEquality: false });
+    if (upperShare !== Number.POSITIVE_INFINITY) constraints.push({ normal: Array.from({ length: n }, (_, other) => upperShare - unit(other)), target: 0, isEquality: false });
   }
   for (let row = 0; row < program.inequalityCount; row++) {
     constraints.push({ normal: Array.from(program.inequalityMatrix.subarray(row * n, (row + 1) * n)), target: program.inequalityTarget[row]!, isEquality: false });

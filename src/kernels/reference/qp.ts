@@ -40,13 +40,16 @@ import {
   qpStatus,
   type QpSolution,
   type QpStatus,
-  type QuadraticProgram,
+  type SolverProgram,
 } from '../optimizer-contract.js';
 import { choleskyUpper, dot, invertLowerFromUpper } from './qp-linear-algebra.js';
 
-/** Everything one solve works on. Constraint k is numbered as in QpSolution.multipliers. */
+/**
+ * Everything one solve works on. Constraints are numbered as in QpSolution.multipliers: equalities
+ * 0..meq-1, then lower bounds, upper bounds, lower shares and upper shares (n each), then the rows.
+ */
 interface QpState {
-  readonly program: QuadraticProgram;
+  readonly program: SolverProgram;
   readonly n: number;
   /** J', n x n: row j is column j of J. */
   readonly jt: Float64Array;
@@ -66,6 +69,14 @@ interface QpState {
   readonly isActive: Uint8Array;
   /** |G_k| for each inequality row, for the violation scale. */
   readonly rowNorms: Float64Array;
+  /** |e_i - s 1| for each finite lower share s (NaN where there is none), and for the upper shares. */
+  readonly lowerShareNorms: Float64Array;
+  readonly upperShareNorms: Float64Array;
+  /**
+   * J'1, kept up to date: every Givens rotation of two rows of J' rotates the same two entries here, so the
+   * normal of a share constraint, +-(e_i - s 1), costs d = +-(row i of J - s J'1) in O(n), not O(n^2).
+   */
+  readonly ones: Float64Array;
   q: number;
   iterations: number;
 }
@@ -75,9 +86,9 @@ interface QpState {
  * changes. Never throws on numeric trouble: the status says what happened (optimal, infeasible,
  * notPositiveDefinite, iterationLimit), and x and the multipliers are those of the last step.
  */
-export function solveQuadraticProgram(program: QuadraticProgram, iterationsMax: number): QpSolution {
+export function solveQuadraticProgram(program: SolverProgram, iterationsMax: number): QpSolution {
   const n = program.variables;
-  const constraints = program.equalityCount + 2 * n + program.inequalityCount;
+  const constraints = program.equalityCount + 4 * n + program.inequalityCount;
   const x = new Float64Array(n);
   const multipliers = new Float64Array(constraints);
   const triangle = new Float64Array(n * n);
@@ -101,17 +112,42 @@ export function solveQuadraticProgram(program: QuadraticProgram, iterationsMax: 
     active: new Int32Array(n + 1),
     isActive: new Uint8Array(constraints),
     rowNorms: new Float64Array(program.inequalityCount),
+    lowerShareNorms: shareNorms(program.lowerShare, n),
+    upperShareNorms: shareNorms(program.upperShare, n),
+    ones: new Float64Array(n),
     q: 0,
     iterations: 0,
   };
   for (let row = 0; row < program.inequalityCount; row++) {
     state.rowNorms[row] = Math.sqrt(dot(program.inequalityMatrix, row * n, program.inequalityMatrix, row * n, n));
   }
+  for (let j = 0; j < n; j++) {
+    let total = 0;
+    for (let i = 0; i < n; i++) total += jt[j * n + i]!;
+    state.ones[j] = total;
+  }
   startAtUnconstrainedMinimum(state);
   const status = addEqualities(state, iterationsMax);
   const finalStatus = status === qpStatus.optimal ? addViolatedConstraints(state, iterationsMax) : status;
   for (let position = 0; position < state.q; position++) multipliers[state.active[position]!] = state.u[position]!;
   return { status: finalStatus, x, multipliers, iterations: state.iterations };
+}
+
+/** |e_i - s 1| = sqrt((1 - s)^2 + (n - 1) s^2) for each finite share s; NaN where there is none. */
+function shareNorms(shares: Float64Array, n: number): Float64Array {
+  const norms = new Float64Array(n);
+  for (let index = 0; index < n; index++) {
+    const share = shares[index]!;
+    norms[index] = Number.isFinite(share) ? Math.sqrt((1 - share) * (1 - share) + (n - 1) * (share * share)) : Number.NaN;
+  }
+  return norms;
+}
+
+/** sum(x), in index order. */
+function sumOf(x: Float64Array, n: number): number {
+  let total = 0;
+  for (let index = 0; index < n; index++) total += x[index]!;
+  return total;
 }
 
 /** x = -H^-1 c = -J (J'c): first w = J'c (into d), then x -= column j of J times w[j], for j ascending. */
@@ -229,8 +265,23 @@ function mostViolated(state: QpState): number {
       consider(constraint, bound - x[index]!, xScale + Math.abs(bound));
     }
   }
+  const total = sumOf(x, n);
+  for (let index = 0; index < n; index++) {
+    const share = program.lowerShare[index]!;
+    const constraint = meq + 2 * n + index;
+    if (share !== Number.NEGATIVE_INFINITY && isActive[constraint] === 0) {
+      consider(constraint, x[index]! - share * total, state.lowerShareNorms[index]! * xScale);
+    }
+  }
+  for (let index = 0; index < n; index++) {
+    const share = program.upperShare[index]!;
+    const constraint = meq + 3 * n + index;
+    if (share !== Number.POSITIVE_INFINITY && isActive[constraint] === 0) {
+      consider(constraint, share * total - x[index]!, state.upperShareNorms[index]! * xScale);
+    }
+  }
   for (let row = 0; row < program.inequalityCount; row++) {
-    const constraint = meq + 2 * n + row;
+    const constraint = meq + 4 * n + row;
     if (isActive[constraint] === 0) {
       const target = program.inequalityTarget[row]!;
       consider(constraint, slackOf(state, constraint), rowNorms[row]! * xScale + Math.abs(target));
@@ -246,7 +297,15 @@ function slackOf(state: QpState, constraint: number): number {
   if (constraint < meq) return dot(program.equalityMatrix, constraint * n, x, 0, n) - program.equalityTarget[constraint]!;
   if (constraint < meq + n) return x[constraint - meq]! - program.lower[constraint - meq]!;
   if (constraint < meq + 2 * n) return program.upper[constraint - meq - n]! - x[constraint - meq - n]!;
-  const row = constraint - meq - 2 * n;
+  if (constraint < meq + 3 * n) {
+    const index = constraint - meq - 2 * n;
+    return x[index]! - program.lowerShare[index]! * sumOf(x, n);
+  }
+  if (constraint < meq + 4 * n) {
+    const index = constraint - meq - 3 * n;
+    return program.upperShare[index]! * sumOf(x, n) - x[index]!;
+  }
+  const row = constraint - meq - 4 * n;
   return dot(program.inequalityMatrix, row * n, x, 0, n) - program.inequalityTarget[row]!;
 }
 
@@ -266,8 +325,16 @@ function computeDirections(state: QpState, constraint: number): number {
   } else if (constraint < meq + 2 * n) {
     const index = constraint - meq - n;
     for (let j = 0; j < n; j++) d[j] = -jt[j * n + index]!;
+  } else if (constraint < meq + 3 * n) {
+    const index = constraint - meq - 2 * n;
+    const share = program.lowerShare[index]!;
+    for (let j = 0; j < n; j++) d[j] = jt[j * n + index]! - share * state.ones[j]!;
+  } else if (constraint < meq + 4 * n) {
+    const index = constraint - meq - 3 * n;
+    const share = program.upperShare[index]!;
+    for (let j = 0; j < n; j++) d[j] = share * state.ones[j]! - jt[j * n + index]!;
   } else {
-    const row = constraint - meq - 2 * n;
+    const row = constraint - meq - 4 * n;
     for (let j = 0; j < n; j++) d[j] = dot(jt, j * n, program.inequalityMatrix, row * n, n);
   }
   z.fill(0);
@@ -327,6 +394,7 @@ function addConstraint(state: QpState, constraint: number, multiplier: number): 
     d[j - 1] = hypotenuse;
     d[j] = 0;
     rotateRows(jt, (j - 1) * n, j * n, 0, n, cosine, sine);
+    rotateRows(state.ones, j - 1, j, 0, 1, cosine, sine);
   }
   for (let k = 0; k <= q; k++) triangle[k * n + q] = d[k]!;
   state.active[q] = constraint;
@@ -360,6 +428,7 @@ function dropConstraint(state: QpState, position: number): void {
     triangle[(column + 1) * n + column] = 0;
     rotateRows(triangle, column * n, (column + 1) * n, column + 1, q - 1, cosine, sine);
     rotateRows(jt, column * n, (column + 1) * n, 0, n, cosine, sine);
+    rotateRows(state.ones, column, column + 1, 0, 1, cosine, sine);
   }
   state.q = q - 1;
   state.iterations++;
