@@ -25,6 +25,7 @@ import { describeValue, kernelError } from './errors.js';
 import {
   checkQuadraticProgram,
   kAssetsMax,
+  kFeasibilityTolerance,
   kMagnitudeMax,
   kRiskAversionMax,
   kRiskAversionMin,
@@ -212,7 +213,11 @@ export function meanVariance(model: PortfolioModel, target: MeanVarianceTarget, 
   if ('targetReturn' in target) {
     const targetReturn = checkNumber(target.targetReturn, 'targetReturn');
     const highest = maximumLinearValue(expectedReturns, constraints.lower, constraints.upper, constraints.budget);
-    if (targetReturn > highest) {
+    // A target equal to the highest return is feasible, however the caller rounded it: allow rounding
+    // error on the scale of the returns (the solver's own feasibility tolerance does the same).
+    let largestReturn = 0;
+    for (let index = 0; index < n; index++) largestReturn = Math.max(largestReturn, Math.abs(expectedReturns[index]!));
+    if (targetReturn > highest + kFeasibilityTolerance * (Math.abs(highest) + largestReturn * constraints.budget)) {
       throw kernelError('ERR_KERNEL_INFEASIBLE', `targetReturn <= ${highest}, the highest expected return the constraints allow`, `${targetReturn}`);
     }
     const row = { matrix: Float64Array.from(expectedReturns), target: Float64Array.of(targetReturn) };

@@ -533,6 +533,17 @@ describe('objectives: closed forms (no binding inequality)', () => {
     checkOptimum(optimum, 1, 'target return');
   });
 
+  it('a target equal to the highest achievable return is feasible and gives that portfolio', () => {
+    const model3: PortfolioModel = { assets: 3, covariance: matrixFrom([0.1, 0.2, 0.3], [[1, 0.2, 0.1], [0.2, 1, 0.3], [0.1, 0.3, 1]]), expectedReturns: Float64Array.of(0.1, 0.2, 0.3) };
+    // Caps of 0.5: the highest return is 0.5 x 0.3 + 0.5 x 0.2 = 0.25 (which rounds to 0.25 here, and
+    // 0.1 x 0.7 to 0.06999999999999999 in the one-asset case below).
+    const optimum = meanVariance(model3, { targetReturn: 0.25 }, { ...ts, constraints: { maxWeight: 0.5 } });
+    expectClose(optimum.weights, [0, 0.5, 0.5], 1e-12, 'weights');
+    checkOptimum(optimum, 1, 'target at the maximum');
+    const single = meanVariance({ assets: 1, covariance: Float64Array.of(0.04), expectedReturns: Float64Array.of(0.1) }, { targetReturn: 0.07 }, { ...ts, constraints: { budget: 0.7 } });
+    expect(single.weights[0]).toBe(0.7);
+  });
+
   it('a target below the minimum-variance return gives the minimum-variance portfolio', () => {
     const optimum = meanVariance(model, { targetReturn: (b / a) * 0.5 }, { ...ts, constraints: free });
     expectClose(optimum.weights, scaled(inverseOnes, 1 / a), 1e-10, 'weights');
