@@ -18,7 +18,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { BackendName } from './contract.js';
-import { selectStatsBackend, type StatsBackend } from './stats-backend.js';
+import { getStatsBackend, selectStatsBackend, type StatsBackend } from './stats-backend.js';
 import { replayAssetShocks } from './reference/risk-random.js';
 import { largestSorted, tailRankOf, topTailStatistics, type VarEstimate } from './reference/risk.js';
 import type { VarWorkerTask } from './var-worker.js';
@@ -88,7 +88,9 @@ export function simulateSums(inputs: MonteCarloInputs, backend: StatsBackend = s
 export async function simulateSumsParallel(inputs: MonteCarloInputs, pool: VarWorkerPool): Promise<Float64Array> {
   const assets = inputs.positions.length;
   const streams = streamCount(inputs.paths, inputs.antithetic);
-  if (streams * assets * inputs.horizonDays < kParallelNormalsMin) return simulateSums(inputs);
+  if (streams * assets * inputs.horizonDays < kParallelNormalsMin) {
+    return pool.kernels === null ? simulateSums(inputs) : simulateSums(inputs, getStatsBackend(pool.kernels));
+  }
   const exposures = exposuresOf(inputs.factor, inputs.positions);
   const blocks = Math.ceil(streams / kBlockStreams);
   const blocksPerTask = Math.max(1, Math.ceil(blocks / (pool.threads * kTasksPerThread)));
@@ -194,6 +196,8 @@ function monteCarloComponents(
 
 export interface VarWorkerPool {
   readonly threads: number;
+  /** The backend the workers were forced to (small runs then stay on it too), or null for the default. */
+  readonly kernels: BackendName | null;
   /** Runs one task on a worker; resolves to its sums (transferred, not copied). */
   run(task: VarWorkerTask): Promise<Float64Array>;
   /** Ends the workers; pending tasks reject. */
@@ -230,6 +234,7 @@ export function createVarWorkerPool(options: { threads?: number; kernels?: Backe
   });
   return Object.freeze({
     threads,
+    kernels: options.kernels ?? null,
     run: (task: VarWorkerTask) => piscina.run(task) as Promise<Float64Array>,
     close: () => piscina.destroy(),
   });
