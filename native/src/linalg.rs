@@ -2,6 +2,9 @@
 //! src/kernels/reference/linalg.ts (Cholesky-Banachiewicz, row by row, each sum taken left to right), so
 //! the factor is the reference's bit for bit. The napi entry point is in stats.rs.
 
+// `!(pivot > threshold)` is deliberate: a NaN pivot must fail too.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 /// As kPivotRelativeMin in src/kernels/stats-contract.ts.
 pub const PIVOT_RELATIVE_MIN: f64 = 1e-12;
 

@@ -30,7 +30,8 @@ pub const STATS_KERNEL_VERSION: u32 = 1;
 
 /// out[i][j] (j >= i) = sum_t left[t][i] * right[t][j], t ascending from +0, then mirrored to out[j][i].
 pub fn cross_products(left: &[f64], right: &[f64], observations: usize, assets: usize, out: &mut [f64]) {
-    assert!(assets >= 1 && assets <= ASSETS_MAX);
+    assert!(assets >= 1);
+    assert!(assets <= ASSETS_MAX);
     assert!(left.len() == observations * assets);
     assert!(right.len() == observations * assets);
     assert!(out.len() == assets * assets);
@@ -98,7 +99,8 @@ fn tile(left: &[f64], right: &[f64], chunk_length: usize, row0: usize, column0: 
             }
         }
     }
-    assert!(left.len() >= chunk_length * PANEL && right.len() >= chunk_length * PANEL);
+    assert!(left.len() >= chunk_length * PANEL);
+    assert!(right.len() >= chunk_length * PANEL);
     // SAFETY: the assert above bounds every load below (t < chunk_length, lanes < PANEL); `sums` is local.
     unsafe {
         let s = sums.as_mut_ptr();
