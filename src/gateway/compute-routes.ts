@@ -13,7 +13,7 @@
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import { Type } from '@sinclair/typebox';
 import { indicatorOutputsToJson, indicators } from '../kernels/indicators.js';
-import { optimizePortfolio } from '../kernels/optimizer.js';
+import { optimizePortfolioAsync } from '../kernels/optimizer-pool.js';
 import { computeVarAsync } from '../kernels/risk.js';
 import { route, type RouteOptions } from './http.js';
 
@@ -98,6 +98,7 @@ export function computeRoutes(app: TemplatedApp, options: RouteOptions): void {
     permission: 'read',
     summary: 'Portfolio weights: minimum variance, maximum Sharpe, mean-variance or risk parity',
     bodySchema: optimizeRequest,
-    handler: ({ body }) => ({ status: 200, body: optimizePortfolio(body) }),
+    // O(n^3): on a worker thread, so a large problem never stalls the event loop.
+    handler: async ({ body }) => ({ status: 200, body: await optimizePortfolioAsync(body) }),
   });
 }

@@ -12,6 +12,7 @@ import { UserStore } from '../../src/gateway/auth/users.js';
 import { openStateStore, type StateStore } from '../../src/store/state-store.js';
 import { indicators } from '../../src/kernels/indicators.js';
 import { closeRiskWorkers } from '../../src/kernels/risk.js';
+import { closeOptimizerWorkers } from '../../src/kernels/optimizer-pool.js';
 
 let gateway: Gateway;
 let store: StateStore;
@@ -44,6 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   gateway.close();
   await closeRiskWorkers();
+  await closeOptimizerWorkers();
   await store.close();
 });
 

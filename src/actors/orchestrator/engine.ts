@@ -17,6 +17,10 @@ import { orderRoutes, type ExecutionClient } from '../../gateway/order-routes.js
 import type { ExecutionOptions } from '../execution/execution-actor.js';
 import { defaultRiskLimits } from '../risk/pre-trade.js';
 import { closeRiskWorkers } from '../../kernels/risk.js';
+import { closeOptimizerWorkers } from '../../kernels/optimizer-pool.js';
+import { optimizer } from '../../kernels/optimizer.js';
+import { statsKernels } from '../../kernels/stats.js';
+import { indicators } from '../../kernels/indicators.js';
 import { Authenticator } from '../../gateway/auth/authenticator.js';
 import { RateLimiter } from '../../gateway/auth/rate-limiter.js';
 import { UserStore } from '../../gateway/auth/users.js';
@@ -87,6 +91,10 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   };
   logger.info({ backend: kernels.backend, available: kernels.available }, 'compute kernels loaded');
   if (kernels.reason !== null) logger.warn(kernels.reason);
+  for (const [family, reason] of [['statistics', statsKernels.reason], ['optimizer', optimizer.reason]] as const) {
+    if (reason !== null) logger.warn({ family }, reason);
+  }
+  for (const [backend, reason] of Object.entries(indicators.unavailable)) logger.warn({ family: 'indicators', backend }, reason);
   let system: ActorSystem;
   try {
     system = await ActorSystem.start(engineSpecs(config), { inboxBytes: config.inboxBytes, logger });
@@ -129,6 +137,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         gateway.close();
         await system.stop();
         await closeRiskWorkers();
+        await closeOptimizerWorkers();
         await store.close();
       })();
       return stopping;
