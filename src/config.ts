@@ -14,7 +14,8 @@ export interface EngineConfig {
   /** Trades per second of the simulated feed; 0 = no feed (an idle engine). */
   feedTradesPerSecond: number;
   feedSeed: number;
-  barIntervalMs: number;
+  /** Bar intervals built live, in ms; the first is the one health and tests watch. */
+  barIntervalsMs: number[];
   /** Inbox ring size per actor, bytes (power of two). */
   inboxBytes: number;
   /** New orders per second per account that pre-trade risk accepts (burst twice that). */
@@ -39,7 +40,7 @@ export const defaultConfig: EngineConfig = {
   symbols: ['AAPL', 'MSFT', 'NVDA', 'JPM', 'XOM'],
   feedTradesPerSecond: 1_000,
   feedSeed: 42,
-  barIntervalMs: 1_000,
+  barIntervalsMs: [1_000, 60_000, 300_000, 3_600_000],
   inboxBytes: 1 << 22,
   maxOrdersPerSecond: 100,
   startingCash: 1_000_000,
@@ -88,6 +89,14 @@ function parsePowerOfTwo(text: string, name: string): number {
   return value;
 }
 
+function parseIntervals(text: string, name: string): number[] {
+  const intervals = text.split(',').map((part) => parseInteger(10, 86_400_000)(part.trim(), name));
+  if (intervals.length === 0 || intervals.length > 8 || new Set(intervals).size !== intervals.length) {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected 1-8 distinct intervals, was "${text}"`);
+  }
+  return intervals;
+}
+
 function parseRate(text: string, name: string): { ratePerSecond: number; burst: number } {
   const ratePerSecond = parseInteger(1, 1_000_000)(text, name);
   return { ratePerSecond, burst: 2 * ratePerSecond };
@@ -100,7 +109,13 @@ export const settings: Setting[] = [
   { flag: '--symbols', env: 'OCTOPUS_SYMBOLS', key: 'symbols', parse: parseSymbols, help: 'simulated feed symbols, comma-separated' },
   { flag: '--feed-rate', env: 'OCTOPUS_FEED_RATE', key: 'feedTradesPerSecond', parse: parseInteger(0, 1_000_000), help: 'simulated trades per second (default 1000; 0 = no feed)' },
   { flag: '--seed', env: 'OCTOPUS_SEED', key: 'feedSeed', parse: parseInteger(0, 2 ** 32 - 1), help: 'simulated feed seed (default 42)' },
-  { flag: '--bar-interval-ms', env: 'OCTOPUS_BAR_INTERVAL_MS', key: 'barIntervalMs', parse: parseInteger(10, 86_400_000), help: 'bar interval in ms (default 1000)' },
+  {
+    flag: '--bar-intervals-ms',
+    env: 'OCTOPUS_BAR_INTERVALS_MS',
+    key: 'barIntervalsMs',
+    parse: parseIntervals,
+    help: 'live bar intervals in ms, comma-separated (default 1000,60000,300000,3600000)',
+  },
   {
     flag: '--rate-limit',
     env: 'OCTOPUS_RATE_LIMIT',

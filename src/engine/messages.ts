@@ -20,6 +20,10 @@ export const MessageType = {
   ExecutionCommand: 30,
   /** Order entry: a read of orders, positions or the account from M7 execution. */
   ExecutionQuery: 31,
+  /** Alert rules: add, remove or list (gateway -> M3 realtime). */
+  AlertCommand: 40,
+  /** An alert that fired (M3 realtime -> gateway, for the `alerts` channel). */
+  AlertFired: 41,
   /** Test and diagnostics: the receiving handler throws (proves supervision end to end). */
   Crash: 90,
   /** Test and diagnostics: echo after an optional delay (proves request timeouts). */
@@ -104,6 +108,25 @@ export interface ExecutionResult {
   result: unknown;
 }
 
+export interface AlertCommand {
+  op: 'add' | 'remove' | 'list';
+  account: string;
+  symbol?: string;
+  condition?: unknown;
+  cooldownMs?: number;
+  id?: string;
+}
+
+export interface AlertFired {
+  rule_id: string;
+  account: string;
+  symbol: string;
+  kind: string;
+  message: string;
+  price: number;
+  time_ms: number;
+}
+
 /** Body and reply type of every message type; `never` reply means fire-and-forget. */
 export interface MessageCatalogue {
   [MessageType.Ping]: { body: Ping; reply: Ping };
@@ -113,6 +136,8 @@ export interface MessageCatalogue {
   [MessageType.LatestBarsRequest]: { body: LatestBarsRequest; reply: LatestBars };
   [MessageType.ExecutionCommand]: { body: ExecutionCommand; reply: ExecutionResult };
   [MessageType.ExecutionQuery]: { body: ExecutionQuery; reply: ExecutionResult };
+  [MessageType.AlertCommand]: { body: AlertCommand; reply: ExecutionResult };
+  [MessageType.AlertFired]: { body: AlertFired; reply: never };
   [MessageType.Crash]: { body: Crash; reply: never };
   [MessageType.Echo]: { body: Echo; reply: Echo };
 }
@@ -136,6 +161,7 @@ export const recordStructures: readonly (readonly string[])[] = [
   ['text', 'delayMs'],
   ['kind', 'command'],
   ['status', 'result'],
+  ['rule_id', 'account', 'symbol', 'kind', 'message', 'price', 'time_ms'],
 ];
 
 const knownTypes = new Set<number>(Object.values(MessageType));

@@ -24,7 +24,7 @@ function cpuTicks(pid: number): number {
 
 describe('octopus start (real process, real sockets)', () => {
   it('serves /health with every actor running and bars flowing, and exits 0 on SIGINT', async () => {
-    engine = await startEngineProcess(['--feed-rate', '2000', '--bar-interval-ms', '100']);
+    engine = await startEngineProcess(['--feed-rate', '2000', '--bar-intervals-ms', '100,1000']);
     const health = await eventually(async () => {
       const { status, body } = await getJson(engine!.port, '/health');
       expect(status).toBe(200);

@@ -14,6 +14,7 @@ import { startGateway, type Gateway } from '../../gateway/server.js';
 import { authRoutes } from '../../gateway/auth-routes.js';
 import { computeRoutes } from '../../gateway/compute-routes.js';
 import { orderRoutes, type ExecutionClient } from '../../gateway/order-routes.js';
+import { alertRoutes } from '../../gateway/alert-routes.js';
 import type { ExecutionOptions } from '../execution/execution-actor.js';
 import { defaultRiskLimits } from '../risk/pre-trade.js';
 import { closeRiskWorkers } from '../../kernels/risk.js';
@@ -38,6 +39,7 @@ function actorModule(path: string): URL {
 export interface EngineHealth extends HealthReport {
   kernels: { backend: string; available: readonly string[] };
   bars_received: number;
+  alerts_fired: number;
 }
 
 export interface Engine {
@@ -57,7 +59,12 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     tradesPerSecond: config.feedTradesPerSecond,
     target: 'realtime',
   };
-  const realtime: RealtimeOptions = { barIntervalMs: config.barIntervalMs, subscribers: [kMainEndpointName] };
+  const realtime: RealtimeOptions = {
+    barIntervalsMs: config.barIntervalsMs,
+    barSubscribers: [kMainEndpointName],
+    tradeSubscribers: [],
+    alertSubscribers: [kMainEndpointName],
+  };
   const execution: ExecutionOptions = {
     dataDir: config.dataDir,
     symbols: config.symbols,
@@ -106,12 +113,17 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   let barsReceived = 0;
   system.on(MessageType.Bar, (bar) => {
     barsReceived++;
-    latest.set(bar.symbol, bar);
+    if (bar.intervalMs === config.barIntervalsMs[0]) latest.set(bar.symbol, bar);
+  });
+  let alertsReceived = 0;
+  system.on(MessageType.AlertFired, () => {
+    alertsReceived++;
   });
   const health = (): EngineHealth => ({
     ...system.health(),
     kernels: { backend: kernels.backend, available: kernels.available },
     bars_received: barsReceived,
+    alerts_fired: alertsReceived,
   });
   const execution: ExecutionClient = {
     command: (body) => system.request('execution', MessageType.ExecutionCommand, body, 10_000),
@@ -119,7 +131,13 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   };
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: [authRoutes(authenticator), computeRoutes, orderRoutes(execution)] });
+    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: [
+        authRoutes(authenticator),
+        computeRoutes,
+        orderRoutes(execution),
+        alertRoutes((command) => system.request('realtime', MessageType.AlertCommand, command, 5_000), (symbol) => config.symbols.includes(symbol)),
+      ],
+    });
   } catch (error) {
     await system.stop();
     await store.close();
