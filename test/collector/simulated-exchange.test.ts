@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { MatchingEngine } from '../../src/actors/execution/matching-engine.js';
 import { copyMarketEvent, type MarketEvent } from '../../src/actors/collector/market-events.js';
 import { SimulatedExchange, type SimulatedExchangeConfig, type SimulatedSymbol } from '../../src/actors/collector/simulated-exchange.js';
-import { OctopusError } from '../../src/engine/errors.js';
+import { MarketDataValidator } from '../../src/actors/collector/market-data-validator.js';
+import type { OctopusError } from '../../src/engine/errors.js';
 
 function run(config: SimulatedExchangeConfig, untilMs: number, chunkMs: number): MarketEvent[] {
   const exchange = new SimulatedExchange(config);
@@ -62,6 +63,39 @@ describe('SimulatedExchange determinism', () => {
 });
 
 describe('SimulatedExchange invariants', () => {
+  it('produces only data the market-data validator accepts', () => {
+    const exchange = new SimulatedExchange({ seed: 5 });
+    const validator = new MarketDataValidator({ symbols: exchange.symbols });
+    for (let time = 1_000; time <= 10_000; time += 1_000) for (const event of exchange.step(time)) validator.check(event);
+    const stats = validator.stats();
+    expect(stats.accepted).toBeGreaterThan(10_000);
+    expect(stats.rejected, JSON.stringify(validator.quarantined().slice(0, 3))).toBe(0);
+  });
+
+  it('keeps quotes within the price bounds when the fair value runs away', () => {
+    const exchange = new SimulatedExchange({
+      seed: 8, symbols: [{ ...kSmallUniverse[0]!, startPrice: 600_000 }], jumps: { intensityPerHour: 3_600, meanLog: 0.05, stdLog: 0 },
+    });
+    for (let time = 10_000; time <= 600_000; time += 10_000) exchange.step(time);
+    expect(exchange.fairValue('A1')).toBeLessThanOrEqual(671_088.64);
+    exchange.engine.book('A1').assertInvariants();
+  });
+
+  it('jumps at about the configured intensity', () => {
+    const exchange = new SimulatedExchange({
+      seed: 8, symbols: kSmallUniverse.slice(0, 1), takers: { ratePerSecond: 0 }, jumps: { intensityPerHour: 360, meanLog: 0, stdLog: 0.05 },
+      garch: { alpha: 0, beta: 0 },
+    });
+    let jumps = 0;
+    for (let step = 1; step <= 36_000; step++) {
+      exchange.step(step * 100);
+      // Diffusive steps are ~4e-5; jumps of N(0, 0.05) exceed 0.005 in 92 % of cases (~331 expected).
+      if (Math.abs(exchange.fairReturns()[0]!) > 0.005) jumps += 1;
+    }
+    expect(jumps, 'about 331 expected').toBeGreaterThan(280);
+    expect(jumps).toBeLessThan(390);
+  });
+
   it('keeps trades on the grid, the book uncrossed, quotes equal to the top of book and L2 deltas reproducing snapshot()', () => {
     const exchange = new SimulatedExchange({ seed: 9 });
     const mirror = new Map<string, { bid: Map<number, number>; ask: Map<number, number> }>();

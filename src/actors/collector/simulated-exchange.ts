@@ -49,6 +49,8 @@ export class SimulatedExchange {
   /** Lower-triangular Cholesky factor of the correlation matrix (row-major). */
   private readonly factor: Float64Array;
   private readonly logFair: Float64Array;
+  private readonly logFairMin: Float64Array;
+  private readonly logFairMax: Float64Array;
   private readonly variance: Float64Array;
   private readonly baseVariance: Float64Array;
   private readonly lastReturn: Float64Array;
@@ -70,10 +72,12 @@ export class SimulatedExchange {
   private readonly deltas = new Pool<MarketBookDelta>(() => ({ kind: 'book_delta', symbol: '', side: 'bid', price: 0, qty: 0, timeMs: 0 }));
   private levelChanged = false;
   private nowMs: number;
+  private readonly onBookEvents: SimulatedExchangeConfig['onBookEvents'];
 
   /** @throws OctopusError ERR_CONFIG_INVALID (bad config, correlation not positive definite), ERR_BOOK_BAD_CONFIG (bad tick or lot). */
   constructor(config: SimulatedExchangeConfig) {
     this.config = resolveConfig(config);
+    this.onBookEvents = config.onBookEvents;
     const { symbols, makers, stepMs } = this.config;
     const n = symbols.length;
     this.random = new SeededRandom(this.config.seed);
@@ -88,6 +92,8 @@ export class SimulatedExchange {
       throw new OctopusError('ERR_CONFIG_INVALID', 'expected a positive definite correlation matrix, was not', { cause: error });
     }
     this.logFair = Float64Array.from(symbols, (symbol) => Math.log(symbol.startPrice));
+    this.logFairMin = Float64Array.from(symbols, (symbol) => Math.log(10 * symbol.tickSize));
+    this.logFairMax = Float64Array.from(this.grids, (grid, index) => Math.log((grid.maxPriceTicks / 2) * symbols[index]!.tickSize));
     this.baseVariance = Float64Array.from(symbols, (symbol) => (symbol.annualVolatility ** 2 * stepMs) / this.config.tradingMsPerYear);
     this.variance = Float64Array.from(this.baseVariance);
     this.lastReturn = new Float64Array(n);
@@ -199,8 +205,8 @@ export class SimulatedExchange {
       if (this.jumpProbability > 0 && this.random.nextFloat() < this.jumpProbability) jump = meanLog + stdLog * this.random.nextNormal();
       const logReturn = diffusive - 0.5 * variance + jump;
       this.lastReturn[row] = logReturn;
-      // Floor at 10 ticks so quotes stay positive after a crash.
-      this.logFair[row] = Math.max(this.logFair[row]! + logReturn, Math.log(10 * this.config.symbols[row]!.tickSize));
+      // Held between 10 ticks and half the book's price bound, so quotes stay valid after a crash or a run-up.
+      this.logFair[row] = Math.min(Math.max(this.logFair[row]! + logReturn, this.logFairMin[row]!), this.logFairMax[row]!);
     }
   }
 
@@ -215,6 +221,7 @@ export class SimulatedExchange {
   private requote(index: number): void {
     const { makers } = this.config;
     const fairTicks = Math.exp(this.logFair[index]!) / this.config.symbols[index]!.tickSize;
+    const maxTicks = this.grids[index]!.maxPriceTicks;
     for (let maker = 0; maker < makers.count; maker++) {
       const inventory = this.inventoryLots[index * makers.count + maker]!;
       const skew = Math.max(-makers.maxSkewTicks, Math.min(makers.maxSkewTicks, inventory * makers.inventorySkewTicksPerLot));
@@ -225,7 +232,7 @@ export class SimulatedExchange {
       for (let level = 0; level < makers.levels; level++) {
         const offset = level * makers.levelSpacingTicks;
         this.moveQuote(index, maker, slotBase + level, 'buy', Math.max(1, innerBid - offset), level);
-        this.moveQuote(index, maker, slotBase + makers.levels + level, 'sell', innerAsk + offset, level);
+        this.moveQuote(index, maker, slotBase + makers.levels + level, 'sell', Math.min(maxTicks, innerAsk + offset), level);
       }
     }
   }
@@ -280,7 +287,7 @@ export class SimulatedExchange {
       } else {
         const slippage = this.random.nextInt(0, takers.maxSlippageTicks);
         request.type = 'limit';
-        request.priceTicks = side === 'buy' ? ask + slippage : Math.max(1, bid - slippage);
+        request.priceTicks = side === 'buy' ? Math.min(book.grid.maxPriceTicks, ask + slippage) : Math.max(1, bid - slippage);
       }
       request.timeInForce = 'ioc';
       this.absorb(index, book.submitTicks(request, this.nowMs), -1);
@@ -302,6 +309,7 @@ export class SimulatedExchange {
 
   /** Turns one book call's events into market data and maker bookkeeping. */
   private absorb(index: number, events: readonly BookEvent[], slot: number): void {
+    this.onBookEvents?.(this.books[index]!, events, this.nowMs);
     const grid = this.grids[index]!;
     const symbol = this.symbolNames[index]!;
     for (const event of events) {
