@@ -11,8 +11,12 @@ export interface EngineConfig {
   dataDir: string;
   /** Symbols of the simulated feed. */
   symbols: string[];
-  /** Trades per second of the simulated feed; 0 = no feed (an idle engine). */
+  /** Where market data comes from: the simulated exchange (orders matched in the engine's books) or a plain random walk of trades. */
+  feed: 'simulated' | 'random-walk';
+  /** Simulated exchange: taker orders per second over all symbols; random walk: trades per second. 0 = no feed (an idle engine). */
   feedTradesPerSecond: number;
+  /** QuestDB HTTP URL for the warehouse; undefined = the embedded LMDB tick store. */
+  questdbUrl: string | undefined;
   feedSeed: number;
   /** Bar intervals built live, in ms; the first is the one health and tests watch. */
   barIntervalsMs: number[];
@@ -37,8 +41,10 @@ export const defaultConfig: EngineConfig = {
   host: '127.0.0.1',
   port: 8080,
   dataDir: './data',
-  symbols: ['AAPL', 'MSFT', 'NVDA', 'JPM', 'XOM'],
-  feedTradesPerSecond: 1_000,
+  symbols: ['TCHA', 'TCHB', 'TCHC', 'TCHD', 'TCHE', 'FINA', 'FINB', 'FINC', 'FIND', 'FINE', 'ENRA', 'ENRB', 'ENRC', 'ENRD', 'ENRE', 'HLTA', 'HLTB', 'HLTC', 'HLTD', 'HLTE'],
+  feed: 'simulated',
+  feedTradesPerSecond: 200,
+  questdbUrl: undefined,
   feedSeed: 42,
   barIntervalsMs: [1_000, 60_000, 300_000, 3_600_000],
   inboxBytes: 1 << 22,
@@ -89,6 +95,22 @@ function parsePowerOfTwo(text: string, name: string): number {
   return value;
 }
 
+function parseFeed(text: string, name: string): 'simulated' | 'random-walk' {
+  if (text !== 'simulated' && text !== 'random-walk') throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} simulated or random-walk, was "${text}"`);
+  return text;
+}
+
+function parseUrl(text: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} to be an http(s) URL, was "${text}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} to be an http(s) URL, was "${text}"`);
+  return url.origin;
+}
+
 function parseIntervals(text: string, name: string): number[] {
   const intervals = text.split(',').map((part) => parseInteger(10, 86_400_000)(part.trim(), name));
   if (intervals.length === 0 || intervals.length > 8 || new Set(intervals).size !== intervals.length) {
@@ -107,7 +129,15 @@ export const settings: Setting[] = [
   { flag: '--port', env: 'PORT', key: 'port', parse: parseInteger(0, 65_535), help: 'HTTP/WS port (default 8080; 0 = any free port)' },
   { flag: '--data-dir', env: 'OCTOPUS_DATA_DIR', key: 'dataDir', parse: parseNonEmpty, help: 'state directory (default ./data)' },
   { flag: '--symbols', env: 'OCTOPUS_SYMBOLS', key: 'symbols', parse: parseSymbols, help: 'simulated feed symbols, comma-separated' },
-  { flag: '--feed-rate', env: 'OCTOPUS_FEED_RATE', key: 'feedTradesPerSecond', parse: parseInteger(0, 1_000_000), help: 'simulated trades per second (default 1000; 0 = no feed)' },
+  { flag: '--feed', env: 'OCTOPUS_FEED', key: 'feed', parse: parseFeed, help: 'simulated (default: an exchange whose books users trade in) or random-walk' },
+  {
+    flag: '--feed-rate',
+    env: 'OCTOPUS_FEED_RATE',
+    key: 'feedTradesPerSecond',
+    parse: parseInteger(0, 1_000_000),
+    help: 'simulated taker orders (or random-walk trades) per second (default 200; 0 = no feed)',
+  },
+  { flag: '--questdb-url', env: 'QUESTDB_URL', key: 'questdbUrl', parse: parseUrl, help: 'store ticks in QuestDB at this HTTP URL (default: embedded LMDB)' },
   { flag: '--seed', env: 'OCTOPUS_SEED', key: 'feedSeed', parse: parseInteger(0, 2 ** 32 - 1), help: 'simulated feed seed (default 42)' },
   {
     flag: '--bar-intervals-ms',

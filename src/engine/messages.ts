@@ -24,6 +24,10 @@ export const MessageType = {
   AlertCommand: 40,
   /** An alert that fired (M3 realtime -> gateway, for the `alerts` channel). */
   AlertFired: 41,
+  /** A batch of market data (trades, quotes, L2 deltas) from the venue that produced it. */
+  MarketDataBatch: 50,
+  /** A history query for the warehouse (M2). */
+  HistoryQuery: 51,
   /** Test and diagnostics: the receiving handler throws (proves supervision end to end). */
   Crash: 90,
   /** Test and diagnostics: echo after an optional delay (proves request timeouts). */
@@ -94,7 +98,9 @@ export interface ExecutionCommand {
 }
 
 export interface ExecutionQuery {
-  query: 'order' | 'by_client_id' | 'orders' | 'account' | 'kill_switch' | 'state_hash';
+  query: 'order' | 'by_client_id' | 'orders' | 'account' | 'kill_switch' | 'state_hash' | 'book';
+  symbol?: string;
+  depth?: number;
   account: string;
   orderId?: number;
   clientOrderId?: string;
@@ -127,6 +133,22 @@ export interface AlertFired {
   time_ms: number;
 }
 
+/** Market data in decimals; `side` of a trade is the aggressor (1 buy, -1 sell); delta qty 0 removes a level. */
+export interface MarketDataBatch {
+  trades: Trade[];
+  quotes: { symbol: string; bidPrice: number; bidQty: number; askPrice: number; askQty: number; timeMs: number }[];
+  deltas: { symbol: string; side: 'bid' | 'ask'; price: number; qty: number; timeMs: number }[];
+}
+
+export interface HistoryQuery {
+  kind: 'trades' | 'bars' | 'symbols';
+  symbol?: string;
+  fromMs?: number;
+  toMs?: number;
+  limit?: number;
+  interval?: '1s' | '1m' | '5m' | '1h' | '1d';
+}
+
 /** Body and reply type of every message type; `never` reply means fire-and-forget. */
 export interface MessageCatalogue {
   [MessageType.Ping]: { body: Ping; reply: Ping };
@@ -138,6 +160,8 @@ export interface MessageCatalogue {
   [MessageType.ExecutionQuery]: { body: ExecutionQuery; reply: ExecutionResult };
   [MessageType.AlertCommand]: { body: AlertCommand; reply: ExecutionResult };
   [MessageType.AlertFired]: { body: AlertFired; reply: never };
+  [MessageType.MarketDataBatch]: { body: MarketDataBatch; reply: never };
+  [MessageType.HistoryQuery]: { body: HistoryQuery; reply: ExecutionResult };
   [MessageType.Crash]: { body: Crash; reply: never };
   [MessageType.Echo]: { body: Echo; reply: Echo };
 }
@@ -162,6 +186,9 @@ export const recordStructures: readonly (readonly string[])[] = [
   ['kind', 'command'],
   ['status', 'result'],
   ['rule_id', 'account', 'symbol', 'kind', 'message', 'price', 'time_ms'],
+  ['trades', 'quotes', 'deltas'],
+  ['symbol', 'bidPrice', 'bidQty', 'askPrice', 'askQty', 'timeMs'],
+  ['symbol', 'side', 'price', 'qty', 'timeMs'],
 ];
 
 const knownTypes = new Set<number>(Object.values(MessageType));

@@ -24,7 +24,7 @@ function cpuTicks(pid: number): number {
 
 describe('octopus start (real process, real sockets)', () => {
   it('serves /health with every actor running and bars flowing, and exits 0 on SIGINT', async () => {
-    engine = await startEngineProcess(['--feed-rate', '2000', '--bar-intervals-ms', '100,1000']);
+    engine = await startEngineProcess(['--feed', 'random-walk', '--feed-rate', '2000', '--bar-intervals-ms', '100,1000']);
     const health = await eventually(async () => {
       const { status, body } = await getJson(engine!.port, '/health');
       expect(status).toBe(200);
@@ -33,7 +33,7 @@ describe('octopus start (real process, real sockets)', () => {
       expect(body.bars_received).toBeGreaterThan(0);
       return body;
     });
-    expect(Object.keys(health.actors).sort()).toEqual(['collector', 'execution', 'realtime']);
+    expect(Object.keys(health.actors).sort()).toEqual(['collector', 'execution', 'realtime', 'warehouse']);
     for (const actor of Object.values(health.actors) as any[]) {
       expect(actor).toMatchObject({ state: 'running', restarts: 0 });
       expect(actor.inbox_depth).toBeGreaterThanOrEqual(0);

@@ -22,7 +22,8 @@ export function temporaryDataDir(): string {
 export async function startEngineProcess(args: string[] = [], timeoutMs = 60_000, dataDir = temporaryDataDir()): Promise<EngineProcess> {
   const child = spawn(process.execPath, [binary.pathname, 'start', '--port', '0', '--data-dir', dataDir, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OCTOPUS_LOG_LEVEL: 'info' },
+    // The engine reads QUESTDB_URL as "store ticks in QuestDB"; tests that want that pass --questdb-url.
+    env: { ...process.env, OCTOPUS_LOG_LEVEL: 'info', QUESTDB_URL: '' },
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -5,6 +5,8 @@
  */
 import { OctopusError } from '../../engine/errors.js';
 import type { MatchingEngine } from '../execution/matching-engine.js';
+import type { OrderBook } from '../execution/order-book.js';
+import type { BookEvent } from '../execution/book-events.js';
 
 export interface SimulatedSymbol {
   symbol: string;
@@ -69,6 +71,11 @@ export interface SimulatedExchangeConfig {
   symbols?: readonly SimulatedSymbol[];
   /** Share an existing engine (the execution actor's); books missing from it are added. Default: a new engine. */
   engine?: MatchingEngine;
+  /**
+   * Called with the events of every book call the exchange makes, before it reads them: with a shared
+   * engine, its takers can fill other participants' orders, and their owner must see those fills.
+   */
+  onBookEvents?: (book: OrderBook, events: readonly BookEvent[], timeMs: number) => void;
   startTimeMs?: number;
   /** Simulation step: fair values move and agents act once per step. Default 100 ms. */
   stepMs?: number;

@@ -18,8 +18,23 @@ import { Journal } from '../../store/journal.js';
 import { openStateStore, type StateStore } from '../../store/state-store.js';
 import type { RiskLimits } from '../risk/pre-trade.js';
 import { OrderManager, type Command } from './order-manager.js';
+import { SimulatedExchange, kDefaultUniverse, type SimulatedSymbol } from '../collector/simulated-exchange.js';
+import type { MarketDataBatch } from '../../engine/messages.js';
+import { SendResult } from '../../engine/endpoint.js';
+
+export interface SimulationOptions {
+  seed: number;
+  /** Mean taker orders per symbol per second (the feed's intensity). */
+  takerRatePerSecond: number;
+  /** How often the exchange is stepped and market data published. */
+  publishMs: number;
+}
 
 export interface ExecutionOptions {
+  /** The built-in simulated exchange trading in these books; undefined = users' orders only. */
+  simulation?: SimulationOptions;
+  /** Who receives market data batches (trades, quotes, book deltas). */
+  marketDataSubscribers: string[];
   dataDir: string;
   symbols: string[];
   tickSize: number;
@@ -38,6 +53,9 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
   private manager!: OrderManager;
   private commandsApplied = 0;
   private replayed = 0;
+  private exchange: SimulatedExchange | null = null;
+  private publishTimer: NodeJS.Timeout | null = null;
+  private batchesUndelivered = 0;
 
   override start(): void {
     const options = this.options;
@@ -45,7 +63,7 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
     this.journal = new Journal(this.store);
     this.audit = new AuditLog(this.store);
     this.manager = new OrderManager({
-      instruments: options.symbols.map((symbol) => ({ symbol, tickSize: options.tickSize, lotSize: options.lotSize })),
+      instruments: universeFor(options.symbols, options.tickSize, options.lotSize).map(({ symbol, tickSize, lotSize }) => ({ symbol, tickSize, lotSize })),
       startingCash: options.startingCash,
       makerFeeBps: options.makerFeeBps,
       takerFeeBps: options.takerFeeBps,
@@ -53,8 +71,22 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
       ...(options.restrictedSymbols === undefined ? {} : { restrictedSymbols: options.restrictedSymbols }),
     });
     this.replayed = this.journal.replay((record) => {
-      this.manager.apply({ kind: record.kind, command: record.payload } as Command);
+      if (record.kind === 'sim_start') this.exchange = this.createExchange((record.payload as { startTimeMs: number }).startTimeMs);
+      else if (record.kind === 'sim_step') this.exchange?.step((record.payload as { untilMs: number }).untilMs);
+      else this.manager.apply({ kind: record.kind, command: record.payload } as Command);
     });
+    // What the replay traded is history, not live market data.
+    this.manager.drainMarketData();
+    if (options.simulation !== undefined) {
+      if (this.exchange === null) {
+        const startTimeMs = Math.floor(this.clock.nowMs());
+        this.exchange = this.createExchange(startTimeMs);
+        void this.journal.append('sim_start', { startTimeMs, seed: options.simulation.seed }, startTimeMs);
+      }
+      this.publishTimer = setInterval(() => this.stepAndPublish(), options.simulation.publishMs);
+    } else if (options.marketDataSubscribers.length > 0) {
+      this.publishTimer = setInterval(() => this.publish(null), 50);
+    }
     this.logger.info({ replayed: this.replayed, lastSeq: this.journal.lastSeq, stateHash: this.manager.stateHash() }, 'execution state rebuilt from the journal');
     this.on(MessageType.ExecutionCommand, (body) => this.handleCommand(body), { concurrent: true });
     this.on(MessageType.ExecutionQuery, async (body) => this.handleQuery(body), { concurrent: true });
@@ -119,18 +151,103 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
         return { status: 200, result: this.manager.account(query.account) };
       case 'kill_switch':
         return { status: 200, result: this.manager.risk.killSwitchState() };
+      case 'book':
+        return { status: 200, result: this.bookSnapshot(query.symbol ?? '', query.depth ?? 20) };
       case 'state_hash':
         return { status: 200, result: { state_hash: this.manager.stateHash(), journal_seq: this.journal.lastSeq } };
     }
   }
 
+  private createExchange(startTimeMs: number): SimulatedExchange {
+    const simulation = this.options.simulation!;
+    return new SimulatedExchange({
+      seed: simulation.seed,
+      engine: this.manager.engine,
+      symbols: universeFor(this.options.symbols, this.options.tickSize, this.options.lotSize),
+      startTimeMs,
+      takers: { ratePerSecond: simulation.takerRatePerSecond },
+      onBookEvents: (book, events, timeMs) => this.manager.absorbExternal(book, events, timeMs),
+    });
+  }
+
+  /**
+   * Steps the simulated exchange to now and publishes what it and the users' orders produced. The step
+   * is journaled (its time only: the exchange is deterministic), so a replay reproduces the books exactly.
+   */
+  private stepAndPublish(): void {
+    const exchange = this.exchange!;
+    const untilMs = Math.min(Math.floor(this.clock.nowMs()), exchange.timeMs + exchange.config.maxAdvanceMs);
+    if (untilMs < exchange.timeMs + exchange.config.stepMs) {
+      this.publish(null);
+      return;
+    }
+    // Not awaited: a step needs no acknowledgement, and commands journaled after it are flushed after it.
+    this.journal.append('sim_step', { untilMs }, untilMs).catch((error: unknown) => this.logger.error({ err: error }, 'journal append failed'));
+    const events = exchange.step(untilMs);
+    const batch: MarketDataBatch = { trades: [], quotes: [], deltas: [] };
+    for (const event of events) {
+      if (event.kind === 'trade') {
+        batch.trades.push({ symbol: event.symbol, price: event.price, qty: event.qty, side: event.side === 'buy' ? 1 : -1, tradeId: event.tradeId, timeMs: event.timeMs });
+      } else if (event.kind === 'quote') {
+        batch.quotes.push({ symbol: event.symbol, bidPrice: event.bidPrice, bidQty: event.bidQty, askPrice: event.askPrice, askQty: event.askQty, timeMs: event.timeMs });
+      } else {
+        batch.deltas.push({ symbol: event.symbol, side: event.side, price: event.price, qty: event.qty, timeMs: event.timeMs });
+      }
+    }
+    this.publish(batch);
+  }
+
+  /** Sends the batch plus the market data of users' orders since the last publish. */
+  private publish(batch: MarketDataBatch | null): void {
+    const own = this.manager.drainMarketData();
+    let merged = batch;
+    if (own !== null) {
+      if (merged === null) merged = own;
+      else {
+        merged.trades.push(...own.trades);
+        merged.quotes.push(...own.quotes);
+        merged.deltas.push(...own.deltas);
+      }
+    }
+    if (merged === null || merged.trades.length + merged.quotes.length + merged.deltas.length === 0) return;
+    for (const subscriber of this.options.marketDataSubscribers) {
+      if (this.send(subscriber, MessageType.MarketDataBatch, merged) !== SendResult.Ok) this.batchesUndelivered++;
+    }
+  }
+
+  /** The L2 book in decimals: {symbol, bids: [[price, qty, orders]], asks: [...]}, best first. */
+  private bookSnapshot(symbol: string, depth: number): unknown {
+    const book = this.manager.engine.book(symbol);
+    const snapshot = book.snapshot(depth);
+    const level = (entry: { priceTicks: number; qtyLots: number; orderCount: number }) => [book.grid.priceOf(entry.priceTicks), book.grid.qtyOf(entry.qtyLots), entry.orderCount];
+    return { symbol, bids: snapshot.bids.map(level), asks: snapshot.asks.map(level) };
+  }
+
   override async stop(): Promise<void> {
+    if (this.publishTimer !== null) clearInterval(this.publishTimer);
+    this.publishTimer = null;
     await this.store.close();
   }
 
   override status(): Record<string, unknown> {
-    return { commands_applied: this.commandsApplied, replayed: this.replayed, journal_seq: this.journal.lastSeq };
+    return {
+      commands_applied: this.commandsApplied,
+      replayed: this.replayed,
+      journal_seq: this.journal.lastSeq,
+      simulated_time_ms: this.exchange?.timeMs ?? null,
+      batches_undelivered: this.batchesUndelivered,
+    };
   }
+}
+
+/**
+ * The instruments of `symbols`: those of the simulated exchange's default universe keep its sector, grids,
+ * start price and volatility; any other symbol trades on the configured grids around 100.
+ */
+export function universeFor(symbols: readonly string[], tickSize: number, lotSize: number): SimulatedSymbol[] {
+  return symbols.map(
+    (symbol) => kDefaultUniverse.find((known) => known.symbol === symbol) ?? { symbol, sector: 'other', tickSize, lotSize, startPrice: 100, annualVolatility: 0.3 },
+  );
 }
 
 function summarize(result: unknown): unknown {

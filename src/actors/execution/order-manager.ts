@@ -21,6 +21,7 @@ import type { Instrument } from './instrument-grid.js';
 import { MatchingEngine } from './matching-engine.js';
 import type { OrderBook } from './order-book.js';
 import type { OrderStatus, OrderType, Side, TimeInForce } from './order-types.js';
+import type { MarketDataBatch } from '../../engine/messages.js';
 
 export interface SubmitCommand {
   account: string;
@@ -126,6 +127,9 @@ export class OrderManager {
   /** account -> client order id -> order id (idempotent retries). */
   private readonly byClientId = new Map<string, Map<string, number>>();
   private readonly notional = new Map<number, number>();
+  /** Market data produced by users' commands (the simulated exchange reports its own): drained by the actor. */
+  readonly marketOutbox: MarketDataBatch = { trades: [], quotes: [], deltas: [] };
+  private readonly lastQuotes = new Map<string, string>();
 
   constructor(options: ManagerOptions, nowMs?: () => number) {
     this.engine = new MatchingEngine({ bookDefaults: { makerFeeBps: options.makerFeeBps, takerFeeBps: options.takerFeeBps } });
@@ -372,9 +376,42 @@ export class OrderManager {
     return this.risk.killSwitchState();
   }
 
-  /** Folds a book's events into order records and positions. */
-  private absorb(book: OrderBook, events: readonly BookEvent[], timeMs: number): void {
+  /**
+   * Folds events of a book call made by someone else (the simulated exchange's takers can fill users'
+   * resting orders) into order records and positions. Their market data is reported by whoever made the call.
+   */
+  absorbExternal(book: OrderBook, events: readonly BookEvent[], timeMs: number): void {
+    this.absorb(book, events, timeMs, false);
+  }
+
+  /** Takes the market data produced since the last call. */
+  drainMarketData(): MarketDataBatch | null {
+    const outbox = this.marketOutbox;
+    if (outbox.trades.length === 0 && outbox.quotes.length === 0 && outbox.deltas.length === 0) return null;
+    const batch = { trades: outbox.trades.splice(0), quotes: outbox.quotes.splice(0), deltas: outbox.deltas.splice(0) };
+    return batch;
+  }
+
+  /** Folds a book's events into order records and positions (and, for our own calls, market data). */
+  private absorb(book: OrderBook, events: readonly BookEvent[], timeMs: number, reportMarketData = true): void {
+    let levelsChanged = false;
     for (const event of events) {
+      if (reportMarketData && event.kind === 'trade') {
+        this.marketOutbox.trades.push({
+          symbol: book.symbol,
+          price: book.grid.priceOf(event.priceTicks),
+          qty: book.grid.qtyOf(event.qtyLots),
+          side: event.aggressorSide === 'buy' ? 1 : -1,
+          tradeId: event.tradeId,
+          timeMs,
+        });
+        continue;
+      }
+      if (reportMarketData && event.kind === 'level') {
+        levelsChanged = true;
+        this.marketOutbox.deltas.push({ symbol: book.symbol, side: event.side === 'buy' ? 'bid' : 'ask', price: book.grid.priceOf(event.priceTicks), qty: book.grid.qtyOf(event.qtyLots), timeMs });
+        continue;
+      }
       if (event.kind === 'fill') {
         const record = this.records.get(event.orderId);
         if (record === undefined) continue;
@@ -399,6 +436,27 @@ export class OrderManager {
         if (record !== undefined) this.recordHistory(record, 'triggered', timeMs, null);
       }
     }
+    if (levelsChanged) this.reportQuote(book, timeMs);
+  }
+
+  private reportQuote(book: OrderBook, timeMs: number): void {
+    const bid = book.bestBidTicks();
+    const ask = book.bestAskTicks();
+    if (bid === undefined || ask === undefined) return;
+    const top = book.snapshot(1);
+    const bidLevel = top.bids[0]!;
+    const askLevel = top.asks[0]!;
+    const key = `${bidLevel.priceTicks}:${bidLevel.qtyLots}:${askLevel.priceTicks}:${askLevel.qtyLots}`;
+    if (this.lastQuotes.get(book.symbol) === key) return;
+    this.lastQuotes.set(book.symbol, key);
+    this.marketOutbox.quotes.push({
+      symbol: book.symbol,
+      bidPrice: book.grid.priceOf(bidLevel.priceTicks),
+      bidQty: book.grid.qtyOf(bidLevel.qtyLots),
+      askPrice: book.grid.priceOf(askLevel.priceTicks),
+      askQty: book.grid.qtyOf(askLevel.qtyLots),
+      timeMs,
+    });
   }
 
   private recordHistory(record: OrderRecord, status: OrderHistoryEntry['status'], at: number, reason: string | null): void {

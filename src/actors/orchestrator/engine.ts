@@ -15,7 +15,9 @@ import { authRoutes } from '../../gateway/auth-routes.js';
 import { computeRoutes } from '../../gateway/compute-routes.js';
 import { orderRoutes, type ExecutionClient } from '../../gateway/order-routes.js';
 import { alertRoutes } from '../../gateway/alert-routes.js';
-import type { ExecutionOptions } from '../execution/execution-actor.js';
+import { universeFor, type ExecutionOptions } from '../execution/execution-actor.js';
+import type { WarehouseOptions } from '../warehouse/warehouse-actor.js';
+import { marketRoutes } from '../../gateway/market-routes.js';
 import { defaultRiskLimits } from '../risk/pre-trade.js';
 import { closeRiskWorkers } from '../../kernels/risk.js';
 import { closeOptimizerWorkers } from '../../kernels/optimizer-pool.js';
@@ -40,6 +42,7 @@ export interface EngineHealth extends HealthReport {
   kernels: { backend: string; available: readonly string[] };
   bars_received: number;
   alerts_fired: number;
+  market_data_batches: number;
 }
 
 export interface Engine {
@@ -53,16 +56,17 @@ export interface Engine {
 }
 
 export function engineSpecs(config: EngineConfig): ActorSpec[] {
+  const simulated = config.feed === 'simulated' && config.feedTradesPerSecond > 0;
   const collector: CollectorOptions = {
     symbols: config.symbols,
     seed: config.feedSeed,
-    tradesPerSecond: config.feedTradesPerSecond,
+    tradesPerSecond: config.feed === 'random-walk' ? config.feedTradesPerSecond : 0,
     target: 'realtime',
   };
   const realtime: RealtimeOptions = {
     barIntervalsMs: config.barIntervalsMs,
-    barSubscribers: [kMainEndpointName],
-    tradeSubscribers: [],
+    barSubscribers: [kMainEndpointName, 'warehouse'],
+    tradeSubscribers: config.feed === 'random-walk' ? ['warehouse'] : [],
     alertSubscribers: [kMainEndpointName],
   };
   const execution: ExecutionOptions = {
@@ -74,11 +78,20 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     makerFeeBps: config.makerFeeBps,
     takerFeeBps: config.takerFeeBps,
     riskLimits: { ...defaultRiskLimits, ordersPerSecond: config.maxOrdersPerSecond },
+    marketDataSubscribers: ['realtime', kMainEndpointName, 'warehouse'],
+    ...(simulated
+      ? { simulation: { seed: config.feedSeed, takerRatePerSecond: config.feedTradesPerSecond / config.symbols.length, publishMs: 50 } }
+      : {}),
+  };
+  const warehouse: WarehouseOptions = {
+    dataDir: config.dataDir,
+    ...(config.questdbUrl === undefined ? {} : { questdbUrl: config.questdbUrl }),
   };
   return [
     { name: 'collector', module: actorModule('collector/collector-actor'), options: collector },
     { name: 'realtime', module: actorModule('realtime/realtime-actor'), options: realtime },
     { name: 'execution', module: actorModule('execution/execution-actor'), options: execution },
+    { name: 'warehouse', module: actorModule('warehouse/warehouse-actor'), options: warehouse },
   ];
 }
 
@@ -115,6 +128,10 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     barsReceived++;
     if (bar.intervalMs === config.barIntervalsMs[0]) latest.set(bar.symbol, bar);
   });
+  let marketBatches = 0;
+  system.on(MessageType.MarketDataBatch, () => {
+    marketBatches++;
+  });
   let alertsReceived = 0;
   system.on(MessageType.AlertFired, () => {
     alertsReceived++;
@@ -124,6 +141,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     kernels: { backend: kernels.backend, available: kernels.available },
     bars_received: barsReceived,
     alerts_fired: alertsReceived,
+    market_data_batches: marketBatches,
   });
   const execution: ExecutionClient = {
     command: (body) => system.request('execution', MessageType.ExecutionCommand, body, 10_000),
@@ -135,6 +153,13 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         authRoutes(authenticator),
         computeRoutes,
         orderRoutes(execution),
+        marketRoutes(
+          universeFor(config.symbols, config.tickSize, config.lotSize).map((symbol) => ({ symbol: symbol.symbol, tick_size: symbol.tickSize, lot_size: symbol.lotSize })),
+          {
+            history: (query) => system.request('warehouse', MessageType.HistoryQuery, query, 10_000),
+            book: (symbol, depth) => system.request('execution', MessageType.ExecutionQuery, { query: 'book', account: '', symbol, depth }, 5_000),
+          },
+        ),
         alertRoutes((command) => system.request('realtime', MessageType.AlertCommand, command, 5_000), (symbol) => config.symbols.includes(symbol)),
       ],
     });

@@ -34,6 +34,9 @@ export default class RealtimeActor extends Actor<RealtimeOptions> {
   override start(): void {
     this.aggregators = this.options.barIntervalsMs.map((intervalMs) => new BarAggregator(intervalMs, (bar) => this.publishBar(bar)));
     this.on(MessageType.Trade, (trade) => this.onTrade(trade));
+    this.on(MessageType.MarketDataBatch, (batch) => {
+      for (const trade of batch.trades) this.onTrade(trade);
+    });
     this.on(MessageType.LatestBarsRequest, (request) => ({ bars: this.aggregators.flatMap((aggregator) => aggregator.latestBars(request.symbols)) }));
     this.on(MessageType.AlertCommand, async (command) => this.onAlertCommand(command), { concurrent: true });
     const smallestMs = Math.min(...this.options.barIntervalsMs);
