@@ -140,6 +140,22 @@ describe('SimulatedExchange invariants', () => {
     }
   });
 
+  it('survives another participant trading against its quotes on a shared engine', () => {
+    const engine = new MatchingEngine();
+    const exchange = new SimulatedExchange({ seed: 4, engine, symbols: kSmallUniverse });
+    exchange.step(1_000);
+    for (let round = 1; round <= 20; round++) {
+      for (const symbol of exchange.symbols) {
+        const book = engine.book(symbol);
+        // Sweeps the whole ask side: every maker sell quote is filled in a call the exchange does not see.
+        book.submitTicks({ account: 'strategy', side: 'buy', type: 'market', qtyLots: 100_000, timeInForce: 'ioc' }, round * 1_000);
+      }
+      expect(() => exchange.step(1_000 + round * 1_000), `round ${round}`).not.toThrow();
+      for (const symbol of exchange.symbols) engine.book(symbol).assertInvariants();
+    }
+    for (const symbol of exchange.symbols) expect(exchange.snapshot(symbol, 1).asks, `${symbol} makers requoted`).toHaveLength(1);
+  });
+
   it('shares an external engine and keeps maker inventories bounded by the skew', () => {
     const engine = new MatchingEngine();
     const exchange = new SimulatedExchange({ seed: 3, engine, symbols: kSmallUniverse });
