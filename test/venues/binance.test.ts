@@ -153,6 +153,18 @@ describe('BinanceAdapter against a local fake Binance', () => {
     expect(errors).toEqual([]);
   });
 
+  it('reports ERR_VENUE_SNAPSHOT_FAILED after maxSnapshotAttempts and starts over on a new connection', async () => {
+    const client = startAdapter({ maxSnapshotAttempts: 2 });
+    await connected(1);
+    server.failSnapshots = 2;
+    server.depthUpdate('BTCUSDT', [['100.00', '1.75']], []);
+    await eventually(() => expect(errors.map((error) => (error as { code?: string }).code)).toEqual(['ERR_VENUE_SNAPSHOT_FAILED']), kWait);
+    await connected(2);
+    server.depthUpdate('BTCUSDT', [['99.00', '1']], []);
+    await expectBooksEqual(client);
+    expect(client.stats().reconnects).toBe(1);
+  });
+
   it('reconnects after the server drops the connection, resubscribes and rebuilds the book', async () => {
     const client = startAdapter();
     await connected(1);
