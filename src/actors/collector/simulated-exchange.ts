@@ -70,6 +70,8 @@ export class SimulatedExchange {
   private readonly trades = new Pool<MarketTrade>(() => ({ kind: 'trade', symbol: '', price: 0, qty: 0, side: 'buy', tradeId: 0, timeMs: 0 }));
   private readonly quotes = new Pool<MarketQuote>(() => ({ kind: 'quote', symbol: '', bidPrice: 0, bidQty: 0, askPrice: 0, askQty: 0, timeMs: 0 }));
   private readonly deltas = new Pool<MarketBookDelta>(() => ({ kind: 'book_delta', symbol: '', side: 'bid', price: 0, qty: 0, timeMs: 0 }));
+  /** True when the engine came from the config (other participants may change the books between steps). */
+  private readonly sharedEngine: boolean;
   private levelChanged = false;
   private nowMs: number;
   private readonly onBookEvents: SimulatedExchangeConfig['onBookEvents'];
@@ -81,6 +83,7 @@ export class SimulatedExchange {
     const { symbols, makers, stepMs } = this.config;
     const n = symbols.length;
     this.random = new SeededRandom(this.config.seed);
+    this.sharedEngine = config.engine !== undefined;
     this.engine = config.engine ?? new MatchingEngine();
     this.books = symbols.map((symbol) => this.openBook(symbol));
     this.grids = this.books.map((book) => book.grid);
@@ -241,8 +244,10 @@ export class SimulatedExchange {
     const { makers } = this.config;
     const orderId = this.quoteOrderIds[slot]!;
     const refresh = this.random.nextFloat() < makers.refreshProbability;
-    if (orderId !== 0 && this.quotePriceTicks[slot] === targetTicks && !refresh) return;
-    if (orderId !== 0) this.cancelQuote(index, slot, orderId);
+    // On a shared engine another participant may have filled the quote in a call the exchange did not see.
+    const live = orderId !== 0 && (!this.sharedEngine || this.books[index]!.hasOrder(orderId));
+    if (live && this.quotePriceTicks[slot] === targetTicks && !refresh) return;
+    if (live) this.cancelQuote(index, slot, orderId);
     const request = this.request;
     request.account = this.makerAccounts[maker]!;
     request.side = side;
