@@ -28,6 +28,8 @@ export const MessageType = {
   MarketDataBatch: 50,
   /** A history query for the warehouse (M2). */
   HistoryQuery: 51,
+  /** Execution reports: orders and positions that changed (M7 -> gateway, for the private WS channels). */
+  ExecutionReports: 52,
   /** Test and diagnostics: the receiving handler throws (proves supervision end to end). */
   Crash: 90,
   /** Test and diagnostics: echo after an optional delay (proves request timeouts). */
@@ -140,6 +142,12 @@ export interface MarketDataBatch {
   deltas: { symbol: string; side: 'bid' | 'ask'; price: number; qty: number; timeMs: number }[];
 }
 
+export interface ExecutionReports {
+  /** Order records (see order-manager.ts OrderRecord) that changed. */
+  orders: ({ account: string } & Record<string, unknown>)[];
+  positions: { account: string; positions: unknown[] }[];
+}
+
 export interface HistoryQuery {
   kind: 'trades' | 'bars' | 'symbols';
   symbol?: string;
@@ -162,6 +170,7 @@ export interface MessageCatalogue {
   [MessageType.AlertFired]: { body: AlertFired; reply: never };
   [MessageType.MarketDataBatch]: { body: MarketDataBatch; reply: never };
   [MessageType.HistoryQuery]: { body: HistoryQuery; reply: ExecutionResult };
+  [MessageType.ExecutionReports]: { body: ExecutionReports; reply: never };
   [MessageType.Crash]: { body: Crash; reply: never };
   [MessageType.Echo]: { body: Echo; reply: Echo };
 }

@@ -19,7 +19,7 @@ import { openStateStore, type StateStore } from '../../store/state-store.js';
 import type { RiskLimits } from '../risk/pre-trade.js';
 import { OrderManager, type Command } from './order-manager.js';
 import { SimulatedExchange, kDefaultUniverse, type SimulatedSymbol } from '../collector/simulated-exchange.js';
-import type { MarketDataBatch } from '../../engine/messages.js';
+import type { ExecutionReports, MarketDataBatch } from '../../engine/messages.js';
 import { SendResult } from '../../engine/endpoint.js';
 
 export interface SimulationOptions {
@@ -35,6 +35,8 @@ export interface ExecutionOptions {
   simulation?: SimulationOptions;
   /** Who receives market data batches (trades, quotes, book deltas). */
   marketDataSubscribers: string[];
+  /** Who receives execution reports (changed orders and positions). */
+  reportSubscribers: string[];
   dataDir: string;
   symbols: string[];
   tickSize: number;
@@ -75,8 +77,9 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
       else if (record.kind === 'sim_step') this.exchange?.step((record.payload as { untilMs: number }).untilMs);
       else this.manager.apply({ kind: record.kind, command: record.payload } as Command);
     });
-    // What the replay traded is history, not live market data.
+    // What the replay traded is history, not live market data or news for the order channels.
     this.manager.drainMarketData();
+    this.manager.drainUpdates();
     if (options.simulation !== undefined) {
       if (this.exchange === null) {
         const startTimeMs = Math.floor(this.clock.nowMs());
@@ -136,6 +139,8 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
       setImmediate(() => process.exit(70));
       throw new OctopusError('ERR_INTERNAL', 'expected the command to be journaled, was a storage failure', { cause: error });
     }
+    // Reported once durable, like the acknowledgement.
+    this.reportUpdates();
     return { status, result };
   }
 
@@ -197,8 +202,18 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
     this.publish(batch);
   }
 
+  /** Sends the execution reports (changed orders, positions) to the report subscribers. */
+  private reportUpdates(): void {
+    const updates = this.manager.drainUpdates();
+    if (updates === null) return;
+    for (const subscriber of this.options.reportSubscribers) {
+      if (this.send(subscriber, MessageType.ExecutionReports, updates as unknown as ExecutionReports) !== SendResult.Ok) this.batchesUndelivered++;
+    }
+  }
+
   /** Sends the batch plus the market data of users' orders since the last publish. */
   private publish(batch: MarketDataBatch | null): void {
+    this.reportUpdates();
     const own = this.manager.drainMarketData();
     let merged = batch;
     if (own !== null) {

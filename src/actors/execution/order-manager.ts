@@ -130,6 +130,9 @@ export class OrderManager {
   /** Market data produced by users' commands (the simulated exchange reports its own): drained by the actor. */
   readonly marketOutbox: MarketDataBatch = { trades: [], quotes: [], deltas: [] };
   private readonly lastQuotes = new Map<string, string>();
+  /** Orders and accounts changed since the last `drainUpdates` (execution reports for the WS channels). */
+  private readonly touchedOrders = new Set<number>();
+  private readonly touchedAccounts = new Set<string>();
 
   constructor(options: ManagerOptions, nowMs?: () => number) {
     this.engine = new MatchingEngine({ bookDefaults: { makerFeeBps: options.makerFeeBps, takerFeeBps: options.takerFeeBps } });
@@ -318,6 +321,7 @@ export class OrderManager {
       history: [{ status: accepted.kind === 'accepted' ? 'new' : 'rejected', at: command.timeMs, reason: accepted.kind === 'rejected' ? accepted.reason : null, filled_qty: 0 }],
     };
     this.records.set(accepted.orderId, record);
+    this.touchedOrders.add(accepted.orderId);
     let clientIds = this.byClientId.get(command.account);
     if (clientIds === undefined) this.byClientId.set(command.account, (clientIds = new Map()));
     clientIds.set(command.clientOrderId, accepted.orderId);
@@ -346,6 +350,7 @@ export class OrderManager {
         if (record.limit_price !== null) record.limit_price = book.grid.priceOf(event.priceTicks);
         if (record.stop_price !== null) record.stop_price = book.grid.priceOf(event.stopPriceTicks);
         this.recordHistory(record, 'replaced', command.timeMs, null);
+        this.touchedOrders.add(command.orderId);
       } else if (event.kind === 'replace_rejected' && event.orderId === command.orderId) {
         throw new OctopusError(event.reason, `expected the replace to be accepted, was refused (${event.reason})`);
       }
@@ -363,6 +368,7 @@ export class OrderManager {
       record.status = 'canceled';
       record.updated_at = timeMs;
       this.recordHistory(record, 'canceled', timeMs, null);
+      this.touchedOrders.add(orderId);
     }
     return [...touched].map((orderId) => this.records.get(orderId)!);
   }
@@ -382,6 +388,16 @@ export class OrderManager {
    */
   absorbExternal(book: OrderBook, events: readonly BookEvent[], timeMs: number): void {
     this.absorb(book, events, timeMs, false);
+  }
+
+  /** Takes the orders and positions changed since the last call (copies, safe to send). */
+  drainUpdates(): { orders: OrderRecord[]; positions: { account: string; positions: unknown[] }[] } | null {
+    if (this.touchedOrders.size === 0 && this.touchedAccounts.size === 0) return null;
+    const orders = [...this.touchedOrders].map((orderId) => this.records.get(orderId)!).filter((record) => record !== undefined);
+    const positions = [...this.touchedAccounts].map((account) => ({ account, positions: this.account(account).positions as unknown[] }));
+    this.touchedOrders.clear();
+    this.touchedAccounts.clear();
+    return { orders, positions };
   }
 
   /** Takes the market data produced since the last call. */
@@ -423,6 +439,8 @@ export class OrderManager {
         record.filled_avg_price = notional / record.filled_qty;
         record.updated_at = timeMs;
         this.positions.apply({ account: event.account, symbol: book.symbol, side: event.side, price, qty, fee: book.grid.cashOf(event.feeCashUnits) });
+        this.touchedOrders.add(event.orderId);
+        this.touchedAccounts.add(event.account);
       } else if (event.kind === 'status') {
         const record = this.records.get(event.orderId);
         if (record === undefined) continue;
@@ -431,6 +449,7 @@ export class OrderManager {
         if (event.reason !== null) record.reject_reason = event.reason;
         record.updated_at = timeMs;
         this.recordHistory(record, event.status, timeMs, event.reason);
+        this.touchedOrders.add(event.orderId);
       } else if (event.kind === 'triggered') {
         const record = this.records.get(event.orderId);
         if (record !== undefined) this.recordHistory(record, 'triggered', timeMs, null);

@@ -8,7 +8,7 @@ import { extname } from 'node:path';
 import type { EngineConfig } from '../../config.js';
 import { kMainEndpointName } from '../../engine/directory.js';
 import type { Logger } from '../../engine/logger.js';
-import { MessageType, type Bar } from '../../engine/messages.js';
+import { MessageType, type Bar, type MarketDataBatch } from '../../engine/messages.js';
 import { ActorSystem, type ActorSpec, type HealthReport } from '../../engine/system.js';
 import { startGateway, type Gateway } from '../../gateway/server.js';
 import { authRoutes } from '../../gateway/auth-routes.js';
@@ -18,6 +18,9 @@ import { alertRoutes } from '../../gateway/alert-routes.js';
 import { universeFor, type ExecutionOptions } from '../execution/execution-actor.js';
 import type { WarehouseOptions } from '../warehouse/warehouse-actor.js';
 import { marketRoutes } from '../../gateway/market-routes.js';
+import { BookMirror } from '../../gateway/book-mirror.js';
+import { FeedHub } from '../../gateway/ws-feed-hub.js';
+import { feedRoutes } from '../../gateway/ws-feed-routes.js';
 import { defaultRiskLimits } from '../risk/pre-trade.js';
 import { closeRiskWorkers } from '../../kernels/risk.js';
 import { closeOptimizerWorkers } from '../../kernels/optimizer-pool.js';
@@ -36,6 +39,57 @@ const moduleExtension = extname(new URL(import.meta.url).pathname);
 
 function actorModule(path: string): URL {
   return new URL(`../${path}${moduleExtension}`, import.meta.url);
+}
+
+const kIntervalLabels = new Map<number, string>([
+  [1_000, '1s'],
+  [60_000, '1m'],
+  [300_000, '5m'],
+  [900_000, '15m'],
+  [3_600_000, '1h'],
+  [86_400_000, '1d'],
+]);
+
+/** Fans a market-data batch out on the public channels and keeps the gateway's book copy current. */
+function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBatch): void {
+  for (const trade of batch.trades) {
+    hub.publish(`trades:${trade.symbol}`, 'trade', {
+      symbol: trade.symbol,
+      price: trade.price,
+      qty: trade.qty,
+      side: trade.side >= 0 ? 'buy' : 'sell',
+      trade_id: String(trade.tradeId),
+      time_ms: trade.timeMs,
+    });
+  }
+  for (const quote of batch.quotes) {
+    hub.publish(`quotes:${quote.symbol}`, 'quote', {
+      symbol: quote.symbol,
+      bid_price: quote.bidPrice,
+      bid_qty: quote.bidQty,
+      ask_price: quote.askPrice,
+      ask_qty: quote.askQty,
+      time_ms: quote.timeMs,
+    });
+  }
+  // One delta frame per symbol per batch: every changed level's new total (qty 0 removes it).
+  const deltas = new Map<string, { bids: [number, number][]; asks: [number, number][] }>();
+  for (const delta of batch.deltas) {
+    mirror.apply(delta.symbol, delta.side, delta.price, delta.qty);
+    let frame = deltas.get(delta.symbol);
+    if (frame === undefined) deltas.set(delta.symbol, (frame = { bids: [], asks: [] }));
+    (delta.side === 'bid' ? frame.bids : frame.asks).push([delta.price, delta.qty]);
+  }
+  for (const [symbol, frame] of deltas) hub.publish(`book:${symbol}`, 'delta', frame);
+}
+
+/** Seeds the book copy from the execution actor (resting orders replayed from the journal). */
+async function seedBookMirror(mirror: BookMirror, symbols: readonly string[], execution: ExecutionClient): Promise<void> {
+  for (const symbol of symbols) {
+    const { result } = await execution.query({ query: 'book', account: '', symbol, depth: 10_000 });
+    const book = result as { bids: number[][]; asks: number[][] };
+    mirror.seed(symbol, book.bids, book.asks);
+  }
 }
 
 export interface EngineHealth extends HealthReport {
@@ -79,6 +133,7 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     takerFeeBps: config.takerFeeBps,
     riskLimits: { ...defaultRiskLimits, ordersPerSecond: config.maxOrdersPerSecond },
     marketDataSubscribers: ['realtime', kMainEndpointName, 'warehouse'],
+    reportSubscribers: [kMainEndpointName],
     ...(simulated
       ? { simulation: { seed: config.feedSeed, takerRatePerSecond: config.feedTradesPerSecond / config.symbols.length, publishMs: 50 } }
       : {}),
@@ -127,10 +182,19 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   system.on(MessageType.Bar, (bar) => {
     barsReceived++;
     if (bar.intervalMs === config.barIntervalsMs[0]) latest.set(bar.symbol, bar);
+    const label = kIntervalLabels.get(bar.intervalMs);
+    if (label !== undefined) hub.publish(`bars:${label}:${bar.symbol}`, 'bar', bar);
   });
+  const hub = new FeedHub({ logger });
+  const mirror = new BookMirror();
   let marketBatches = 0;
-  system.on(MessageType.MarketDataBatch, () => {
+  system.on(MessageType.MarketDataBatch, (batch) => {
     marketBatches++;
+    publishMarketData(hub, mirror, batch);
+  });
+  system.on(MessageType.ExecutionReports, (reports) => {
+    for (const order of reports.orders) hub.publishPrivate(order.account, 'orders', 'order', order);
+    for (const { account, positions } of reports.positions) hub.publishPrivate(account, 'positions', 'position', positions);
   });
   let alertsReceived = 0;
   system.on(MessageType.AlertFired, () => {
@@ -152,6 +216,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: [
         authRoutes(authenticator),
         computeRoutes,
+        feedRoutes(hub),
         orderRoutes(execution),
         marketRoutes(
           universeFor(config.symbols, config.tickSize, config.lotSize).map((symbol) => ({ symbol: symbol.symbol, tick_size: symbol.tickSize, lot_size: symbol.lotSize })),
@@ -168,6 +233,9 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     await store.close();
     throw error;
   }
+  hub.setSymbolValidator((symbol) => config.symbols.includes(symbol));
+  hub.setSnapshotProvider('book', (symbol, depth) => mirror.snapshot(symbol, depth));
+  await seedBookMirror(mirror, config.symbols, execution);
   let stopping: Promise<void> | null = null;
   return {
     config,
@@ -177,6 +245,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     latestBars: () => [...latest.values()],
     stop() {
       stopping ??= (async () => {
+        hub.close();
         gateway.close();
         await system.stop();
         await closeRiskWorkers();
