@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CsvReplay, parseTimeMs, replay, type ScheduledEvent } from '../../src/actors/collector/csv-replay.js';
 import { MarketDataValidator } from '../../src/actors/collector/market-data-validator.js';
 import type { MarketEvent } from '../../src/actors/collector/market-events.js';
+import { SimulatedExchange } from '../../src/actors/collector/simulated-exchange.js';
 import type { OctopusError } from '../../src/engine/errors.js';
 
 const kTrades = [
@@ -192,5 +193,32 @@ describe('replay() driver', () => {
 
   it('rejects a missing file', async () => {
     await expect(replay(join(directory, 'missing.csv'), 1, () => undefined, { validator: new MarketDataValidator({ symbols: [] }) })).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('CSV round trip', () => {
+  it('replays the simulated exchange\'s trades and quotes, written as CSV, exactly', () => {
+    const exchange = new SimulatedExchange({ seed: 12 });
+    const trades: MarketEvent[] = [];
+    const quotes: MarketEvent[] = [];
+    for (let time = 1_000; time <= 5_000; time += 1_000) {
+      for (const event of exchange.step(time)) {
+        if (event.kind === 'trade') trades.push({ ...event });
+        if (event.kind === 'quote') quotes.push({ ...event });
+      }
+    }
+    const tradeCsv = ['time_ms,symbol,price,qty,side', ...trades.map((event) => event.kind === 'trade' ? `${event.timeMs},${event.symbol},${event.price},${event.qty},${event.side}` : '')].join('\n');
+    const quoteCsv = ['time_ms,symbol,bid_price,bid_qty,ask_price,ask_qty', ...quotes.map((event) => event.kind === 'quote' ? `${event.timeMs},${event.symbol},${event.bidPrice},${event.bidQty},${event.askPrice},${event.askQty}` : '')].join('\n');
+    const symbols = exchange.symbols;
+    const parse = (text: string): MarketEvent[] => {
+      const parser = new CsvReplay({ validator: new MarketDataValidator({ symbols }), speed: Number.POSITIVE_INFINITY });
+      const out: ScheduledEvent[] = [];
+      parser.push(text, out);
+      parser.end(out);
+      return out.map((scheduled) => scheduled.event);
+    };
+    expect(trades.length).toBeGreaterThan(1_000);
+    expect(parse(tradeCsv), 'trades (trade ids renumbered from 1)').toEqual(trades.map((event, index) => ({ ...event, tradeId: index + 1 })));
+    expect(parse(quoteCsv), 'quotes').toEqual(quotes);
   });
 });
