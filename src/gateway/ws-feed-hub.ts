@@ -14,9 +14,10 @@
  * the frames with seq > snapshot.seq; a gap (seq != last + 1) means it must send `resync`.
  *
  * Slow consumers: after a publish, the touched channels' subscribers are checked once per event-loop turn
- * (a batch, not per frame); one whose buffered amount is over `slowConsumerBytes` is closed with 4001.
- * uWS's own `maxBackpressure` (twice that) with `closeOnBackpressureLimit` is the backstop for a burst
- * inside one turn: a frame is never silently skipped for a connection that stays open.
+ * (a batch, not per frame), and at once whenever half of `slowConsumerBytes` was published since the last
+ * check (a burst inside one turn); one whose buffered amount is over `slowConsumerBytes` is closed with
+ * 4001. A buffer therefore stays under 1.5x the limit, below uWS's `maxBackpressure` (2x), past which uWS
+ * would skip frames for that connection (measured: it skips, then closes it with no close frame).
  */
 import assert from 'node:assert/strict';
 import type { TemplatedApp, WebSocket } from '@trufflesuite/uws-js-unofficial';
@@ -121,6 +122,8 @@ export class FeedHub {
   private readonly socketsByKey = new Map<string, Set<FeedSocket>>();
   private readonly dirtyKeys = new Set<string>();
   private checkScheduled = false;
+  /** Bytes published since the subscribers were last checked (the trigger of a check inside a burst). */
+  private bytesSinceCheck = 0;
   private readonly snapshotProviders = new Map<ChannelKind, SnapshotProvider>();
   private isKnownSymbol: (symbol: string) => boolean = () => true;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -195,12 +198,23 @@ export class FeedHub {
     const app = this.app;
     if (app === undefined || this.closed) return seq;
     const jsonTopic = topicOf('json', key);
-    if (app.numSubscribers(jsonTopic) > 0) app.publish(jsonTopic, JSON.stringify({ channel: channel.name, seq, type, data: payload }), false);
+    if (app.numSubscribers(jsonTopic) > 0) {
+      const text = JSON.stringify({ channel: channel.name, seq, type, data: payload });
+      this.bytesSinceCheck += text.length;
+      app.publish(jsonTopic, text, false);
+    }
     if (binaryKinds.has(channel.kind)) {
       const binaryTopic = topicOf('fb', key);
-      if (app.numSubscribers(binaryTopic) > 0) app.publish(binaryTopic, encodeFrame(channel.name, seq, binaryType(type), payload), true);
+      if (app.numSubscribers(binaryTopic) > 0) {
+        const bytes = encodeFrame(channel.name, seq, binaryType(type), payload);
+        this.bytesSinceCheck += bytes.byteLength;
+        app.publish(binaryTopic, bytes, true);
+      }
     }
     if (this.socketsByKey.has(key)) this.markDirty(key);
+    // A burst inside one turn: check now, before any connection can pass uWS's maxBackpressure (2x the
+    // limit) and have frames skipped; between checks a buffer grows by at most half the limit.
+    if (this.bytesSinceCheck > this.options.slowConsumerBytes / 2) this.checkDirty();
     return seq;
   }
 
@@ -210,11 +224,17 @@ export class FeedHub {
     this.checkScheduled = true;
     setImmediate(() => {
       this.checkScheduled = false;
-      for (const dirty of this.dirtyKeys) {
-        for (const socket of this.socketsByKey.get(dirty) ?? []) this.checkBackpressure(socket);
-      }
-      this.dirtyKeys.clear();
+      this.checkDirty();
     });
+  }
+
+  /** Checks the subscribers of every channel published on since the last check. */
+  private checkDirty(): void {
+    this.bytesSinceCheck = 0;
+    for (const dirty of this.dirtyKeys) {
+      for (const socket of this.socketsByKey.get(dirty) ?? []) this.checkBackpressure(socket);
+    }
+    this.dirtyKeys.clear();
   }
 
   /** Closes a connection that is too far behind; returns false if it was closed. */
@@ -224,10 +244,20 @@ export class FeedHub {
     const buffered = socket.getBufferedAmount();
     if (buffered <= this.options.slowConsumerBytes) return true;
     this.options.logger.warn({ connection: data.id, buffered }, 'ws slow consumer closed');
-    this.stats.slowConsumersClosed++;
-    data.closed = true;
-    socket.end(kCloseSlowConsumer, `slow consumer: ${buffered} bytes unsent, limit ${this.options.slowConsumerBytes}`);
+    this.closeSlow(socket, `slow consumer: ${buffered} bytes unsent, limit ${this.options.slowConsumerBytes}`);
     return false;
+  }
+
+  /**
+   * Ends a slow connection with 4001. It is unsubscribed first: uWS keeps a closing socket subscribed
+   * until the client answers the close, and frames queued behind the close frame would push it over
+   * maxBackpressure, where uWS drops the connection without a close code.
+   */
+  private closeSlow(socket: FeedSocket, reason: string): void {
+    this.stats.slowConsumersClosed++;
+    socket.getUserData().closed = true;
+    for (const topic of socket.getTopics()) socket.unsubscribe(topic);
+    socket.end(kCloseSlowConsumer, reason);
   }
 
   private heartbeat(): void {
@@ -345,9 +375,7 @@ export class FeedHub {
     const status = socket.send(message, isBinary);
     // 2 = dropped at maxBackpressure: this connection can no longer be trusted to have every frame.
     if (status === 2) {
-      this.stats.slowConsumersClosed++;
-      data.closed = true;
-      socket.end(kCloseSlowConsumer, 'slow consumer: a frame was dropped at the backpressure limit');
+      this.closeSlow(socket, 'slow consumer: a frame was dropped at the backpressure limit');
       return false;
     }
     return this.checkBackpressure(socket);

@@ -343,6 +343,26 @@ describe('/ws feed (real uWS server, real ws clients)', () => {
     fast.close();
   });
 
+  it('cuts off a paused client inside one synchronous burst before uWS could skip a frame for it', async () => {
+    const slow = await Client.open();
+    slow.send({ op: 'subscribe', id: 'burst', channels: ['trades:BOLT'] });
+    await slow.reply('burst');
+    (slow.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const closedBefore = hub.stats.slowConsumersClosed;
+    const first = hub.currentSeq('trades:BOLT') + 1;
+    const padding = 'x'.repeat(4_000);
+    // 12 MB in one turn: more than the loopback socket buffers plus 2x slowConsumerBytes (uWS's maxBackpressure).
+    for (let index = 0; index < 3_000; index++) hub.publish('trades:BOLT', 'trade', { price: 1, qty: 1, side: 'buy', time_ms: 0, padding });
+    expect(hub.stats.slowConsumersClosed).toBe(closedBefore + 1);
+    (slow.socket as unknown as { _socket: { resume(): void } })._socket.resume();
+    await eventually(() => expect(slow.closeCode).toBeDefined(), { timeoutMs: 20_000, intervalMs: 20 });
+    // 4001 normally; 1006 when uWS hits its own limit with frames queued behind the close frame.
+    expect([4001, 1006]).toContain(slow.closeCode);
+    const received = slow.of('trades:BOLT');
+    expect(received.length).toBeGreaterThan(0);
+    received.forEach((frame, index) => expect(frame.seq, 'no frame skipped before the cut-off').toBe(first + index));
+  });
+
   it('sends trades, quotes and book frames as FlatBuffers on ?encoding=flatbuffers (round trip), control frames as JSON', async () => {
     const client = await Client.open('?encoding=flatbuffers');
     client.send({ op: 'subscribe', id: 'fb', channels: ['trades:BOLT', 'quotes:BOLT', 'book:ACME', 'alerts'], depth: 3 });
