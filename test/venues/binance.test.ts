@@ -181,6 +181,18 @@ describe('BinanceAdapter against a local fake Binance', () => {
     expect(client.stats().snapshots).toBe(2);
   });
 
+  it('answers ping frames, and pings alone keep a quiet connection from being taken for stale', async () => {
+    const client = startAdapter({ reconnect: { ...kReconnect, staleTimeoutMs: 150 } });
+    await connected(1);
+    // Each probe pings once; 10 pongs at 20 ms intervals span more than the 150 ms stale timeout.
+    await eventually(() => {
+      server.ping();
+      expect(server.pongsReceived).toBeGreaterThanOrEqual(10);
+    }, { timeoutMs: 10_000, intervalMs: 20 });
+    expect(server.connectionsOpened).toBe(1);
+    expect(client.stats().reconnects).toBe(0);
+  });
+
   it('counts and ignores malformed messages (table of hostile inputs)', async () => {
     const client = startAdapter();
     await connected(1);

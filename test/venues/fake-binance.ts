@@ -33,6 +33,8 @@ export class FakeBinance {
   failSnapshots = 0;
   connectionsOpened = 0;
   snapshotRequests = 0;
+  /** Pong frames received: the client answering `ping()`, as Binance expects every 20 s. */
+  pongsReceived = 0;
   private port = 0;
 
   private constructor() {
@@ -128,6 +130,11 @@ export class FakeBinance {
     this.frozen.clear();
   }
 
+  /** Sends a ping frame to every connection, as Binance does every 20 s. */
+  ping(): void {
+    for (const connection of this.connections) connection.socket.ping();
+  }
+
   /** Kills every connection without a close handshake, as a network failure would. */
   dropConnections(): void {
     for (const connection of this.connections) connection.socket.terminate();
@@ -151,6 +158,7 @@ export class FakeBinance {
     this.connections.add(connection);
     socket.on('close', () => this.connections.delete(connection));
     socket.on('error', () => undefined);
+    socket.on('pong', () => this.pongsReceived++);
   }
 
   private snapshotJson(symbol: string): string {
