@@ -22,7 +22,8 @@ export const frameTypesByKind: Record<ChannelKind, readonly string[]> = {
 /** Kinds that have a FlatBuffers encoding; the others are always sent as JSON text. */
 export const binaryKinds: ReadonlySet<ChannelKind> = new Set(['trades', 'quotes', 'book']);
 
-export const kSymbolPattern = /^[A-Z0-9][A-Z0-9._-]{0,31}$/;
+/** A superset of the configured symbols (src/config.ts accepts [A-Z0-9._-]{1,16}). */
+export const kSymbolPattern = /^[A-Z0-9._-]{1,32}$/;
 export const defaultBarIntervals = ['1s', '1m', '5m', '15m', '1h', '1d'] as const;
 
 export interface ParsedChannel {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { startGateway, type Gateway } from '../../src/gateway/server.js';
-import { Authenticator } from '../../src/gateway/auth/authenticator.js';
+import { Authenticator, signRequest } from '../../src/gateway/auth/authenticator.js';
 import { RateLimiter } from '../../src/gateway/auth/rate-limiter.js';
 import { UserStore } from '../../src/gateway/auth/users.js';
 import { openStateStore, type StateStore } from '../../src/store/state-store.js';
@@ -19,6 +19,7 @@ let gateway: Gateway;
 let store: StateStore;
 let hub: FeedHub;
 let tokens: Record<string, string> = {};
+let bobKey: { keyId: string; secret: string };
 
 /** The server-side book the test drives: price -> qty per side. */
 class BookModel {
@@ -115,6 +116,7 @@ beforeAll(async () => {
   const users = new UserStore(store);
   await users.addUser('alice', 'trader', 'alice-password');
   await users.addUser('bob', 'trader', 'bob-password');
+  bobKey = await users.addApiKey('bob', true);
   const authenticator = new Authenticator(users, store);
   tokens = {
     alice: (await authenticator.issueToken('alice', 'alice-password')).access_token,
@@ -264,6 +266,19 @@ describe('/ws feed (real uWS server, real ws clients)', () => {
     expect(bob.of('orders').map((frame) => [frame.seq, frame.data.id])).toEqual([[1, 'b-1']]);
     expect(anonymous.of('orders')).toEqual([]);
     for (const client of [alice, bob, anonymous]) client.close();
+  });
+
+  it('accepts an API-key signed upgrade (GET /ws, empty body) and refuses a wrong signature with 401', async () => {
+    const timestamp = String(Date.now());
+    const headers = { 'x-octopus-key': bobKey.keyId, 'x-octopus-timestamp': timestamp, 'x-octopus-signature': signRequest(bobKey.secret, timestamp, 'GET', '/ws', '') };
+    const bob = await Client.open('', headers);
+    bob.send({ op: 'subscribe', id: 'k', channels: ['positions'] });
+    await bob.reply('k');
+    hub.publishPrivate('bob', 'positions', 'position', { symbol: 'ACME', qty: -2 });
+    await eventually(() => expect(bob.of('positions').map((frame) => frame.data)).toEqual([{ symbol: 'ACME', qty: -2 }]));
+    bob.close();
+    const wrong = { ...headers, 'x-octopus-timestamp': String(Date.now()), 'x-octopus-signature': '0'.repeat(64) };
+    await expect(Client.open('', wrong)).rejects.toMatchObject({ status: 401 });
   });
 
   it('refuses an upgrade with a bad token (401) and one with an unknown encoding (400)', async () => {
