@@ -4,6 +4,8 @@
  * - `simulated exchange step()`: the default 20-symbol SimulatedExchange (src/actors/collector/) stepped
  *   through one simulated minute in 1-second step() calls; an event is a trade, quote or L2 delta, every
  *   one produced by real matching in the MatchingEngine. Construction is outside the timing.
+ * - `simulated exchange, busy`: the same with 20 ms steps and 1000 takers per symbol per second, about
+ *   100k events per simulated second (OCTOPUS_BENCH_VERBOSE=1 prints both simulated rates).
  * - `csv replay parse`: CsvReplay parsing (and validating) an in-memory CSV of that minute's trades at
  *   speed Infinity, in 64 KiB chunks.
  * - baseline `random-walk feed (no book)`: the old RandomWalkFeed, one trade per next() call, producing as
@@ -16,7 +18,7 @@
 import { CsvReplay, type ScheduledEvent } from '../../src/actors/collector/csv-replay.js';
 import { MarketDataValidator } from '../../src/actors/collector/market-data-validator.js';
 import { RandomWalkFeed, defaultRandomWalkOptions } from '../../src/actors/collector/random-walk-feed.js';
-import { SimulatedExchange } from '../../src/actors/collector/simulated-exchange.js';
+import { SimulatedExchange, type SimulatedExchangeConfig } from '../../src/actors/collector/simulated-exchange.js';
 import { median, withRatios, type BenchOptions, type BenchRow, type BenchSuite } from '../lib.js';
 
 const kSuite = 'feed';
@@ -24,10 +26,17 @@ const kMinuteMs = 60_000;
 const kChunkMs = 1_000;
 const kSeed = 20_261_125;
 const kBaseline = 'random-walk feed (no book)';
+const verbose = process.env.OCTOPUS_BENCH_VERBOSE === '1';
+
+/**
+ * The busy configuration: 20 ms steps and 1000 takers per symbol per second produce about 100k events per
+ * simulated second (the default produces about 4k).
+ */
+const kBusy: Omit<SimulatedExchangeConfig, 'seed'> = { stepMs: 20, takers: { ratePerSecond: 1_000 } };
 
 /** Steps a fresh exchange through a simulated minute; returns [events, wall ms]. */
-function exchangeMinute(seed: number): [number, number] {
-  const exchange = new SimulatedExchange({ seed });
+function exchangeMinute(seed: number, config: Omit<SimulatedExchangeConfig, 'seed'> = {}): [number, number] {
+  const exchange = new SimulatedExchange({ ...config, seed });
   let events = 0;
   const start = performance.now();
   for (let time = kChunkMs; time <= kMinuteMs; time += kChunkMs) events += exchange.step(time).length;
@@ -78,17 +87,21 @@ async function run(options: BenchOptions): Promise<BenchRow[]> {
   const [minuteEvents] = exchangeMinute(kSeed);
   randomWalk(minuteEvents, kSeed);
   csvParse(csv);
-  const rates = { exchange: [] as number[], walk: [] as number[], csv: [] as number[] };
+  const rates = { exchange: [] as number[], busy: [] as number[], walk: [] as number[], csv: [] as number[] };
+  exchangeMinute(kSeed, kBusy);
   for (let index = 0; index < runs; index++) {
     const [exchangeEvents, exchangeMs] = exchangeMinute(kSeed + index);
     rates.exchange.push((exchangeEvents * 1_000) / exchangeMs);
     const [walkEvents, walkMs] = randomWalk(exchangeEvents, kSeed + index);
     rates.walk.push((walkEvents * 1_000) / walkMs);
+    const [busyEvents, busyMs] = exchangeMinute(kSeed + index, kBusy);
+    rates.busy.push((busyEvents * 1_000) / busyMs);
+    if (verbose) process.stderr.write(`feed: events per simulated s: default ${(exchangeEvents / 60).toFixed(0)}, busy ${(busyEvents / 60).toFixed(0)}\n`);
     const [csvEvents, csvMs] = csvParse(csv);
     rates.csv.push((csvEvents * 1_000) / csvMs);
     await Promise.resolve();
   }
-  return withRatios([row(kBaseline, rates.walk), row('simulated exchange step()', rates.exchange), row('csv replay parse', rates.csv)], kBaseline);
+  return withRatios([row(kBaseline, rates.walk), row('simulated exchange step()', rates.exchange), row('simulated exchange, busy', rates.busy), row('csv replay parse', rates.csv)], kBaseline);
 }
 
 const suite: BenchSuite = {
