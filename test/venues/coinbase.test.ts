@@ -85,6 +85,30 @@ describe('CoinbaseAdapter against a local fake Coinbase Advanced Trade', () => {
     }
   });
 
+  it('normalises 5-minute candles and emits a candle as closed when the next one starts', async () => {
+    const client = startAdapter({ channels: ['candles'] });
+    await eventually(() => expect(server.subscribedChannels()).toEqual([['candles']]), kWait);
+    const bar = { open: '100', high: '101.5', low: '99', close: '100.25', volume: '12.5' };
+    server.candle('BTC-USD', { ...bar, start: '1714564800' });
+    server.candle('BTC-USD', { ...bar, close: '100.5', start: '1714564800' });
+    server.candle('BTC-USD', { ...bar, start: '1714565100' });
+    server.candle('BTC-USD', { ...bar, high: '1', start: '1714565100' });
+    await eventually(() => expect(client.stats()).toMatchObject({ klines: 4, invalid: 1 }), kWait);
+    const klines = events.filter((event) => event.type === 'kline');
+    expect(klines.map((kline) => [kline.startMs, kline.close, kline.closed])).toEqual([
+      [1_714_564_800_000, 100.25, false],
+      [1_714_564_800_000, 100.5, false],
+      [1_714_564_800_000, 100.5, true],
+      [1_714_565_100_000, 100.25, false],
+    ]);
+    expect(klines[0]).toEqual({
+      type: 'kline', venue: 'coinbase', symbol: 'BTC-USD', intervalMs: 300_000, startMs: 1_714_564_800_000,
+      open: 100, high: 101.5, low: 99, close: 100.25, volume: 12.5, trades: 0, closed: false,
+    });
+    // The last candle had high below low: counted invalid (above) and not emitted.
+    expect(klines).toHaveLength(4);
+  });
+
   it('counts heartbeats, which keep the sequence going', async () => {
     const client = startAdapter();
     await subscribed(1);

@@ -105,6 +105,12 @@ export class FakeCoinbase {
     for (const connection of this.subscribers('market_trades', productId)) this.send(connection, 'market_trades', [{ type: 'update', trades: [wire] }]);
   }
 
+  /** Sends one candles update; `start` is Unix seconds as a string, as Coinbase sends it. */
+  candle(productId: string, candle: { start: string; open: string; high: string; low: string; close: string; volume: string }): void {
+    const wire = { ...candle, product_id: productId };
+    for (const connection of this.subscribers('candles', productId)) this.send(connection, 'candles', [{ type: 'update', candles: [wire] }]);
+  }
+
   heartbeat(): void {
     this.heartbeatCounter++;
     const event = { current_time: '2024-05-01 12:00:00.123456789 +0000 UTC m=+1.0', heartbeat_counter: this.heartbeatCounter };

@@ -12,16 +12,28 @@
 import { octopusError, type OctopusError } from '../../../engine/errors.js';
 import { LocalBook, type BookSide } from './local-book.js';
 import { ReconnectingSocket, defaultReconnectOptions, type ReconnectOptions } from './reconnecting-socket.js';
-import { emptyVenueStats, parseCount, parseDecimal, parsePrice, type PriceLevel, type VenueEvent, type VenueStats } from './venue-events.js';
+import {
+  emptyVenueStats,
+  parseCount,
+  parseDecimal,
+  parsePrice,
+  type KlineEvent,
+  type PriceLevel,
+  type VenueEvent,
+  type VenueStats,
+} from './venue-events.js';
 
-export type CoinbaseChannel = 'level2' | 'market_trades' | 'heartbeats';
+export type CoinbaseChannel = 'level2' | 'market_trades' | 'heartbeats' | 'candles';
 
 export interface CoinbaseOptions {
   /** WebSocket URL, e.g. `wss://advanced-trade-ws.coinbase.com`. */
   wsUrl: string;
   /** Products as Coinbase spells them (`BTC-USD`). */
   productIds: readonly string[];
-  /** Channels to subscribe to. Default all three. Heartbeats keep quiet products' connections alive. */
+  /**
+   * Channels to subscribe to. Default level2, market_trades and heartbeats (heartbeats keep quiet
+   * products' connections alive); `candles` (5-minute bars) is opt-in.
+   */
   channels?: readonly CoinbaseChannel[];
   /**
    * What `side` in market_trades means. Coinbase's Exchange feed documents it as the maker order's side
@@ -42,7 +54,10 @@ export interface CoinbaseOptions {
 const kMaxProducts = 100;
 /** Updates accepted in one l2_data event; a snapshot of a deep book has a few tens of thousands. */
 const kMaxUpdatesPerEvent = 100_000;
-const kChannels: readonly CoinbaseChannel[] = ['level2', 'market_trades', 'heartbeats'];
+const kChannels: readonly CoinbaseChannel[] = ['level2', 'market_trades', 'heartbeats', 'candles'];
+const kDefaultChannels: readonly CoinbaseChannel[] = ['level2', 'market_trades', 'heartbeats'];
+/** Coinbase Advanced Trade candles are 5-minute bars. */
+const kCandleIntervalMs = 300_000;
 
 interface ProductState {
   productId: string;
@@ -66,7 +81,7 @@ function validateOptions(options: CoinbaseOptions): void {
   if (typeof options.wsUrl !== 'string' || !URL.canParse(options.wsUrl)) invalid('an absolute WebSocket URL', options.wsUrl);
   if (options.productIds.length === 0 || options.productIds.length > kMaxProducts) invalid(`1..${kMaxProducts} products`, options.productIds.length);
   for (const productId of options.productIds) if (!/^[A-Z0-9]{1,15}-[A-Z0-9]{1,15}$/.test(productId)) invalid('a product id such as BTC-USD', productId);
-  const channels = options.channels ?? kChannels;
+  const channels = options.channels ?? kDefaultChannels;
   if (channels.length === 0) invalid('at least one channel', channels);
   for (const channel of channels) if (!kChannels.includes(channel)) invalid(`a channel among ${kChannels.join(', ')}`, channel);
   if (options.tradeSideIs !== undefined && options.tradeSideIs !== 'maker' && options.tradeSideIs !== 'taker') invalid('tradeSideIs "maker" or "taker"', options.tradeSideIs);
@@ -77,13 +92,15 @@ export class CoinbaseAdapter {
   private readonly channels: readonly CoinbaseChannel[];
   private readonly products = new Map<string, ProductState>();
   private readonly counters: VenueStats = emptyVenueStats();
+  /** Latest candle per product, so that a candle is emitted as closed when the next one starts. */
+  private readonly lastCandles = new Map<string, KlineEvent>();
   /** The next `sequence_num` expected on this connection; null before its first message. */
   private expectedSequence: number | null = null;
 
   /** Throws ERR_CONFIG_INVALID on bad options (see `CoinbaseOptions`). */
   constructor(private readonly options: CoinbaseOptions) {
     validateOptions(options);
-    this.channels = [...(options.channels ?? kChannels)];
+    this.channels = [...(options.channels ?? kDefaultChannels)];
     for (const productId of options.productIds) {
       this.products.set(productId, { productId, book: new LocalBook(options.maxLevelsPerSide ?? 10_000), synced: false, sequence: 0 });
     }
@@ -173,6 +190,7 @@ export class CoinbaseAdapter {
     if (record.channel === 'l2_data') this.onLevel2(record.events, sequence);
     else if (record.channel === 'market_trades') this.onMarketTrades(record.events);
     else if (record.channel === 'heartbeats') this.counters.heartbeats++;
+    else if (record.channel === 'candles') this.onCandles(record.events);
     else if (record.channel !== 'subscriptions') this.counters.invalid++;
   }
 
@@ -247,6 +265,51 @@ export class CoinbaseAdapter {
       }
       for (const trade of record.trades) this.onTrade(trade);
     }
+  }
+
+  private onCandles(events: unknown[]): void {
+    for (const event of events) {
+      const record = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+      if (!Array.isArray(record.candles)) {
+        this.counters.invalid++;
+        continue;
+      }
+      for (const candle of record.candles) this.onCandle(candle);
+    }
+  }
+
+  /**
+   * Coinbase sends the forming candle repeatedly and never says when it closes: a candle counts as closed
+   * when one with a later start arrives for the product, and is then emitted once more with `closed`.
+   * The channel carries no trade count, so `trades` is 0.
+   */
+  private onCandle(candle: unknown): void {
+    const record = (typeof candle === 'object' && candle !== null ? candle : {}) as Record<string, unknown>;
+    const startSeconds = typeof record.start === 'string' && /^\d{1,12}$/.test(record.start) ? Number(record.start) : undefined;
+    const [open, high, low, close] = [parsePrice(record.open), parsePrice(record.high), parsePrice(record.low), parsePrice(record.close)];
+    const volume = parseDecimal(record.volume);
+    const symbol = typeof record.product_id === 'string' && this.products.has(record.product_id) ? record.product_id : undefined;
+    if (startSeconds === undefined || open === undefined || high === undefined || low === undefined || close === undefined ||
+      volume === undefined || symbol === undefined || low > high) {
+      this.counters.invalid++;
+      return;
+    }
+    const startMs = startSeconds * 1_000;
+    const previous = this.lastCandles.get(symbol);
+    if (previous !== undefined && startMs < previous.startMs) {
+      // A replayed older candle (the subscription snapshot after a reconnect) is already known.
+      this.counters.dropped++;
+      return;
+    }
+    if (previous !== undefined && startMs > previous.startMs) this.emitKline({ ...previous, closed: true });
+    const kline: KlineEvent = { type: 'kline', venue: 'coinbase', symbol, intervalMs: kCandleIntervalMs, startMs, open, high, low, close, volume, trades: 0, closed: false };
+    this.lastCandles.set(symbol, kline);
+    this.emitKline(kline);
+  }
+
+  private emitKline(kline: KlineEvent): void {
+    this.counters.klines++;
+    this.options.onEvent(kline);
   }
 
   private onTrade(trade: unknown): void {
