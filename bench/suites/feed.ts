@@ -35,11 +35,11 @@ const verbose = process.env.OCTOPUS_BENCH_VERBOSE === '1';
 const kBusy: Omit<SimulatedExchangeConfig, 'seed'> = { stepMs: 20, takers: { ratePerSecond: 1_000 } };
 
 /** Steps a fresh exchange through a simulated minute; returns [events, wall ms]. */
-function exchangeMinute(seed: number, config: Omit<SimulatedExchangeConfig, 'seed'> = {}): [number, number] {
+function exchangeMinute(seed: number, config: Omit<SimulatedExchangeConfig, 'seed'>, durationMs: number): [number, number] {
   const exchange = new SimulatedExchange({ ...config, seed });
   let events = 0;
   const start = performance.now();
-  for (let time = kChunkMs; time <= kMinuteMs; time += kChunkMs) events += exchange.step(time).length;
+  for (let time = kChunkMs; time <= durationMs; time += kChunkMs) events += exchange.step(time).length;
   return [events, performance.now() - start];
 }
 
@@ -83,20 +83,22 @@ function row(name: string, rates: number[]): BenchRow {
 
 async function run(options: BenchOptions): Promise<BenchRow[]> {
   const runs = options.quick ? 1 : 7;
+  // Quick runs (smoke tests) simulate 10 s instead of a minute.
+  const durationMs = options.quick ? 10_000 : kMinuteMs;
   const csv = tradesCsv(kSeed);
-  const [minuteEvents] = exchangeMinute(kSeed);
+  const [minuteEvents] = exchangeMinute(kSeed, {}, durationMs);
   randomWalk(minuteEvents, kSeed);
   csvParse(csv);
   const rates = { exchange: [] as number[], busy: [] as number[], walk: [] as number[], csv: [] as number[] };
-  exchangeMinute(kSeed, kBusy);
+  exchangeMinute(kSeed, kBusy, durationMs);
   for (let index = 0; index < runs; index++) {
-    const [exchangeEvents, exchangeMs] = exchangeMinute(kSeed + index);
+    const [exchangeEvents, exchangeMs] = exchangeMinute(kSeed + index, {}, durationMs);
     rates.exchange.push((exchangeEvents * 1_000) / exchangeMs);
     const [walkEvents, walkMs] = randomWalk(exchangeEvents, kSeed + index);
     rates.walk.push((walkEvents * 1_000) / walkMs);
-    const [busyEvents, busyMs] = exchangeMinute(kSeed + index, kBusy);
+    const [busyEvents, busyMs] = exchangeMinute(kSeed + index, kBusy, durationMs);
     rates.busy.push((busyEvents * 1_000) / busyMs);
-    if (verbose) process.stderr.write(`feed: events per simulated s: default ${(exchangeEvents / 60).toFixed(0)}, busy ${(busyEvents / 60).toFixed(0)}\n`);
+    if (verbose) process.stderr.write(`feed: events per simulated s: default ${((exchangeEvents * 1_000) / durationMs).toFixed(0)}, busy ${((busyEvents * 1_000) / durationMs).toFixed(0)}\n`);
     const [csvEvents, csvMs] = csvParse(csv);
     rates.csv.push((csvEvents * 1_000) / csvMs);
     await Promise.resolve();
