@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CoinbaseAdapter, type CoinbaseOptions } from '../../src/actors/collector/venues/coinbase.js';
 import type { VenueEvent } from '../../src/actors/collector/venues/venue-events.js';
 import { eventually } from '../support/eventually.js';
-import { FakeCoinbase } from './fake-coinbase.js';
+import { FakeCoinbase, type Level2Change } from './fake-coinbase.js';
 
 const kWait = { timeoutMs: 10_000, intervalMs: 10 };
 const kReconnect = { initialDelayMs: 10, maxDelayMs: 50, maxAttempts: 50, staleTimeoutMs: 30_000, connectTimeoutMs: 2_000 };
@@ -183,6 +183,44 @@ describe('CoinbaseAdapter against a local fake Coinbase Advanced Trade', () => {
     await eventually(() => expect(client.stats().snapshots).toBe(2), kWait);
     await expectBooksEqual(client);
     expect(client.stats()).toMatchObject({ invalid: 1, resyncs: 1, gaps: 0 });
+  });
+
+  it('seeded soak: random updates, lost messages and dropped connections always end in the server book', async () => {
+    const client = startAdapter();
+    await subscribed(1);
+    let seed = 20_240_501;
+    // A fixed linear congruential generator: the same script on every run.
+    const random = (): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const changes = (): Level2Change[] =>
+      Array.from({ length: 1 + Math.floor(random() * 3) }, (): Level2Change => {
+        const bid = random() < 0.5;
+        const price = (bid ? 99.75 - Math.floor(random() * 20) * 0.25 : 100.5 + Math.floor(random() * 20) * 0.25).toFixed(2);
+        return { side: bid ? 'bid' : 'offer', price, qty: String(Math.floor(random() * 4)) };
+      });
+    let opened = 1;
+    for (let step = 0; step < 300; step++) {
+      const roll = random();
+      if (roll < 0.02) {
+        server.dropConnections();
+        await subscribed(++opened);
+        continue;
+      }
+      if (roll < 0.04) server.heartbeat();
+      server.update('BTC-USD', changes(), { deliver: roll >= 0.09 });
+      if (step % 50 === 49) {
+        server.heartbeat();
+        await expectBooksEqual(client);
+      }
+    }
+    server.heartbeat();
+    await expectBooksEqual(client);
+    const stats = client.stats();
+    expect(stats.gaps, 'lost messages were noticed').toBeGreaterThan(0);
+    expect(stats.reconnects).toBe(opened - 1);
+    expect(stats.invalid).toBe(0);
   });
 
   it('rejects bad options with ERR_CONFIG_INVALID', () => {
