@@ -14,9 +14,9 @@ describe('simulated universe', () => {
   });
 
   it('fills every default and keeps overrides field by field', () => {
-    const resolved = resolveConfig({ seed: 1, makers: { count: 2 }, garch: { alpha: 0.1 } });
+    const resolved = resolveConfig({ seed: 1, makers: { count: 2 }, garch: { alpha: 0.06 } });
     expect(resolved.makers).toEqual({ ...kDefaultMakers, count: 2 });
-    expect(resolved.garch).toEqual({ ...kDefaultGarch, alpha: 0.1 });
+    expect(resolved.garch).toEqual({ ...kDefaultGarch, alpha: 0.06 });
     expect(resolved.takers).toEqual(kDefaultTakers);
     expect(resolved.stepMs).toBe(100);
     expect(resolved.symbols).toBe(kDefaultUniverse);
