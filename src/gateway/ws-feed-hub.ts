@@ -184,8 +184,8 @@ export class FeedHub {
   }
 
   /** Publishes one frame on an account's private channel (`orders`, `positions`) and returns its seq. */
-  publishPrivate(account: string, channel: PrivateChannel, type: string, payload: unknown): number {
-    assert.ok(channel === 'orders' || channel === 'positions', `publishPrivate: expected orders or positions, was ${channel}`);
+  publishPrivate(account: string, channel: PrivateChannel | 'alerts', type: string, payload: unknown): number {
+    assert.ok(channel === 'orders' || channel === 'positions' || channel === 'alerts', `publishPrivate: expected orders, positions or alerts, was ${channel}`);
     assert.ok(account.length > 0, 'publishPrivate: expected an account');
     return this.fanOut({ name: channel, kind: channel, symbol: '', isPrivate: true }, `${channel}@${account}`, type, payload);
   }
@@ -318,6 +318,8 @@ export class FeedHub {
   }
 
   keyOf(data: FeedConnection, name: string): string {
+    // An authenticated connection's `alerts` are its own rules' alerts; anonymous ones get the public stream.
+    if (name === 'alerts' && data.account !== undefined) return `alerts@${data.account}`;
     return name === 'orders' || name === 'positions' ? `${name}@${data.account ?? ''}` : name;
   }
 

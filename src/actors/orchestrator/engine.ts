@@ -197,8 +197,9 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     for (const { account, positions } of reports.positions) hub.publishPrivate(account, 'positions', 'position', positions);
   });
   let alertsReceived = 0;
-  system.on(MessageType.AlertFired, () => {
+  system.on(MessageType.AlertFired, (alert) => {
     alertsReceived++;
+    hub.publishPrivate(alert.account, 'alerts', 'alert', alert);
   });
   const health = (): EngineHealth => ({
     ...system.health(),
