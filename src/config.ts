@@ -15,6 +15,10 @@ export interface EngineConfig {
   feed: 'simulated' | 'random-walk';
   /** Simulated exchange: taker orders per second over all symbols; random walk: trades per second. 0 = no feed (an idle engine). */
   feedTradesPerSecond: number;
+  /** CSV file of trades/quotes to replay (docs/market-data-sim.md has the format); undefined = none. */
+  replayFile: string | undefined;
+  /** Replay speed: 1 = real time, N = N times faster, Infinity = as fast as possible. */
+  replaySpeed: number;
   /** QuestDB HTTP URL for the warehouse; undefined = the embedded LMDB tick store. */
   questdbUrl: string | undefined;
   feedSeed: number;
@@ -45,6 +49,8 @@ export const defaultConfig: EngineConfig = {
   feed: 'simulated',
   feedTradesPerSecond: 200,
   questdbUrl: undefined,
+  replayFile: undefined,
+  replaySpeed: 1,
   feedSeed: 42,
   barIntervalsMs: [1_000, 60_000, 300_000, 3_600_000],
   inboxBytes: 1 << 22,
@@ -95,6 +101,13 @@ function parsePowerOfTwo(text: string, name: string): number {
   return value;
 }
 
+function parseSpeed(text: string, name: string): number {
+  if (text === 'max') return Number.POSITIVE_INFINITY;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || value > 1_000_000) throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} a positive number or max, was "${text}"`);
+  return value;
+}
+
 function parseFeed(text: string, name: string): 'simulated' | 'random-walk' {
   if (text !== 'simulated' && text !== 'random-walk') throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} simulated or random-walk, was "${text}"`);
   return text;
@@ -137,6 +150,8 @@ export const settings: Setting[] = [
     parse: parseInteger(0, 1_000_000),
     help: 'simulated taker orders (or random-walk trades) per second (default 200; 0 = no feed)',
   },
+  { flag: '--replay', env: 'OCTOPUS_REPLAY', key: 'replayFile', parse: parseNonEmpty, help: 'replay trades/quotes from this CSV file' },
+  { flag: '--replay-speed', env: 'OCTOPUS_REPLAY_SPEED', key: 'replaySpeed', parse: parseSpeed, help: 'replay speed: 1 = real time, N = N x faster, max = as fast as possible' },
   { flag: '--questdb-url', env: 'QUESTDB_URL', key: 'questdbUrl', parse: parseUrl, help: 'store ticks in QuestDB at this HTTP URL (default: embedded LMDB)' },
   { flag: '--seed', env: 'OCTOPUS_SEED', key: 'feedSeed', parse: parseInteger(0, 2 ** 32 - 1), help: 'simulated feed seed (default 42)' },
   {

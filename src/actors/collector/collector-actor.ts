@@ -1,25 +1,35 @@
 /**
- * M1 collector (first cut): runs the seeded random-walk feed at a configured rate and sends every trade
- * to the realtime actor. When the realtime inbox is full the collector holds the trade and retries on
- * its next tick (backpressure: it generates nothing new meanwhile), so no trade is silently dropped.
+ * M1 collector: brings market data in from outside the engine's books.
+ *   - a seeded random walk of trades (`--feed random-walk`), sent to the realtime actor;
+ *   - replay of historical trades and quotes from a CSV file (`--replay FILE --replay-speed N|max`),
+ *     validated (bad rows counted and dropped) and published like live data.
+ * The simulated exchange is not here: it trades in the execution actor's books (see docs/orders.md).
+ * When a target's inbox is full the collector holds the data and retries on its next tick
+ * (backpressure), so nothing is silently dropped.
  */
 import { Actor } from '../../engine/actor.js';
 import { SendResult } from '../../engine/endpoint.js';
-import { MessageType, type Trade } from '../../engine/messages.js';
+import { MessageType, type MarketDataBatch, type Trade } from '../../engine/messages.js';
+import { replay } from './csv-replay.js';
+import type { MarketEvent } from './market-events.js';
+import { MarketDataValidator } from './market-data-validator.js';
 import { RandomWalkFeed, defaultRandomWalkOptions } from './random-walk-feed.js';
 
 export interface CollectorOptions {
   symbols: string[];
   seed: number;
-  /** Trades per second across all symbols; 0 disables the feed (an idle engine). */
+  /** Random-walk trades per second across all symbols; 0 disables the random walk. */
   tradesPerSecond: number;
-  /** Where trades go. */
+  /** Where random-walk trades go. */
   target: string;
   /** Generation tick; trades for the tick are sent as one burst. */
   tickMs?: number;
+  /** CSV replay: the file, its speed (1 = real time, 10 = ten times faster, Infinity = as fast as possible) and where batches go. */
+  replay?: { file: string; speed: number; subscribers: string[] };
 }
 
 const kMaxTradesPerTick = 100_000;
+const kReplayBatchMax = 1_000;
 
 export default class CollectorActor extends Actor<CollectorOptions> {
   private feed!: RandomWalkFeed;
@@ -29,9 +39,12 @@ export default class CollectorActor extends Actor<CollectorOptions> {
   private tradesSent = 0;
   private backpressureTicks = 0;
   private lastTickMs = 0;
+  private readonly replayAbort = new AbortController();
+  private replayState: Record<string, unknown> = {};
 
   override start(): void {
     this.feed = new RandomWalkFeed({ ...defaultRandomWalkOptions, symbols: this.options.symbols, seed: this.options.seed });
+    if (this.options.replay !== undefined) this.startReplay(this.options.replay);
     if (this.options.tradesPerSecond <= 0) return;
     const tickMs = this.options.tickMs ?? 10;
     this.lastTickMs = this.clock.nowMs();
@@ -58,12 +71,48 @@ export default class CollectorActor extends Actor<CollectorOptions> {
     }
   }
 
+  private startReplay(options: NonNullable<CollectorOptions['replay']>): void {
+    const validator = new MarketDataValidator({ symbols: this.options.symbols });
+    let batch: MarketDataBatch = { trades: [], quotes: [], deltas: [] };
+    const flush = (): void => {
+      if (batch.trades.length + batch.quotes.length === 0) return;
+      for (const subscriber of options.subscribers) {
+        // Replay waits for room rather than dropping: the inbox drains within milliseconds.
+        while (this.send(subscriber, MessageType.MarketDataBatch, batch) === SendResult.Full) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      }
+      batch = { trades: [], quotes: [], deltas: [] };
+    };
+    const onEvent = (event: MarketEvent): void => {
+      if (event.kind === 'trade') {
+        batch.trades.push({ symbol: event.symbol, price: event.price, qty: event.qty, side: event.side === 'buy' ? 1 : -1, tradeId: event.tradeId, timeMs: event.timeMs });
+      } else if (event.kind === 'quote') {
+        batch.quotes.push({ symbol: event.symbol, bidPrice: event.bidPrice, bidQty: event.bidQty, askPrice: event.askPrice, askQty: event.askQty, timeMs: event.timeMs });
+      }
+      // At real speed every event goes out at once; as fast as possible, in batches.
+      if (Number.isFinite(options.speed) || batch.trades.length + batch.quotes.length >= kReplayBatchMax) flush();
+    };
+    this.replayState = { file: options.file, speed: options.speed, state: 'running' };
+    replay(options.file, options.speed, onEvent, { validator, signal: this.replayAbort.signal }).then(
+      (stats) => {
+        flush();
+        this.replayState = { ...this.replayState, state: 'done', ...stats, rejected: validator.stats() };
+        this.logger.info({ stats, rejected: validator.stats() }, 'replay finished');
+      },
+      (error: unknown) => {
+        if (this.replayAbort.signal.aborted) return;
+        this.replayState = { ...this.replayState, state: 'failed', error: String(error) };
+        this.logger.error({ err: error }, 'replay failed');
+      },
+    );
+  }
+
   override stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    this.replayAbort.abort();
   }
 
   override status(): Record<string, unknown> {
-    return { trades_sent: this.tradesSent, backpressure_ticks: this.backpressureTicks, holding: this.held !== null };
+    return { trades_sent: this.tradesSent, backpressure_ticks: this.backpressureTicks, holding: this.held !== null, replay: this.replayState };
   }
 }

@@ -116,6 +116,9 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     seed: config.feedSeed,
     tradesPerSecond: config.feed === 'random-walk' ? config.feedTradesPerSecond : 0,
     target: 'realtime',
+    ...(config.replayFile === undefined
+      ? {}
+      : { replay: { file: config.replayFile, speed: config.replaySpeed, subscribers: ['realtime', kMainEndpointName, 'warehouse'] } }),
   };
   const realtime: RealtimeOptions = {
     barIntervalsMs: config.barIntervalsMs,
