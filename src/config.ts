@@ -19,6 +19,11 @@ export interface EngineConfig {
   replayFile: string | undefined;
   /** Replay speed: 1 = real time, N = N times faster, Infinity = as fast as possible. */
   replaySpeed: number;
+  /** A real venue's public market data: its kind, URLs and symbols (as the venue spells them). */
+  venue: 'binance' | 'coinbase' | undefined;
+  venueSymbols: string[];
+  venueWsUrl: string | undefined;
+  venueRestUrl: string | undefined;
   /** QuestDB HTTP URL for the warehouse; undefined = the embedded LMDB tick store. */
   questdbUrl: string | undefined;
   feedSeed: number;
@@ -51,6 +56,10 @@ export const defaultConfig: EngineConfig = {
   questdbUrl: undefined,
   replayFile: undefined,
   replaySpeed: 1,
+  venue: undefined,
+  venueSymbols: [],
+  venueWsUrl: undefined,
+  venueRestUrl: undefined,
   feedSeed: 42,
   barIntervalsMs: [1_000, 60_000, 300_000, 3_600_000],
   inboxBytes: 1 << 22,
@@ -99,6 +108,16 @@ function parsePowerOfTwo(text: string, name: string): number {
   const value = parseInteger(1 << 16, 1 << 28)(text, name);
   if ((value & (value - 1)) !== 0) throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} to be a power of two, was ${value}`);
   return value;
+}
+
+function parseVenue(text: string, name: string): 'binance' | 'coinbase' {
+  if (text !== 'binance' && text !== 'coinbase') throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} binance or coinbase, was "${text}"`);
+  return text;
+}
+
+function parseWsUrl(text: string, name: string): string {
+  if (!/^wss?:\/\/[^\s]+$/.test(text)) throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} to be a ws(s) URL, was "${text}"`);
+  return text.replace(/\/+$/, '');
 }
 
 function parseSpeed(text: string, name: string): number {
@@ -152,6 +171,10 @@ export const settings: Setting[] = [
   },
   { flag: '--replay', env: 'OCTOPUS_REPLAY', key: 'replayFile', parse: parseNonEmpty, help: 'replay trades/quotes from this CSV file' },
   { flag: '--replay-speed', env: 'OCTOPUS_REPLAY_SPEED', key: 'replaySpeed', parse: parseSpeed, help: 'replay speed: 1 = real time, N = N x faster, max = as fast as possible' },
+  { flag: '--venue', env: 'OCTOPUS_VENUE', key: 'venue', parse: parseVenue, help: 'also take market data from binance or coinbase (public feeds)' },
+  { flag: '--venue-symbols', env: 'OCTOPUS_VENUE_SYMBOLS', key: 'venueSymbols', parse: parseSymbols, help: 'venue symbols, e.g. BTCUSDT or BTC-USD' },
+  { flag: '--venue-ws-url', env: 'OCTOPUS_VENUE_WS_URL', key: 'venueWsUrl', parse: parseWsUrl, help: 'venue WebSocket base (default: the venue\'s public one)' },
+  { flag: '--venue-rest-url', env: 'OCTOPUS_VENUE_REST_URL', key: 'venueRestUrl', parse: parseUrl, help: 'Binance REST base (default https://api.binance.com)' },
   { flag: '--questdb-url', env: 'QUESTDB_URL', key: 'questdbUrl', parse: parseUrl, help: 'store ticks in QuestDB at this HTTP URL (default: embedded LMDB)' },
   { flag: '--seed', env: 'OCTOPUS_SEED', key: 'feedSeed', parse: parseInteger(0, 2 ** 32 - 1), help: 'simulated feed seed (default 42)' },
   {
@@ -202,5 +225,8 @@ export function loadConfig(args: readonly string[], env: NodeJS.ProcessEnv = pro
     config[setting.key] = setting.parse(text, flag);
   }
   const result = config as unknown as EngineConfig;
+  if (result.venue !== undefined && result.venueSymbols.length === 0) {
+    throw new OctopusError('ERR_CONFIG_INVALID', 'expected --venue-symbols with --venue, was none');
+  }
   return { ...result, dataDir: resolve(result.dataDir) };
 }

@@ -21,6 +21,13 @@ describe('loadConfig', () => {
     ['an empty data dir', ['--data-dir', '  ']],
     ['a bad symbol', ['--symbols', 'AAPL,<script>']],
     ['an inbox size that is not a power of two', ['--inbox-bytes', '100000']],
+    ['an unknown feed', ['--feed', 'carrier-pigeon']],
+    ['an unknown venue', ['--venue', 'kraken', '--venue-symbols', 'BTCUSD']],
+    ['a venue without symbols', ['--venue', 'binance']],
+    ['a venue URL that is not ws', ['--venue', 'binance', '--venue-symbols', 'BTCUSDT', '--venue-ws-url', 'http://x']],
+    ['a zero replay speed', ['--replay-speed', '0']],
+    ['a QuestDB URL that is not http', ['--questdb-url', 'ftp://x']],
+    ['duplicate bar intervals', ['--bar-intervals-ms', '1000,1000']],
   ])('rejects %s with ERR_CONFIG_INVALID', (_name, args) => {
     expect(() => loadConfig(args, {})).toThrowError(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
   });

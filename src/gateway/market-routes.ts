@@ -15,8 +15,11 @@ import { route, type RouteOptions } from './http.js';
 
 export interface InstrumentInfo {
   symbol: string;
-  tick_size: number;
-  lot_size: number;
+  /** null for an external venue's symbol (its grid is the venue's business). */
+  tick_size: number | null;
+  lot_size: number | null;
+  /** Set for symbols that come from an external venue (not tradable here). */
+  venue?: string | undefined;
 }
 
 export interface MarketDataClient {
@@ -99,6 +102,9 @@ export function marketRoutes(instruments: readonly InstrumentInfo[], client: Mar
       summary: 'The live L2 book',
       handler: async ({ parameters, query }) => {
         const symbol = symbolOf(parameters[0]);
+        if (instruments.find((instrument) => instrument.symbol === symbol)?.venue !== undefined) {
+          throw new OctopusError('ERR_BOOK_UNKNOWN_SYMBOL', `expected a symbol with a book here, was ${symbol} (an external venue's: subscribe to book:${symbol} on /ws)`);
+        }
         const depth = parseLimit(new URLSearchParams(query).get('depth'), 20);
         const result = await client.book(symbol, depth);
         return { status: 200, body: result.result };

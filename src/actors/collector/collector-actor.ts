@@ -14,6 +14,18 @@ import { replay } from './csv-replay.js';
 import type { MarketEvent } from './market-events.js';
 import { MarketDataValidator } from './market-data-validator.js';
 import { RandomWalkFeed, defaultRandomWalkOptions } from './random-walk-feed.js';
+import { BinanceAdapter } from './venues/binance.js';
+import { CoinbaseAdapter } from './venues/coinbase.js';
+import type { VenueEvent } from './venues/venue-events.js';
+
+export interface VenueOptions {
+  kind: 'binance' | 'coinbase';
+  wsUrl: string;
+  /** Binance only: the REST base for depth snapshots. */
+  restUrl?: string;
+  symbols: string[];
+  subscribers: string[];
+}
 
 export interface CollectorOptions {
   symbols: string[];
@@ -26,6 +38,8 @@ export interface CollectorOptions {
   tickMs?: number;
   /** CSV replay: the file, its speed (1 = real time, 10 = ten times faster, Infinity = as fast as possible) and where batches go. */
   replay?: { file: string; speed: number; subscribers: string[] };
+  /** A real venue's public market data (Binance spot or Coinbase Advanced Trade). */
+  venue?: VenueOptions;
 }
 
 const kMaxTradesPerTick = 100_000;
@@ -41,10 +55,16 @@ export default class CollectorActor extends Actor<CollectorOptions> {
   private lastTickMs = 0;
   private readonly replayAbort = new AbortController();
   private replayState: Record<string, unknown> = {};
+  private venue: BinanceAdapter | CoinbaseAdapter | null = null;
+  private venueTimer: NodeJS.Timeout | null = null;
+  private venueBatch: MarketDataBatch = { trades: [], quotes: [], deltas: [] };
+  /** The venue books as last published (to turn a venue snapshot into deltas that clear stale levels). */
+  private readonly venueBooks = new Map<string, { bids: Map<number, number>; asks: Map<number, number> }>();
 
   override start(): void {
     this.feed = new RandomWalkFeed({ ...defaultRandomWalkOptions, symbols: this.options.symbols, seed: this.options.seed });
     if (this.options.replay !== undefined) this.startReplay(this.options.replay);
+    if (this.options.venue !== undefined) this.startVenue(this.options.venue);
     if (this.options.tradesPerSecond <= 0) return;
     const tickMs = this.options.tickMs ?? 10;
     this.lastTickMs = this.clock.nowMs();
@@ -106,13 +126,71 @@ export default class CollectorActor extends Actor<CollectorOptions> {
     );
   }
 
-  override stop(): void {
+  private startVenue(options: VenueOptions): void {
+    const onEvent = (event: VenueEvent): void => this.onVenueEvent(event);
+    const onError = (error: unknown): void => this.logger.warn({ err: error, venue: options.kind }, 'venue error');
+    this.venue =
+      options.kind === 'binance'
+        ? new BinanceAdapter({ wsBaseUrl: options.wsUrl, restBaseUrl: options.restUrl ?? '', symbols: options.symbols, onEvent, onError })
+        : new CoinbaseAdapter({ wsUrl: options.wsUrl, productIds: options.symbols, onEvent, onError });
+    this.venue.start();
+    // Venue messages are batched: one message per 50 ms to each subscriber.
+    this.venueTimer = setInterval(() => {
+      const batch = this.venueBatch;
+      if (batch.trades.length + batch.deltas.length === 0) return;
+      this.venueBatch = { trades: [], quotes: [], deltas: [] };
+      for (const subscriber of options.subscribers) {
+        if (this.send(subscriber, MessageType.MarketDataBatch, batch) !== SendResult.Ok) this.backpressureTicks++;
+      }
+    }, 50);
+  }
+
+  private onVenueEvent(event: VenueEvent): void {
+    const timeMs = event.type === 'trade' ? event.timeMs : event.type === 'book' ? event.timeMs || this.clock.nowMs() : 0;
+    if (event.type === 'trade') {
+      this.venueBatch.trades.push({ symbol: event.symbol, price: event.price, qty: event.qty, side: event.side, tradeId: event.tradeId, timeMs: event.timeMs });
+      return;
+    }
+    if (event.type !== 'book') return;
+    let book = this.venueBooks.get(event.symbol);
+    if (book === undefined) this.venueBooks.set(event.symbol, (book = { bids: new Map(), asks: new Map() }));
+    const sides: Array<['bid' | 'ask', Map<number, number>, [number, number][]]> = [
+      ['bid', book.bids, event.bids],
+      ['ask', book.asks, event.asks],
+    ];
+    for (const [side, levels, updates] of sides) {
+      if (event.snapshot) {
+        // A snapshot replaces the book: levels it lacks are removed downstream too.
+        const keep = new Set(updates.map(([price]) => price));
+        for (const price of levels.keys()) {
+          if (!keep.has(price)) this.venueBatch.deltas.push({ symbol: event.symbol, side, price, qty: 0, timeMs });
+        }
+        levels.clear();
+      }
+      for (const [price, qty] of updates) {
+        if (qty > 0) levels.set(price, qty);
+        else levels.delete(price);
+        this.venueBatch.deltas.push({ symbol: event.symbol, side, price, qty, timeMs });
+      }
+    }
+  }
+
+  override async stop(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    if (this.venueTimer !== null) clearInterval(this.venueTimer);
+    this.venueTimer = null;
     this.replayAbort.abort();
+    await this.venue?.stop();
   }
 
   override status(): Record<string, unknown> {
-    return { trades_sent: this.tradesSent, backpressure_ticks: this.backpressureTicks, holding: this.held !== null, replay: this.replayState };
+    return {
+      trades_sent: this.tradesSent,
+      backpressure_ticks: this.backpressureTicks,
+      holding: this.held !== null,
+      replay: this.replayState,
+      venue: this.venue === null ? null : { kind: this.options.venue?.kind, ...this.venue.stats() },
+    };
   }
 }

@@ -41,6 +41,11 @@ function actorModule(path: string): URL {
   return new URL(`../${path}${moduleExtension}`, import.meta.url);
 }
 
+const kVenueDefaults = {
+  binance: { wsUrl: 'wss://stream.binance.com:9443', restUrl: 'https://api.binance.com' },
+  coinbase: { wsUrl: 'wss://advanced-trade-ws.coinbase.com', restUrl: '' },
+} as const;
+
 const kIntervalLabels = new Map<number, string>([
   [1_000, '1s'],
   [60_000, '1m'],
@@ -119,6 +124,17 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     ...(config.replayFile === undefined
       ? {}
       : { replay: { file: config.replayFile, speed: config.replaySpeed, subscribers: ['realtime', kMainEndpointName, 'warehouse'] } }),
+    ...(config.venue === undefined
+      ? {}
+      : {
+          venue: {
+            kind: config.venue,
+            wsUrl: config.venueWsUrl ?? kVenueDefaults[config.venue].wsUrl,
+            restUrl: config.venueRestUrl ?? kVenueDefaults[config.venue].restUrl,
+            symbols: config.venueSymbols,
+            subscribers: ['realtime', kMainEndpointName, 'warehouse'],
+          },
+        }),
   };
   const realtime: RealtimeOptions = {
     barIntervalsMs: config.barIntervalsMs,
@@ -223,13 +239,19 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         feedRoutes(hub),
         orderRoutes(execution),
         marketRoutes(
-          universeFor(config.symbols, config.tickSize, config.lotSize).map((symbol) => ({ symbol: symbol.symbol, tick_size: symbol.tickSize, lot_size: symbol.lotSize })),
+          [
+            ...universeFor(config.symbols, config.tickSize, config.lotSize).map((symbol) => ({ symbol: symbol.symbol, tick_size: symbol.tickSize, lot_size: symbol.lotSize })),
+            ...config.venueSymbols.map((symbol) => ({ symbol, tick_size: null, lot_size: null, venue: config.venue })),
+          ],
           {
             history: (query) => system.request('warehouse', MessageType.HistoryQuery, query, 10_000),
             book: (symbol, depth) => system.request('execution', MessageType.ExecutionQuery, { query: 'book', account: '', symbol, depth }, 5_000),
           },
         ),
-        alertRoutes((command) => system.request('realtime', MessageType.AlertCommand, command, 5_000), (symbol) => config.symbols.includes(symbol)),
+        alertRoutes(
+          (command) => system.request('realtime', MessageType.AlertCommand, command, 5_000),
+          (symbol) => config.symbols.includes(symbol) || config.venueSymbols.includes(symbol),
+        ),
       ],
     });
   } catch (error) {
@@ -237,7 +259,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     await store.close();
     throw error;
   }
-  hub.setSymbolValidator((symbol) => config.symbols.includes(symbol));
+  hub.setSymbolValidator((symbol) => config.symbols.includes(symbol) || config.venueSymbols.includes(symbol));
   hub.setSnapshotProvider('book', (symbol, depth) => mirror.snapshot(symbol, depth));
   await seedBookMirror(mirror, config.symbols, execution);
   let stopping: Promise<void> | null = null;
