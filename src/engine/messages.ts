@@ -65,6 +65,8 @@ export interface Bar {
   volume: number;
   vwap: number;
   trades: number;
+  /** Streaming indicators over this interval's closes, NaN (null in JSON) during warm-up. */
+  indicators?: { ema_20: number; rsi_14: number };
 }
 
 export interface StatusRequest {
@@ -95,7 +97,7 @@ export interface Echo {
 
 /** A command for the execution actor: `kind` names it, `command` carries it (see order-manager.ts). */
 export interface ExecutionCommand {
-  kind: 'submit' | 'cancel' | 'replace' | 'cancel_all' | 'kill_switch';
+  kind: 'submit' | 'cancel' | 'replace' | 'cancel_all' | 'kill_switch' | 'expire_day';
   command: Record<string, unknown>;
 }
 

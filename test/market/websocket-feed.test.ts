@@ -110,6 +110,25 @@ describe('WebSocket feed (real engine process)', () => {
     client.socket.close();
   });
 
+  it('publishes bars with their streaming indicators', async () => {
+    const client = await FeedClient.open(`ws://127.0.0.1:${engine.port}/ws`);
+    client.send({ op: 'subscribe', id: 'bars', channels: ['bars:1s:TCHA'] });
+    const bar = await eventually(
+      () => {
+        const frame = client.of('bars:1s:TCHA').find((candidate) => candidate.type === 'bar');
+        expect(frame).toBeDefined();
+        return frame!.data;
+      },
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
+    expect(bar).toMatchObject({ symbol: 'TCHA', intervalMs: 1_000 });
+    // null during warm-up (20 and 14 bars), a number after.
+    for (const value of [bar.indicators.ema_20, bar.indicators.rsi_14]) expect(value === null || typeof value === 'number').toBe(true);
+    expect(Object.keys(bar.indicators).sort()).toEqual(['ema_20', 'rsi_14']);
+    expect(bar.high).toBeGreaterThanOrEqual(bar.low);
+    client.socket.close();
+  });
+
   it('sends execution reports to their owner only', async () => {
     const aliceFeed = await FeedClient.open(`ws://127.0.0.1:${engine.port}/ws?token=${aliceToken}`);
     const bobFeed = await FeedClient.open(`ws://127.0.0.1:${engine.port}/ws?token=${bobToken}`);

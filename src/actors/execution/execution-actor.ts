@@ -37,6 +37,8 @@ export interface ExecutionOptions {
   marketDataSubscribers: string[];
   /** Who receives execution reports (changed orders and positions). */
   reportSubscribers: string[];
+  /** Session close, milliseconds after UTC midnight: day orders expire then (default 21:00 UTC). */
+  sessionCloseUtcMs?: number;
   dataDir: string;
   symbols: string[];
   tickSize: number;
@@ -58,6 +60,7 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
   private exchange: SimulatedExchange | null = null;
   private publishTimer: NodeJS.Timeout | null = null;
   private batchesUndelivered = 0;
+  private sessionTimer: NodeJS.Timeout | null = null;
 
   override start(): void {
     const options = this.options;
@@ -92,6 +95,7 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
     }
     this.logger.info({ replayed: this.replayed, lastSeq: this.journal.lastSeq, stateHash: this.manager.stateHash() }, 'execution state rebuilt from the journal');
     this.on(MessageType.ExecutionCommand, (body) => this.handleCommand(body), { concurrent: true });
+    this.scheduleSessionClose();
     this.on(MessageType.ExecutionQuery, async (body) => this.handleQuery(body), { concurrent: true });
   }
 
@@ -123,6 +127,9 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
         break;
       case 'kill_switch':
         result = this.manager.applyKillSwitch(command.command);
+        break;
+      case 'expire_day':
+        result = { expired: this.manager.applyExpireDay(timeMs) };
         break;
       default:
         throw new OctopusError('ERR_ORDER_BAD_REQUEST', `expected a known command, was ${JSON.stringify((command as { kind: unknown }).kind)}`);
@@ -202,6 +209,25 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
     this.publish(batch);
   }
 
+  /**
+   * Expires day orders at each session close, through the journaled command path (so a replay expires
+   * the same orders at the same point).
+   */
+  private scheduleSessionClose(): void {
+    const closeMs = this.options.sessionCloseUtcMs ?? 21 * 3_600_000;
+    const nowMs = this.clock.nowMs();
+    const dayMs = 86_400_000;
+    let nextMs = Math.floor(nowMs / dayMs) * dayMs + closeMs;
+    if (nextMs <= nowMs) nextMs += dayMs;
+    this.sessionTimer = setTimeout(() => {
+      this.handleCommand({ kind: 'expire_day', command: {} }).then(
+        (result) => this.logger.info({ expired: (result.result as { expired: unknown[] }).expired.length }, 'session closed: day orders expired'),
+        (error: unknown) => this.logger.error({ err: error }, 'session close failed'),
+      );
+      this.scheduleSessionClose();
+    }, Math.min(nextMs - nowMs, 2_147_000_000));
+  }
+
   /** Sends the execution reports (changed orders, positions) to the report subscribers. */
   private reportUpdates(): void {
     const updates = this.manager.drainUpdates();
@@ -241,6 +267,8 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
   override async stop(): Promise<void> {
     if (this.publishTimer !== null) clearInterval(this.publishTimer);
     this.publishTimer = null;
+    if (this.sessionTimer !== null) clearTimeout(this.sessionTimer);
+    this.sessionTimer = null;
     await this.store.close();
   }
 

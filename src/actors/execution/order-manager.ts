@@ -69,7 +69,8 @@ export type Command =
   | { kind: 'cancel'; command: CancelCommand }
   | { kind: 'replace'; command: ReplaceCommand }
   | { kind: 'cancel_all'; command: CancelAllCommand }
-  | { kind: 'kill_switch'; command: KillSwitchCommand };
+  | { kind: 'kill_switch'; command: KillSwitchCommand }
+  | { kind: 'expire_day'; command: { timeMs: number } };
 
 export interface OrderHistoryEntry {
   status: OrderStatus | 'replaced' | 'triggered';
@@ -280,7 +281,26 @@ export class OrderManager {
         return this.applyCancelAll(command.command.account, command.command.timeMs);
       case 'kill_switch':
         return this.applyKillSwitch(command.command);
+      case 'expire_day':
+        return this.applyExpireDay(command.command.timeMs);
     }
+  }
+
+  /** Session close: every live day order entered at or before `timeMs` expires, in every book. */
+  applyExpireDay(timeMs: number): OrderRecord[] {
+    const expired: OrderRecord[] = [];
+    for (const symbol of this.engine.symbols()) {
+      const book = this.engine.book(symbol);
+      const events = book.expireDayOrders(timeMs);
+      for (const event of events) {
+        if (event.kind === 'status' && event.status === 'expired') {
+          const record = this.records.get(event.orderId);
+          if (record !== undefined) expired.push(record);
+        }
+      }
+      this.absorb(book, events, timeMs);
+    }
+    return expired;
   }
 
   applySubmit(command: SubmitCommand): OrderRecord {

@@ -9,6 +9,13 @@ import { OctopusError } from '../../engine/errors.js';
 import { MessageType, type AlertCommand, type Bar, type ExecutionResult, type Trade } from '../../engine/messages.js';
 import { AlertEngine, parseCondition, type FiredAlert } from './alerts.js';
 import { BarAggregator } from './bar-aggregator.js';
+import { StreamingEma, StreamingRsi } from '../../kernels/indicators.js';
+
+/** Streaming indicators kept per symbol and interval: O(1) per bar (src/kernels/reference/indicators-streaming.ts). */
+interface BarIndicators {
+  ema: StreamingEma;
+  rsi: StreamingRsi;
+}
 
 export interface RealtimeOptions {
   /** Bar intervals in ms (each a whole number of ms), e.g. [1_000, 60_000]. */
@@ -25,6 +32,7 @@ export default class RealtimeActor extends Actor<RealtimeOptions> {
   private aggregators: BarAggregator[] = [];
   private readonly alerts = new AlertEngine();
   private readonly fired: FiredAlert[] = [];
+  private readonly indicators = new Map<string, BarIndicators>();
   private timer: NodeJS.Timeout | null = null;
   private tradesSeen = 0;
   private barsEmitted = 0;
@@ -56,6 +64,10 @@ export default class RealtimeActor extends Actor<RealtimeOptions> {
 
   private publishBar(bar: Bar): void {
     this.barsEmitted++;
+    const key = `${bar.symbol}|${bar.intervalMs}`;
+    let state = this.indicators.get(key);
+    if (state === undefined) this.indicators.set(key, (state = { ema: new StreamingEma(20), rsi: new StreamingRsi(14) }));
+    bar.indicators = { ema_20: state.ema.update(bar.close), rsi_14: state.rsi.update(bar.close) };
     for (const subscriber of this.options.barSubscribers) this.deliver(subscriber, MessageType.Bar, bar);
     this.alerts.onBar(bar, this.fired);
     this.flushAlerts();
