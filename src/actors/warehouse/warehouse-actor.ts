@@ -9,7 +9,7 @@
 import { Actor } from '../../engine/actor.js';
 import { OctopusError } from '../../engine/errors.js';
 import { MessageType, type Bar, type ExecutionResult, type HistoryQuery, type MarketDataBatch } from '../../engine/messages.js';
-import { LmdbTickStore } from '../../store/lmdb-tick-store.js';
+import { openTickStoreFromEnvironment } from '../../store/tick-store-factory.js';
 import type { BarRow, QuoteRow, TickStore, TradeRow } from '../../store/tick-store.js';
 
 export interface WarehouseOptions {
@@ -118,7 +118,6 @@ export default class WarehouseActor extends Actor<WarehouseOptions> {
   }
 }
 
-async function openTickStore(options: WarehouseOptions): Promise<TickStore> {
-  if (options.questdbUrl === undefined) return new LmdbTickStore({ dataDir: options.dataDir });
-  throw new OctopusError('ERR_CONFIG_INVALID', `expected the embedded tick store, was QuestDB at ${options.questdbUrl}: not wired in this build yet`);
+function openTickStore(options: WarehouseOptions): Promise<TickStore> {
+  return openTickStoreFromEnvironment({ dataDir: options.dataDir, environment: { QUESTDB_URL: options.questdbUrl ?? '' } });
 }
