@@ -102,7 +102,7 @@ export interface ExecutionCommand {
 }
 
 export interface ExecutionQuery {
-  query: 'order' | 'by_client_id' | 'orders' | 'account' | 'kill_switch' | 'state_hash' | 'book';
+  query: 'order' | 'by_client_id' | 'orders' | 'account' | 'kill_switch' | 'state_hash' | 'book' | 'book_l3';
   symbol?: string;
   depth?: number;
   account: string;

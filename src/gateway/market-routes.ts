@@ -4,7 +4,7 @@
  *   GET /api/v1/symbols
  *   GET /api/v1/market/:symbol/trades?from=&to=&limit=
  *   GET /api/v1/market/:symbol/bars?interval=1s|1m|5m|1h|1d&from=&to=&limit=
- *   GET /api/v1/market/:symbol/book?depth=
+ *   GET /api/v1/market/:symbol/book?depth=&level=2|3
  *
  * `from` and `to` are milliseconds since the Unix epoch or ISO-8601 times; defaults: the last hour.
  */
@@ -24,7 +24,8 @@ export interface InstrumentInfo {
 
 export interface MarketDataClient {
   history(query: HistoryQuery): Promise<ExecutionResult>;
-  book(symbol: string, depth: number): Promise<ExecutionResult>;
+  /** level 2: aggregated [price, qty, orders]; level 3: every order in priority order (no owners). */
+  book(symbol: string, depth: number, level: 2 | 3): Promise<ExecutionResult>;
 }
 
 const kIntervals = ['1s', '1m', '5m', '1h', '1d'] as const;
@@ -99,14 +100,17 @@ export function marketRoutes(instruments: readonly InstrumentInfo[], client: Mar
       method: 'get',
       path: '/api/v1/market/:symbol/book',
       permission: 'read',
-      summary: 'The live L2 book',
+      summary: 'The live book: L2 (aggregated levels) or L3 (every order, in priority order)',
       handler: async ({ parameters, query }) => {
         const symbol = symbolOf(parameters[0]);
         if (instruments.find((instrument) => instrument.symbol === symbol)?.venue !== undefined) {
           throw new OctopusError('ERR_BOOK_UNKNOWN_SYMBOL', `expected a symbol with a book here, was ${symbol} (an external venue's: subscribe to book:${symbol} on /ws)`);
         }
-        const depth = parseLimit(new URLSearchParams(query).get('depth'), 20);
-        const result = await client.book(symbol, depth);
+        const parameterList = new URLSearchParams(query);
+        const depth = parseLimit(parameterList.get('depth'), 20);
+        const levelText = parameterList.get('level') ?? '2';
+        if (levelText !== '2' && levelText !== '3') throw new OctopusError('ERR_HTTP_BAD_REQUEST', `expected level 2 or 3, was ${JSON.stringify(levelText)}`);
+        const result = await client.book(symbol, depth, levelText === '3' ? 3 : 2);
         return { status: 200, body: result.result };
       },
     });

@@ -40,6 +40,11 @@ describe('simulated market (real engine process)', () => {
     });
     expect(book.bids[0][0]).toBeLessThan(book.asks[0][0]);
     expect(book.bids.length).toBeLessThanOrEqual(5);
+    const l3 = await trader.call('GET', '/api/v1/market/TCHA/book?depth=3&level=3');
+    expect(l3.status).toBe(200);
+    expect(l3.json.bids[0].orders[0]).toEqual({ order_id: expect.any(Number), qty: expect.any(Number) });
+    expect(JSON.stringify(l3.json)).not.toContain('sim-maker');
+    expect((await trader.call('GET', '/api/v1/market/TCHA/book?level=4')).status).toBe(400);
   });
 
   it('stores trades and serves them and their bars as history', async () => {

@@ -165,6 +165,8 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
         return { status: 200, result: this.manager.risk.killSwitchState() };
       case 'book':
         return { status: 200, result: this.bookSnapshot(query.symbol ?? '', query.depth ?? 20) };
+      case 'book_l3':
+        return { status: 200, result: this.bookL3(query.symbol ?? '', query.depth ?? 20) };
       case 'state_hash':
         return { status: 200, result: { state_hash: this.manager.stateHash(), journal_seq: this.journal.lastSeq } };
     }
@@ -262,6 +264,20 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
     const snapshot = book.snapshot(depth);
     const level = (entry: { priceTicks: number; qtyLots: number; orderCount: number }) => [book.grid.priceOf(entry.priceTicks), book.grid.qtyOf(entry.qtyLots), entry.orderCount];
     return { symbol, bids: snapshot.bids.map(level), asks: snapshot.asks.map(level) };
+  }
+
+  /**
+   * The L3 book (order by order, in priority order) in decimals, without the owners: levels
+   * {price, orders: [{order_id, qty}]}, best first, at most `depth` levels per side.
+   */
+  private bookL3(symbol: string, depth: number): unknown {
+    const book = this.manager.engine.book(symbol);
+    const snapshot = book.l3Snapshot();
+    const level = (entry: { priceTicks: number; orders: { orderId: number; leavesQtyLots: number }[] }) => ({
+      price: book.grid.priceOf(entry.priceTicks),
+      orders: entry.orders.map((order) => ({ order_id: order.orderId, qty: book.grid.qtyOf(order.leavesQtyLots) })),
+    });
+    return { symbol, bids: snapshot.bids.slice(0, depth).map(level), asks: snapshot.asks.slice(0, depth).map(level) };
   }
 
   override async stop(): Promise<void> {

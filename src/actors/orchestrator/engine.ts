@@ -245,7 +245,8 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
           ],
           {
             history: (query) => system.request('warehouse', MessageType.HistoryQuery, query, 10_000),
-            book: (symbol, depth) => system.request('execution', MessageType.ExecutionQuery, { query: 'book', account: '', symbol, depth }, 5_000),
+            book: (symbol, depth, level) =>
+              system.request('execution', MessageType.ExecutionQuery, { query: level === 3 ? 'book_l3' : 'book', account: '', symbol, depth }, 5_000),
           },
         ),
         alertRoutes(
