@@ -8,9 +8,9 @@ import { extname } from 'node:path';
 import type { EngineConfig } from '../../config.js';
 import { kMainEndpointName } from '../../engine/directory.js';
 import type { Logger } from '../../engine/logger.js';
-import { MessageType, type Bar, type MarketDataBatch } from '../../engine/messages.js';
+import { MessageType, type MarketDataBatch } from '../../engine/messages.js';
 import { ActorSystem, type ActorSpec, type HealthReport } from '../../engine/system.js';
-import { startGateway, type Gateway } from '../../gateway/server.js';
+import { startGateway, type Gateway, type RouteModule } from '../../gateway/server.js';
 import { authRoutes } from '../../gateway/auth-routes.js';
 import { computeRoutes } from '../../gateway/compute-routes.js';
 import { orderRoutes, type ExecutionClient } from '../../gateway/order-routes.js';
@@ -109,8 +109,6 @@ export interface Engine {
   readonly system: ActorSystem;
   readonly gateway: Gateway;
   health(): EngineHealth;
-  /** The latest completed bar per symbol, as received by the gateway. */
-  latestBars(): Bar[];
   stop(): Promise<void>;
 }
 
@@ -169,6 +167,65 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
   ];
 }
 
+function logKernelBackends(logger: Logger): void {
+  logger.info({ backend: kernels.backend, available: kernels.available }, 'compute kernels loaded');
+  if (kernels.reason !== null) logger.warn(kernels.reason);
+  for (const [family, reason] of [['statistics', statsKernels.reason], ['optimizer', optimizer.reason]] as const) {
+    if (reason !== null) logger.warn({ family }, reason);
+  }
+  for (const [backend, reason] of Object.entries(indicators.unavailable)) logger.warn({ family: 'indicators', backend }, reason);
+}
+
+interface FeedCounters {
+  barsReceived: number;
+  alertsFired: number;
+  marketDataBatches: number;
+}
+
+/** Main-thread handlers: what the actors publish goes out on the WebSocket channels. */
+function wireFeed(system: ActorSystem, hub: FeedHub, mirror: BookMirror): FeedCounters {
+  const counters: FeedCounters = { barsReceived: 0, alertsFired: 0, marketDataBatches: 0 };
+  system.on(MessageType.Bar, (bar) => {
+    counters.barsReceived++;
+    const label = kIntervalLabels.get(bar.intervalMs);
+    if (label !== undefined) hub.publish(`bars:${label}:${bar.symbol}`, 'bar', bar);
+  });
+  system.on(MessageType.MarketDataBatch, (batch) => {
+    counters.marketDataBatches++;
+    publishMarketData(hub, mirror, batch);
+  });
+  system.on(MessageType.ExecutionReports, (reports) => {
+    for (const order of reports.orders) hub.publishPrivate(order.account, 'orders', 'order', order);
+    for (const { account, positions } of reports.positions) hub.publishPrivate(account, 'positions', 'position', positions);
+  });
+  system.on(MessageType.AlertFired, (alert) => {
+    counters.alertsFired++;
+    hub.publishPrivate(alert.account, 'alerts', 'alert', alert);
+  });
+  return counters;
+}
+
+function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator: Authenticator, hub: FeedHub, execution: ExecutionClient): RouteModule[] {
+  const isKnownSymbol = (symbol: string): boolean => config.symbols.includes(symbol) || config.venueSymbols.includes(symbol);
+  const instruments = [
+    ...universeFor(config.symbols, config.tickSize, config.lotSize).map((symbol) => ({ symbol: symbol.symbol, tick_size: symbol.tickSize, lot_size: symbol.lotSize })),
+    ...config.venueSymbols.map((symbol) => ({ symbol, tick_size: null, lot_size: null, venue: config.venue })),
+  ];
+  hub.setSymbolValidator(isKnownSymbol);
+  return [
+    authRoutes(authenticator),
+    computeRoutes,
+    feedRoutes(hub),
+    orderRoutes(execution),
+    marketRoutes(instruments, {
+      history: (query) => system.request('warehouse', MessageType.HistoryQuery, query, 10_000),
+      book: (symbol, depth, level) =>
+        system.request('execution', MessageType.ExecutionQuery, { query: level === 3 ? 'book_l3' : 'book', account: '', symbol, depth }, 5_000),
+    }),
+    alertRoutes((command) => system.request('realtime', MessageType.AlertCommand, command, 5_000), isKnownSymbol),
+  ];
+}
+
 /**
  * Starts the actors, then the gateway.
  * @throws (rejects) OctopusError when an actor cannot start or the port cannot be bound; whatever
@@ -183,12 +240,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     principalLimiter: new RateLimiter(config.rateLimitPerPrincipal),
     addressLimiter: new RateLimiter(config.rateLimitPerAddress),
   };
-  logger.info({ backend: kernels.backend, available: kernels.available }, 'compute kernels loaded');
-  if (kernels.reason !== null) logger.warn(kernels.reason);
-  for (const [family, reason] of [['statistics', statsKernels.reason], ['optimizer', optimizer.reason]] as const) {
-    if (reason !== null) logger.warn({ family }, reason);
-  }
-  for (const [backend, reason] of Object.entries(indicators.unavailable)) logger.warn({ family: 'indicators', backend }, reason);
+  logKernelBackends(logger);
   let system: ActorSystem;
   try {
     system = await ActorSystem.start(engineSpecs(config), { inboxBytes: config.inboxBytes, logger });
@@ -196,36 +248,15 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     await store.close();
     throw error;
   }
-  const latest = new Map<string, Bar>();
-  let barsReceived = 0;
-  system.on(MessageType.Bar, (bar) => {
-    barsReceived++;
-    if (bar.intervalMs === config.barIntervalsMs[0]) latest.set(bar.symbol, bar);
-    const label = kIntervalLabels.get(bar.intervalMs);
-    if (label !== undefined) hub.publish(`bars:${label}:${bar.symbol}`, 'bar', bar);
-  });
   const hub = new FeedHub({ logger });
   const mirror = new BookMirror();
-  let marketBatches = 0;
-  system.on(MessageType.MarketDataBatch, (batch) => {
-    marketBatches++;
-    publishMarketData(hub, mirror, batch);
-  });
-  system.on(MessageType.ExecutionReports, (reports) => {
-    for (const order of reports.orders) hub.publishPrivate(order.account, 'orders', 'order', order);
-    for (const { account, positions } of reports.positions) hub.publishPrivate(account, 'positions', 'position', positions);
-  });
-  let alertsReceived = 0;
-  system.on(MessageType.AlertFired, (alert) => {
-    alertsReceived++;
-    hub.publishPrivate(alert.account, 'alerts', 'alert', alert);
-  });
+  const counters = wireFeed(system, hub, mirror);
   const health = (): EngineHealth => ({
     ...system.health(),
     kernels: { backend: kernels.backend, available: kernels.available },
-    bars_received: barsReceived,
-    alerts_fired: alertsReceived,
-    market_data_batches: marketBatches,
+    bars_received: counters.barsReceived,
+    alerts_fired: counters.alertsFired,
+    market_data_batches: counters.marketDataBatches,
   });
   const execution: ExecutionClient = {
     command: (body) => system.request('execution', MessageType.ExecutionCommand, body, 10_000),
@@ -233,34 +264,12 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   };
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: [
-        authRoutes(authenticator),
-        computeRoutes,
-        feedRoutes(hub),
-        orderRoutes(execution),
-        marketRoutes(
-          [
-            ...universeFor(config.symbols, config.tickSize, config.lotSize).map((symbol) => ({ symbol: symbol.symbol, tick_size: symbol.tickSize, lot_size: symbol.lotSize })),
-            ...config.venueSymbols.map((symbol) => ({ symbol, tick_size: null, lot_size: null, venue: config.venue })),
-          ],
-          {
-            history: (query) => system.request('warehouse', MessageType.HistoryQuery, query, 10_000),
-            book: (symbol, depth, level) =>
-              system.request('execution', MessageType.ExecutionQuery, { query: level === 3 ? 'book_l3' : 'book', account: '', symbol, depth }, 5_000),
-          },
-        ),
-        alertRoutes(
-          (command) => system.request('realtime', MessageType.AlertCommand, command, 5_000),
-          (symbol) => config.symbols.includes(symbol) || config.venueSymbols.includes(symbol),
-        ),
-      ],
-    });
+    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: gatewayRoutes(config, system, authenticator, hub, execution) });
   } catch (error) {
     await system.stop();
     await store.close();
     throw error;
   }
-  hub.setSymbolValidator((symbol) => config.symbols.includes(symbol) || config.venueSymbols.includes(symbol));
   hub.setSnapshotProvider('book', (symbol, depth) => mirror.snapshot(symbol, depth));
   await seedBookMirror(mirror, config.symbols, execution);
   let stopping: Promise<void> | null = null;
@@ -269,7 +278,6 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     system,
     gateway,
     health,
-    latestBars: () => [...latest.values()],
     stop() {
       stopping ??= (async () => {
         hub.close();
