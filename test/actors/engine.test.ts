@@ -43,6 +43,20 @@ describe('octopus start (real process, real sockets)', () => {
     expect(engine.output()).toContain('stopped cleanly');
   });
 
+  it('serves Prometheus metrics', async () => {
+    engine = await startEngineProcess(['--feed-rate', '0']);
+    const response = await fetch(`http://127.0.0.1:${engine.port}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain; version=0.0.4');
+    const text = await response.text();
+    expect(text).toContain('# TYPE octopus_actor_processed_total counter');
+    expect(text).toMatch(/^octopus_actor_state\{actor="execution",state="running"\} 1$/m);
+    expect(text).toMatch(/^octopus_ws_connections 0$/m);
+    // Every sample line is name{labels} value.
+    for (const line of text.trim().split('\n')) expect(line).toMatch(/^(# (HELP|TYPE) .+|[a-z_]+(\{[^}]*\})? -?[0-9.e+]+)$/);
+    expect(await engine.stop('SIGTERM')).toBe(0);
+  });
+
   it('answers unknown routes and methods with typed JSON errors', async () => {
     engine = await startEngineProcess(['--feed-rate', '0']);
     const missing = await getJson(engine.port, '/api/v1/nothing');

@@ -21,6 +21,7 @@ import { marketRoutes } from '../../gateway/market-routes.js';
 import { BookMirror } from '../../gateway/book-mirror.js';
 import { FeedHub } from '../../gateway/ws-feed-hub.js';
 import { feedRoutes } from '../../gateway/ws-feed-routes.js';
+import { healthSamples, metricsRoutes, type MetricSample } from '../../gateway/metrics.js';
 import { defaultRiskLimits } from '../risk/pre-trade.js';
 import { closeRiskWorkers } from '../../kernels/risk.js';
 import { closeOptimizerWorkers } from '../../kernels/optimizer-pool.js';
@@ -205,7 +206,20 @@ function wireFeed(system: ActorSystem, hub: FeedHub, mirror: BookMirror): FeedCo
   return counters;
 }
 
-function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator: Authenticator, hub: FeedHub, execution: ExecutionClient): RouteModule[] {
+function engineSamples(health: EngineHealth, hub: FeedHub): MetricSample[] {
+  return [
+    ...healthSamples(health),
+    { name: 'octopus_bars_total', help: 'Completed bars received by the gateway.', type: 'counter', value: health.bars_received },
+    { name: 'octopus_alerts_fired_total', help: 'Alerts fired.', type: 'counter', value: health.alerts_fired },
+    { name: 'octopus_market_data_batches_total', help: 'Market data batches received by the gateway.', type: 'counter', value: health.market_data_batches },
+    { name: 'octopus_ws_connections', help: 'Open WebSocket connections.', type: 'gauge', value: hub.connectionCount },
+    { name: 'octopus_ws_frames_published_total', help: 'Frames published on WebSocket channels.', type: 'counter', value: hub.stats.framesPublished },
+    { name: 'octopus_ws_slow_consumers_closed_total', help: 'Connections closed for falling behind.', type: 'counter', value: hub.stats.slowConsumersClosed },
+    { name: 'octopus_ws_errors_sent_total', help: 'Error frames sent to clients.', type: 'counter', value: hub.stats.errorsSent },
+  ];
+}
+
+function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator: Authenticator, hub: FeedHub, execution: ExecutionClient, health: () => EngineHealth): RouteModule[] {
   const isKnownSymbol = (symbol: string): boolean => config.symbols.includes(symbol) || config.venueSymbols.includes(symbol);
   const instruments = [
     ...universeFor(config.symbols, config.tickSize, config.lotSize).map((symbol) => ({ symbol: symbol.symbol, tick_size: symbol.tickSize, lot_size: symbol.lotSize })),
@@ -223,6 +237,7 @@ function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator:
         system.request('execution', MessageType.ExecutionQuery, { query: level === 3 ? 'book_l3' : 'book', account: '', symbol, depth }, 5_000),
     }),
     alertRoutes((command) => system.request('realtime', MessageType.AlertCommand, command, 5_000), isKnownSymbol),
+    metricsRoutes(() => engineSamples(health(), hub)),
   ];
 }
 
@@ -264,7 +279,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   };
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: gatewayRoutes(config, system, authenticator, hub, execution) });
+    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: gatewayRoutes(config, system, authenticator, hub, execution, health) });
   } catch (error) {
     await system.stop();
     await store.close();
