@@ -52,6 +52,13 @@ describe('octopus start (real process, real sockets)', () => {
     expect(text).toContain('# TYPE octopus_actor_processed_total counter');
     expect(text).toMatch(/^octopus_actor_state\{actor="execution",state="running"\} 1$/m);
     expect(text).toMatch(/^octopus_ws_connections 0$/m);
+    // The actors' own status is polled in the background: the warehouse's write path shows up.
+    await eventually(async () => {
+      const later = await (await fetch(`http://127.0.0.1:${engine!.port}/metrics`)).text();
+      expect(later).toMatch(/^octopus_warehouse_backlog_rows 0$/m);
+    });
+    const health = (await (await fetch(`http://127.0.0.1:${engine.port}/health`)).json()) as { details: Record<string, Record<string, unknown>> };
+    expect(health.details.warehouse).toMatchObject({ kind: 'lmdb', dropped_rows: 0 });
     // Every sample line is name{labels} value.
     for (const line of text.trim().split('\n')) expect(line).toMatch(/^(# (HELP|TYPE) .+|[a-z_]+(\{[^}]*\})? -?[0-9.e+]+)$/);
     expect(await engine.stop('SIGTERM')).toBe(0);

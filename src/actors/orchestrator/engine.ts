@@ -98,11 +98,33 @@ async function seedBookMirror(mirror: BookMirror, symbols: readonly string[], ex
   }
 }
 
+/**
+ * Every actor's own status (StatusRequest), polled in the background so that /health and /metrics stay
+ * synchronous and cheap: trades seen, warehouse backlog, replay and venue state, ...
+ */
+function pollActorStatus(system: ActorSystem, logger: Logger, periodMs = 2_000): { details: Map<string, Record<string, unknown>>; stop(): void } {
+  const details = new Map<string, Record<string, unknown>>();
+  const poll = (): void => {
+    for (const name of system.actorNames) {
+      system.request(name, MessageType.StatusRequest, { detail: true }, periodMs).then(
+        (status) => details.set(name, status.detail),
+        (error: unknown) => logger.debug({ err: error, actor: name }, 'status poll failed'),
+      );
+    }
+  };
+  poll();
+  const timer = setInterval(poll, periodMs);
+  timer.unref();
+  return { details, stop: () => clearInterval(timer) };
+}
+
 export interface EngineHealth extends HealthReport {
   kernels: { backend: string; available: readonly string[] };
   bars_received: number;
   alerts_fired: number;
   market_data_batches: number;
+  /** Each actor's domain status, as of the last poll (every 2 s). */
+  details: Record<string, Record<string, unknown>>;
 }
 
 export interface Engine {
@@ -216,6 +238,19 @@ function engineSamples(health: EngineHealth, hub: FeedHub): MetricSample[] {
     { name: 'octopus_ws_frames_published_total', help: 'Frames published on WebSocket channels.', type: 'counter', value: hub.stats.framesPublished },
     { name: 'octopus_ws_slow_consumers_closed_total', help: 'Connections closed for falling behind.', type: 'counter', value: hub.stats.slowConsumersClosed },
     { name: 'octopus_ws_errors_sent_total', help: 'Error frames sent to clients.', type: 'counter', value: hub.stats.errorsSent },
+    ...warehouseSamples(health.details.warehouse),
+  ];
+}
+
+/** The warehouse's write path: rows waiting (in the actor and in the store's retry buffer) and rows lost. */
+function warehouseSamples(detail: Record<string, unknown> | undefined): MetricSample[] {
+  if (detail === undefined) return [];
+  const number = (key: string): number => (typeof detail[key] === 'number' ? (detail[key] as number) : 0);
+  return [
+    { name: 'octopus_warehouse_backlog_rows', help: 'Rows accepted but not yet stored (actor buffer + store retry buffer).', type: 'gauge', value: number('buffered_rows') + number('backlogRows') },
+    { name: 'octopus_warehouse_rows_written_total', help: 'Rows the tick store acknowledged.', type: 'counter', value: number('rowsWritten') },
+    { name: 'octopus_warehouse_dropped_rows_total', help: 'Rows dropped because the buffer was full while the store refused writes.', type: 'counter', value: number('dropped_rows') },
+    { name: 'octopus_warehouse_write_failures_total', help: 'Failed write attempts (retried).', type: 'counter', value: number('write_failures') },
   ];
 }
 
@@ -266,12 +301,14 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   const hub = new FeedHub({ logger });
   const mirror = new BookMirror();
   const counters = wireFeed(system, hub, mirror);
+  const statusPoll = pollActorStatus(system, logger);
   const health = (): EngineHealth => ({
     ...system.health(),
     kernels: { backend: kernels.backend, available: kernels.available },
     bars_received: counters.barsReceived,
     alerts_fired: counters.alertsFired,
     market_data_batches: counters.marketDataBatches,
+    details: Object.fromEntries(statusPoll.details),
   });
   const execution: ExecutionClient = {
     command: (body) => system.request('execution', MessageType.ExecutionCommand, body, 10_000),
@@ -281,6 +318,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   try {
     gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: gatewayRoutes(config, system, authenticator, hub, execution, health) });
   } catch (error) {
+    statusPoll.stop();
     await system.stop();
     await store.close();
     throw error;
@@ -295,6 +333,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     health,
     stop() {
       stopping ??= (async () => {
+        statusPoll.stop();
         hub.close();
         gateway.close();
         await system.stop();

@@ -32,6 +32,7 @@ export default class WarehouseActor extends Actor<WarehouseOptions> {
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
   private dropped = 0;
+  private lastDropWarningMs = Number.NEGATIVE_INFINITY;
   private writeFailures = 0;
 
   override async start(): Promise<void> {
@@ -67,6 +68,11 @@ export default class WarehouseActor extends Actor<WarehouseOptions> {
     this.quotes.splice(0, fromQuotes);
     this.trades.splice(0, Math.min(excess - fromQuotes, this.trades.length));
     this.dropped += excess;
+    const nowMs = this.clock.nowMs();
+    if (nowMs - this.lastDropWarningMs >= 1_000) {
+      this.lastDropWarningMs = nowMs;
+      this.logger.warn({ droppedRows: this.dropped, bufferRowsMax: max }, 'tick store refusing writes and the buffer is full: dropping the oldest rows');
+    }
   }
 
   private flushSoon(): void {
