@@ -7,8 +7,7 @@
  * runs, so an error from the addon is a broken invariant: it is reported as ERR_KERNEL_BACKEND_FAILED
  * with the addon's error as the cause.
  */
-import { createRequire } from 'node:module';
-import { describePath, nativeAddonPath } from './artifacts.js';
+import { nativeAddonPath, requireNativeAddon } from './artifacts.js';
 import { kernelError } from './errors.js';
 import type { IndicatorPrimitives } from './reference/indicators.js';
 
@@ -52,17 +51,9 @@ export type NativeIndicatorsLoadResult =
 
 /** Loads the addon at `path`; returns its primitives, or none and the reason (never throws). */
 export function loadNativeIndicatorPrimitives(path: string = nativeAddonPath): NativeIndicatorsLoadResult {
-  let addon: NativeIndicatorAddon;
-  try {
-    addon = createRequire(import.meta.url)(path) as NativeIndicatorAddon;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'MODULE_NOT_FOUND' || code === 'ENOENT'
-        ? `Rust addon not built (${describePath(path)} missing; run npm run build:native)`
-        : `Rust addon failed to load (${describePath(path)}: ${String(error)})`;
-    return { primitives: {}, reason };
-  }
+  const loaded = requireNativeAddon<NativeIndicatorAddon>(path);
+  if (loaded.value === null) return { primitives: {}, reason: loaded.reason };
+  const addon = loaded.value;
   if (typeof addon.indicatorsAbiVersion !== 'function') {
     return { primitives: {}, reason: 'Rust addon stale: expected indicator kernels (run npm run build:native)' };
   }

@@ -12,9 +12,8 @@
  * The indicator functions have checked every argument before a primitive runs, so a trap (a failed
  * assert in the module) is a broken invariant, reported as ERR_KERNEL_BACKEND_FAILED.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describePath } from './artifacts.js';
+import { readWasmBytes } from './artifacts.js';
 import { KernelError, kernelError } from './errors.js';
 import { tsPrimitives, type IndicatorPrimitives } from './reference/indicators.js';
 
@@ -66,17 +65,9 @@ export type WasmIndicatorsLoadResult = { primitives: Partial<IndicatorPrimitives
 
 /** Compiles the module at `path`; returns its primitives, or none and the reason (never throws). */
 export function loadWasmIndicatorPrimitives(path: string = indicatorsWasmPath): WasmIndicatorsLoadResult {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? `WASM indicator kernels not built (${describePath(path)} missing; run npm run build:asm)`
-        : `WASM indicator kernels unreadable (${describePath(path)}: ${String(error)})`;
-    return { primitives: {}, reason };
-  }
+  const loaded = readWasmBytes(path, 'WASM indicator kernels');
+  if (loaded.value === null) return { primitives: {}, reason: loaded.reason };
+  const bytes = loaded.value;
   let instance: IndicatorsInstance;
   try {
     instance = new IndicatorsInstance(new webAssembly.Module(bytes));

@@ -4,9 +4,8 @@
  * The addon borrows the caller's Float64Arrays (no copies) and writes into the output array, so the JS
  * side only checks arguments and allocates the output when the caller gave none.
  */
-import { createRequire } from 'node:module';
 import { checkArguments, kEmaBlockLength, type KernelBackend } from './contract.js';
-import { describePath, nativeAddonPath } from './artifacts.js';
+import { nativeAddonPath, requireNativeAddon } from './artifacts.js';
 import { kernelError } from './errors.js';
 
 /** The functions native/src/lib.rs exports. */
@@ -20,17 +19,9 @@ export type NativeLoadResult = { backend: NativeBackend; reason: null } | { back
 
 /** Loads the addon at `path`; returns the backend, or the reason it is unavailable (never throws). */
 export function loadNativeBackend(path: string = nativeAddonPath): NativeLoadResult {
-  let addon: NativeAddon;
-  try {
-    addon = createRequire(import.meta.url)(path) as NativeAddon;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'MODULE_NOT_FOUND' || code === 'ENOENT'
-        ? `Rust addon not built (${describePath(path)} missing; run npm run build:native)`
-        : `Rust addon failed to load (${describePath(path)}: ${String(error)})`;
-    return { backend: null, reason };
-  }
+  const loaded = requireNativeAddon<NativeAddon>(path);
+  if (loaded.value === null) return { backend: null, reason: loaded.reason };
+  const addon = loaded.value;
   if (typeof addon.sma !== 'function' || typeof addon.ema !== 'function' || typeof addon.emaBlockLength !== 'function') {
     return { backend: null, reason: `Rust addon stale: expected sma, ema and emaBlockLength exports (run npm run build:native)` };
   }

@@ -5,8 +5,7 @@
  * The addon borrows the program's Float64Arrays (no copies) and writes x and the multipliers into arrays
  * allocated here; it returns the status and the iteration count.
  */
-import { createRequire } from 'node:module';
-import { describePath, nativeAddonPath } from './artifacts.js';
+import { nativeAddonPath, requireNativeAddon } from './artifacts.js';
 import { kernelError } from './errors.js';
 import {
   kOptimizerAlgorithmVersion,
@@ -50,17 +49,9 @@ export type OptimizerNativeLoadResult = { backend: OptimizerNativeBackend; reaso
 
 /** Loads the addon at `path`; returns the backend, or the reason it is unavailable (never throws). */
 export function loadOptimizerNativeBackend(path: string = nativeAddonPath): OptimizerNativeLoadResult {
-  let addon: Partial<OptimizerNativeAddon>;
-  try {
-    addon = createRequire(import.meta.url)(path) as Partial<OptimizerNativeAddon>;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'MODULE_NOT_FOUND' || code === 'ENOENT'
-        ? `Rust addon not built (${describePath(path)} missing; run npm run build:native)`
-        : `Rust addon failed to load (${describePath(path)}: ${String(error)})`;
-    return { backend: null, reason };
-  }
+  const loaded = requireNativeAddon<Partial<OptimizerNativeAddon>>(path);
+  if (loaded.value === null) return { backend: null, reason: loaded.reason };
+  const addon = loaded.value;
   if (
     typeof addon.optimizerAlgorithmVersion !== 'function' ||
     typeof addon.optimizerSolveQp !== 'function' ||

@@ -14,9 +14,8 @@
  * and for risk parity: | covariance n*n | budgets n | x n | scratch (riskParityScratchBytes) |.
  * The memory grows to the largest solve seen and is reused.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describePath } from './artifacts.js';
+import { readWasmBytes } from './artifacts.js';
 import { KernelError, kernelError } from './errors.js';
 import {
   kOptimizerAlgorithmVersion,
@@ -72,17 +71,9 @@ export type OptimizerWasmLoadResult = { backend: OptimizerWasmBackend; reason: n
 
 /** Compiles the module at `path`; returns the backend, or the reason it is unavailable (never throws). */
 export function loadOptimizerWasmBackend(path: string = optimizerWasmPath): OptimizerWasmLoadResult {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? `WASM optimiser not built (${describePath(path)} missing; run npm run build:asm)`
-        : `WASM optimiser unreadable (${describePath(path)}: ${String(error)})`;
-    return { backend: null, reason };
-  }
+  const loaded = readWasmBytes(path, 'WASM optimiser');
+  if (loaded.value === null) return { backend: null, reason: loaded.reason };
+  const bytes = loaded.value;
   try {
     const backend = new OptimizerWasmBackend(new webAssembly.Module(bytes));
     const version = backend.algorithmVersion();

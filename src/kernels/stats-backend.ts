@@ -12,10 +12,8 @@
  * OCTOPUS_KERNELS names one; a stale artifact (built before these kernels, or with a different recipe
  * version) is refused with a reason.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { describePath, nativeAddonPath } from './artifacts.js';
+import { nativeAddonPath, requireNativeAddon, readWasmBytes } from './artifacts.js';
 import type { BackendName } from './contract.js';
 import { KernelError, kernelError } from './errors.js';
 import { choleskyUnchecked } from './reference/linalg.js';
@@ -61,17 +59,9 @@ export type StatsLoadResult = { backend: StatsBackend; reason: null } | { backen
 
 /** Loads the statistics kernels from the Rust addon at `path`; never throws. */
 export function loadNativeStatsBackend(path: string = nativeAddonPath): StatsLoadResult {
-  let addon: Partial<NativeStatsAddon>;
-  try {
-    addon = createRequire(import.meta.url)(path) as Partial<NativeStatsAddon>;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'MODULE_NOT_FOUND' || code === 'ENOENT'
-        ? `Rust addon not built (${describePath(path)} missing; run npm run build:native)`
-        : `Rust addon failed to load (${describePath(path)}: ${String(error)})`;
-    return { backend: null, reason };
-  }
+  const loaded = requireNativeAddon<Partial<NativeStatsAddon>>(path);
+  if (loaded.value === null) return { backend: null, reason: loaded.reason };
+  const addon = loaded.value;
   if (typeof addon.statsKernelVersion !== 'function' || typeof addon.crossProducts !== 'function') {
     return { backend: null, reason: 'Rust addon stale: expected the statistics kernels (run npm run build:native)' };
   }
@@ -129,17 +119,9 @@ interface RiskWasmExports {
 
 /** Loads build/asm/risk.wasm (or `path`); never throws. */
 export function loadWasmStatsBackend(path: string = riskWasmModulePath): StatsLoadResult {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? `WASM risk kernels not built (${describePath(path)} missing; run npm run build:asm)`
-        : `WASM risk kernels unreadable (${describePath(path)}: ${String(error)})`;
-    return { backend: null, reason };
-  }
+  const loaded = readWasmBytes(path, 'WASM risk kernels');
+  if (loaded.value === null) return { backend: null, reason: loaded.reason };
+  const bytes = loaded.value;
   try {
     const backend = new WasmStatsBackend(new webAssembly.Module(bytes));
     const version = backend.version();

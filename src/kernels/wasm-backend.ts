@@ -7,9 +7,8 @@
  * 256 KiB out), which stay in the L2 cache between the copy in, the kernel, and the copy out. Results are
  * bit-identical to a single pass (see the chunking notes on each method).
  */
-import { readFileSync } from 'node:fs';
 import { checkArguments, checkPeriod, kEmaBlockLength, kInputLengthMax, type KernelBackend } from './contract.js';
-import { describePath, wasmModulePath } from './artifacts.js';
+import { wasmModulePath, readWasmBytes } from './artifacts.js';
 import { KernelError, kernelError } from './errors.js';
 
 /**
@@ -55,17 +54,9 @@ export type WasmLoadResult = { backend: WasmBackend; reason: null } | { backend:
 
 /** Compiles the module at `path`; returns the backend, or the reason it is unavailable (never throws). */
 export function loadWasmBackend(path: string = wasmModulePath): WasmLoadResult {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? `WASM kernels not built (${describePath(path)} missing; run npm run build:asm)`
-        : `WASM kernels unreadable (${describePath(path)}: ${String(error)})`;
-    return { backend: null, reason };
-  }
+  const loaded = readWasmBytes(path, 'WASM kernels');
+  if (loaded.value === null) return { backend: null, reason: loaded.reason };
+  const bytes = loaded.value;
   try {
     const module = new webAssembly.Module(bytes);
     const backend = new WasmBackend(module);

@@ -18,7 +18,7 @@
  */
 import { kInputLengthMax } from '../contract.js';
 import { describeValue, kernelError } from '../errors.js';
-import { macdLookback, tsPrimitives, type IndicatorPrimitives } from './indicators-primitives.js';
+import { tsPrimitives, type IndicatorPrimitives } from './indicators-primitives.js';
 import {
   demaValue,
   directionalIndex,
