@@ -56,6 +56,8 @@ const kEmptyMarker = -2;
 const kMinCapacityBytes = 64;
 const kMaxCapacityBytes = 1 << 30;
 const kSpinIterations = 200;
+/** A waiting producer re-checks at least this often, even if a wake-up was missed. */
+const kProducerWaitSliceMs = 50;
 /**
  * A consumer wakes waiting producers once it has freed this share of the capacity (or emptied the ring),
  * not after every batch: waking a producer costs a futex syscall on both sides, and a producer woken for
@@ -110,6 +112,8 @@ export class Ring {
    */
   private ownHead: number;
   private cachedTail: number;
+  /** Producer only: the tail value a waiting producer sleeps on (set by attemptAsWaiter). */
+  private waitTail = 0;
   /** Consumer only: bytes freed since waiting producers were last woken. */
   private freedSinceWake = 0;
 
@@ -237,18 +241,9 @@ export class Ring {
     if (this.tryPush(source, length) === PushResult.Ok) return PushResult.Ok;
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const tail = Atomics.load(this.control, kTail);
-      Atomics.add(this.control, kProducerWaiters, 1);
-      if (this.tryPush(source, length) === PushResult.Ok) {
-        Atomics.sub(this.control, kProducerWaiters, 1);
-        return PushResult.Ok;
-      }
-      const remainingMs = deadline - performance.now();
-      if (remainingMs <= 0) {
-        Atomics.sub(this.control, kProducerWaiters, 1);
-        return PushResult.Full;
-      }
-      Atomics.wait(this.control, kTail, tail, Math.min(remainingMs, 50));
+      const result = this.attemptAsWaiter(source, length, deadline);
+      if (result !== null) return result;
+      Atomics.wait(this.control, kTail, this.waitTail, Math.min(deadline - performance.now(), kProducerWaitSliceMs));
       Atomics.sub(this.control, kProducerWaiters, 1);
     }
   }
@@ -260,21 +255,28 @@ export class Ring {
     const copy = source.slice(0, length);
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const tail = Atomics.load(this.control, kTail);
-      Atomics.add(this.control, kProducerWaiters, 1);
-      if (this.tryPush(copy, length) === PushResult.Ok) {
-        Atomics.sub(this.control, kProducerWaiters, 1);
-        return PushResult.Ok;
-      }
-      const remainingMs = deadline - performance.now();
-      if (remainingMs <= 0) {
-        Atomics.sub(this.control, kProducerWaiters, 1);
-        return PushResult.Full;
-      }
-      const waiting = Atomics.waitAsync(this.control, kTail, tail, Math.min(remainingMs, 50));
+      const result = this.attemptAsWaiter(copy, length, deadline);
+      if (result !== null) return result;
+      const waiting = Atomics.waitAsync(this.control, kTail, this.waitTail, Math.min(deadline - performance.now(), kProducerWaitSliceMs));
       if (waiting.async) await waiting.value;
       Atomics.sub(this.control, kProducerWaiters, 1);
     }
+  }
+
+  /**
+   * One attempt of a waiting producer: records the tail to wait on, counts itself as a waiter (so the
+   * consumer notifies), then retries. Returns the result when done (waiter count restored), or null when
+   * the caller must wait on `waitTail` and then uncount itself.
+   */
+  private attemptAsWaiter(source: Uint8Array, length: number, deadline: number): PushResult | null {
+    this.waitTail = Atomics.load(this.control, kTail);
+    Atomics.add(this.control, kProducerWaiters, 1);
+    const pushed = this.tryPush(source, length) === PushResult.Ok;
+    if (pushed || deadline - performance.now() <= 0) {
+      Atomics.sub(this.control, kProducerWaiters, 1);
+      return pushed ? PushResult.Ok : PushResult.Full;
+    }
+    return null;
   }
 
   // ---------------------------------------------------------------------------------------------------
