@@ -14,7 +14,7 @@ import { UserStore, roles } from './gateway/auth/users.js';
 import { openStateStore } from './store/state-store.js';
 import { AuditLog } from './store/audit-log.js';
 import { rootLogger } from './engine/logger.js';
-import { startEngine } from './actors/orchestrator/engine.js';
+import { startEngine } from './main.js';
 
 const usage = `usage: octopus <command> [options]
 

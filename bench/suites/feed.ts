@@ -18,7 +18,7 @@
 import { CsvReplay, type ScheduledEvent } from '../../src/actors/collector/csv-replay.js';
 import { MarketDataValidator } from '../../src/actors/collector/market-data-validator.js';
 import { RandomWalkFeed, defaultRandomWalkOptions } from '../../src/actors/collector/random-walk-feed.js';
-import { SimulatedExchange, type SimulatedExchangeConfig } from '../../src/actors/collector/simulated-exchange.js';
+import { SimulatedExchange, type SimulatedExchangeConfig } from '../../src/actors/execution/simulated-venue/simulated-exchange.js';
 import { median, withRatios, type BenchOptions, type BenchRow, type BenchSuite } from '../lib.js';
 
 const kSuite = 'feed';

@@ -16,8 +16,8 @@
  * batch's divided by kBatch.
  */
 import { deepStrictEqual } from 'node:assert/strict';
-import { OrderBook } from '../../src/actors/execution/order-book.js';
-import type { Side, TickOrderRequest } from '../../src/actors/execution/order-types.js';
+import { OrderBook } from '../../src/actors/execution/book/order-book.js';
+import type { Side, TickOrderRequest } from '../../src/actors/execution/book/order-types.js';
 import { SeededRandom } from '../../src/engine/random.js';
 import { measureCases, type BenchOptions, type BenchRow, type BenchSuite } from '../lib.js';
 

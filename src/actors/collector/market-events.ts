@@ -3,7 +3,7 @@
  * prices and quantities (the matching engine's ticks and lots converted with the instrument's grid).
  * Produced by the simulated exchange and by CSV replay, checked by the market-data validator.
  */
-import type { Side } from '../execution/order-types.js';
+import type { Side } from '../execution/book/order-types.js';
 
 /** One trade. `side` is the aggressor's side. */
 export interface MarketTrade {

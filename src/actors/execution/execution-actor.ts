@@ -18,7 +18,7 @@ import { Journal } from '../../store/journal.js';
 import { openStateStore, type StateStore } from '../../store/state-store.js';
 import type { RiskLimits } from '../risk/pre-trade.js';
 import { OrderManager, type Command } from './order-manager.js';
-import { SimulatedExchange, kDefaultUniverse, type SimulatedSymbol } from '../collector/simulated-exchange.js';
+import { SimulatedExchange, kDefaultUniverse, type SimulatedSymbol } from './simulated-venue/simulated-exchange.js';
 import type { ExecutionReports, MarketDataBatch } from '../../engine/messages.js';
 import { SendResult } from '../../engine/endpoint.js';
 

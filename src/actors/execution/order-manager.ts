@@ -16,11 +16,11 @@ import { canonicalJson } from '../../store/audit-log.js';
 import { ComplianceRules } from '../compliance/rules.js';
 import { PositionBook, type AccountView } from '../portfolio/positions.js';
 import { PreTradeRisk, defaultRiskLimits, type AccountExposure, type RiskLimits } from '../risk/pre-trade.js';
-import type { BookEvent } from './book-events.js';
-import type { Instrument } from './instrument-grid.js';
-import { MatchingEngine } from './matching-engine.js';
-import type { OrderBook } from './order-book.js';
-import type { OrderStatus, OrderType, Side, TimeInForce } from './order-types.js';
+import type { BookEvent } from './book/book-events.js';
+import type { Instrument } from './book/instrument-grid.js';
+import { MatchingEngine } from './book/matching-engine.js';
+import type { OrderBook } from './book/order-book.js';
+import type { OrderStatus, OrderType, Side, TimeInForce } from './book/order-types.js';
 import type { MarketDataBatch } from '../../engine/messages.js';
 
 export interface SubmitCommand {

@@ -9,8 +9,8 @@
 import { Actor } from '../../engine/actor.js';
 import { OctopusError } from '../../engine/errors.js';
 import { MessageType, type Bar, type ExecutionResult, type HistoryQuery, type MarketDataBatch } from '../../engine/messages.js';
-import { openTickStoreFromEnvironment } from '../../store/tick-store-factory.js';
-import type { BarRow, QuoteRow, TickStore, TradeRow } from '../../store/tick-store.js';
+import { openTickStoreFromEnvironment } from './tick-store/factory.js';
+import type { BarRow, QuoteRow, TickStore, TradeRow } from './tick-store/tick-store.js';
 
 export interface WarehouseOptions {
   dataDir: string;

@@ -1,0 +1,71 @@
+/**
+ * Alert rules over REST (issue 3, M3 realtime): created here, evaluated on the live stream by the
+ * realtime actor, delivered on the `alerts` WebSocket channel to their owner.
+ *
+ *   POST   /api/v1/alerts        {symbol, condition: {kind: price_cross|pct_move|volume_spike, ...}, cooldown_ms?}
+ *   GET    /api/v1/alerts        the caller's rules
+ *   DELETE /api/v1/alerts/:id
+ */
+import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
+import { Type, type Static } from '@sinclair/typebox';
+import { OctopusError } from '../../engine/errors.js';
+import type { AlertCommand, ExecutionResult } from '../../engine/messages.js';
+import { route, type RouteOptions } from '../http/http.js';
+
+const alertRequest = Type.Object(
+  {
+    symbol: Type.String({ minLength: 1, maxLength: 32 }),
+    condition: Type.Union([
+      Type.Object({ kind: Type.Literal('price_cross'), level: Type.Number(), direction: Type.Union([Type.Literal('above'), Type.Literal('below')]) }, { additionalProperties: false }),
+      Type.Object({ kind: Type.Literal('pct_move'), percent: Type.Number(), window_ms: Type.Integer() }, { additionalProperties: false }),
+      Type.Object({ kind: Type.Literal('volume_spike'), multiple: Type.Number(), lookback: Type.Integer(), interval_ms: Type.Integer() }, { additionalProperties: false }),
+    ]),
+    cooldown_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000 })),
+  },
+  { additionalProperties: false },
+);
+
+export function alertRoutes(send: (command: AlertCommand) => Promise<ExecutionResult>, isSymbol: (symbol: string) => boolean) {
+  return (app: TemplatedApp, options: RouteOptions): void => {
+    route(app, options, {
+      method: 'post',
+      path: '/api/v1/alerts',
+      permission: 'read',
+      summary: 'Create an alert rule (price cross, % move in a window, volume spike)',
+      bodySchema: alertRequest,
+      responseStatus: 201,
+      handler: async ({ body, principal }) => {
+        const request = body as Static<typeof alertRequest>;
+        if (!isSymbol(request.symbol)) throw new OctopusError('ERR_BOOK_UNKNOWN_SYMBOL', `expected a known symbol, was ${JSON.stringify(request.symbol)}`);
+        const result = await send({
+          op: 'add',
+          account: principal!.username,
+          symbol: request.symbol,
+          condition: request.condition,
+          ...(request.cooldown_ms === undefined ? {} : { cooldownMs: request.cooldown_ms }),
+        });
+        return { status: result.status, body: result.result };
+      },
+    });
+    route(app, options, {
+      method: 'get',
+      path: '/api/v1/alerts',
+      permission: 'read',
+      summary: "The caller's alert rules",
+      handler: async ({ principal }) => {
+        const result = await send({ op: 'list', account: principal!.username });
+        return { status: 200, body: result.result };
+      },
+    });
+    route(app, options, {
+      method: 'delete',
+      path: '/api/v1/alerts/:id',
+      permission: 'read',
+      summary: 'Delete an alert rule',
+      handler: async ({ principal, parameters }) => {
+        const result = await send({ op: 'remove', account: principal!.username, id: parameters[0] ?? '' });
+        return { status: 200, body: result.result };
+      },
+    });
+  };
+}

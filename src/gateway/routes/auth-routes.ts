@@ -1,0 +1,55 @@
+/**
+ * Authentication routes: `POST /api/v1/auth/token` (username + password -> JWT) and `GET /api/v1/me`
+ * (who the credentials belong to and what they may do).
+ */
+import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
+import { Type, type Static } from '@sinclair/typebox';
+import type { Authenticator } from '../auth/authenticator.js';
+import { permissions, roles } from '../auth/users.js';
+import { route, type RouteOptions } from '../http/http.js';
+
+const tokenRequest = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 1_024 }) },
+  { additionalProperties: false },
+);
+
+const tokenResponse = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer({ description: 'seconds' }),
+});
+
+const meResponse = Type.Object({
+  username: Type.String(),
+  role: Type.Union(roles.map((role) => Type.Literal(role))),
+  permissions: Type.Array(Type.Union(permissions.map((permission) => Type.Literal(permission)))),
+  via: Type.Union([Type.Literal('jwt'), Type.Literal('api_key')]),
+  key_id: Type.Union([Type.String(), Type.Null()]),
+});
+
+export function authRoutes(authenticator: Authenticator) {
+  return (app: TemplatedApp, options: RouteOptions): void => {
+    route(app, options, {
+      method: 'post',
+      path: '/api/v1/auth/token',
+      summary: 'Exchange a username and password for a short-lived JWT',
+      bodySchema: tokenRequest,
+      responseSchema: tokenResponse,
+      handler: async ({ body }) => {
+        const { username, password } = body as Static<typeof tokenRequest>;
+        return { status: 200, body: await authenticator.issueToken(username, password) };
+      },
+    });
+    route(app, options, {
+      method: 'get',
+      path: '/api/v1/me',
+      summary: 'Who the credentials belong to and what they may do',
+      permission: 'read',
+      responseSchema: meResponse,
+      handler: ({ principal }) => ({
+        status: 200,
+        body: { username: principal!.username, role: principal!.role, permissions: principal!.permissions, via: principal!.via, key_id: principal!.keyId ?? null },
+      }),
+    });
+  };
+}

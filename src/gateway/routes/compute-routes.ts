@@ -1,0 +1,104 @@
+/**
+ * The compute kernels, served (issue 5):
+ *   GET  /api/v1/indicators          the indicator catalogue (params, outputs, warm-up, backends)
+ *   POST /api/v1/indicators          {"indicator":"rsi","params":{"period":14},"series":[...]}
+ *                                    or "ohlcv":{open,high,low,close,volume} -> {"values":[...]} or named arrays
+ *   POST /api/v1/risk/var            positions + returns -> VaR, ES, components (Monte Carlo on worker threads)
+ *   POST /api/v1/portfolio/optimize  returns or covariance + expected returns -> weights and risk decomposition
+ *
+ * The schemas here check the shape at the edge (and document it in the OpenAPI document); the kernel
+ * facades then validate every value (lengths, NaN, periods, positive definiteness, feasibility) and throw
+ * typed ERR_KERNEL_* / ERR_RISK_* errors, which the route layer turns into HTTP answers.
+ */
+import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
+import { Type } from '@sinclair/typebox';
+import { indicatorOutputsToJson, indicators } from '../../kernels/indicators.js';
+import { optimizePortfolioAsync } from '../../kernels/optimizer-pool.js';
+import { computeVarAsync } from '../../kernels/risk.js';
+import { route, type RouteOptions } from '../http/http.js';
+
+const numberOrNull = Type.Union([Type.Number(), Type.Null()]);
+const series = Type.Array(numberOrNull, { description: 'values in time order; null marks a missing point' });
+
+const indicatorRequest = Type.Object(
+  {
+    indicator: Type.String({ description: 'e.g. sma, ema, rsi, macd, bollinger, atr, stochastic, adx, cci, obv, vwap, zscore, donchian' }),
+    params: Type.Optional(Type.Record(Type.String(), Type.Number(), { description: 'e.g. {"period": 14}; defaults apply' })),
+    series: Type.Optional(series),
+    ohlcv: Type.Optional(
+      Type.Object(
+        { open: Type.Optional(series), high: Type.Optional(series), low: Type.Optional(series), close: Type.Optional(series), volume: Type.Optional(series) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const indicatorResponse = Type.Record(Type.String(), Type.Array(numberOrNull), {
+  description: 'one array per output, aligned with the input, null during warm-up: {"values":[...]} or e.g. {"macd":[...],"signal":[...],"histogram":[...]}',
+});
+
+const matrix = Type.Array(Type.Array(Type.Number()));
+
+const varRequest = Type.Object(
+  {
+    positions: Type.Unknown({ description: 'market values per asset: [number] or {asset: number} or [{asset, market_value}|{asset, quantity, price}]' }),
+    returns: Type.Optional(matrix),
+    prices: Type.Optional(matrix),
+    method: Type.Union([Type.Literal('historical'), Type.Literal('parametric'), Type.Literal('monte_carlo')]),
+    confidence: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }),
+    horizon_days: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: true, description: 'see docs/risk.md for every option (window, paths, seed, distribution, dof, ewma, age weighting)' },
+);
+
+const optimizeRequest = Type.Object(
+  {
+    objective: Type.Union([Type.Literal('min_variance'), Type.Literal('max_sharpe'), Type.Literal('mean_variance'), Type.Literal('risk_parity')]),
+    returns: Type.Optional(matrix),
+    covariance: Type.Optional(matrix),
+    expected_returns: Type.Optional(Type.Array(Type.Number())),
+  },
+  { additionalProperties: true, description: 'see docs/optimizer.md for constraints, risk_free_rate, target_return, risk_aversion, assets' },
+);
+
+export function computeRoutes(app: TemplatedApp, options: RouteOptions): void {
+  route(app, options, {
+    method: 'get',
+    path: '/api/v1/indicators',
+    permission: 'read',
+    summary: 'The indicator catalogue: parameters, outputs, warm-up and the backend each runs on',
+    handler: () => ({ status: 200, body: { indicators: indicators.catalogue() } }),
+  });
+  route(app, options, {
+    method: 'post',
+    path: '/api/v1/indicators',
+    permission: 'read',
+    summary: 'Compute a technical indicator over a series or OHLCV columns',
+    bodySchema: indicatorRequest,
+    responseSchema: indicatorResponse,
+    handler: ({ body }) => {
+      const request = body as { indicator: string; params?: Record<string, number>; series?: unknown; ohlcv?: unknown };
+      const input = request.ohlcv ?? request.series;
+      return { status: 200, body: indicatorOutputsToJson(indicators.compute(request.indicator, request.params ?? {}, input)) };
+    },
+  });
+  route(app, options, {
+    method: 'post',
+    path: '/api/v1/risk/var',
+    permission: 'read',
+    summary: 'Value at Risk and Expected Shortfall with component and marginal VaR',
+    bodySchema: varRequest,
+    handler: async ({ body }) => ({ status: 200, body: await computeVarAsync(body) }),
+  });
+  route(app, options, {
+    method: 'post',
+    path: '/api/v1/portfolio/optimize',
+    permission: 'read',
+    summary: 'Portfolio weights: minimum variance, maximum Sharpe, mean-variance or risk parity',
+    bodySchema: optimizeRequest,
+    // O(n^3): on a worker thread, so a large problem never stalls the event loop.
+    handler: async ({ body }) => ({ status: 200, body: await optimizePortfolioAsync(body) }),
+  });
+}

@@ -1,0 +1,404 @@
+/**
+ * The /ws fan-out hub. The integrator feeds it from the actors (`publish`, `publishPrivate`) and registers
+ * snapshot providers and a symbol validator; the route module (ws-feed-routes.ts) attaches it to the uWS
+ * app. Each frame is serialised once per encoding and fanned out with uWS topics (`app.publish`), so the
+ * cost of a frame does not grow with the number of subscribers.
+ *
+ * Topics: `<encoding>|<channel key>` where the encoding is `json` or `fb` and the key is the public channel
+ * name (`book:ACME`) or, for private channels, `<channel>@<account>` (`orders@alice`), so a private frame
+ * can only reach connections authenticated as that account. Every connection is also subscribed to the
+ * `heartbeat` topic.
+ *
+ * Sequence numbers: each channel key has its own counter, +1 per published frame, starting at 1. A snapshot
+ * carries the channel's current seq (the seq of the last frame it already includes), so a client applies
+ * the frames with seq > snapshot.seq; a gap (seq != last + 1) means it must send `resync`.
+ *
+ * Slow consumers: after a publish, the touched channels' subscribers are checked once per event-loop turn
+ * (a batch, not per frame), and at once whenever half of `slowConsumerBytes` was published since the last
+ * check (a burst inside one turn); one whose buffered amount is over `slowConsumerBytes` is closed with
+ * 4001. A buffer therefore stays under 1.5x the limit, below uWS's `maxBackpressure` (2x), past which uWS
+ * would skip frames for that connection (measured: it skips, then closes it with no close frame).
+ */
+import assert from 'node:assert/strict';
+import type { TemplatedApp, WebSocket } from '@trufflesuite/uws-js-unofficial';
+import { OctopusError, type ErrorCode } from '../../engine/errors.js';
+import type { Logger } from '../../engine/logger.js';
+import type { Principal } from '../auth/users.js';
+import { encodeFrame, type BinaryFrameType } from './feed/codec.js';
+import { binaryKinds, defaultBarIntervals, frameTypesByKind, parseChannel, type ChannelKind, type ParsedChannel, type PrivateChannel } from './channels.js';
+
+export type FeedEncoding = 'json' | 'flatbuffers';
+
+/** What the hub keeps per connection (the uWS user data). */
+export interface FeedConnection {
+  readonly id: number;
+  readonly principal: Principal | undefined;
+  /** The account private channels are routed by (the authenticated username). */
+  readonly account: string | undefined;
+  readonly encoding: FeedEncoding;
+  /** channel name -> book depth (0 for other kinds). */
+  readonly subscriptions: Map<string, number>;
+  closed: boolean;
+}
+
+export type FeedSocket = WebSocket<FeedConnection>;
+
+/** Returns the snapshot's data, or undefined when there is none (the frame then carries `data: null`, or an empty book). */
+export type SnapshotProvider = (symbol: string, depth: number, account: string | undefined) => unknown;
+
+export interface FeedHubOptions {
+  logger: Logger;
+  /** Heartbeat period (default 1000 ms); 0 disables heartbeats (tests that count frames). */
+  heartbeatIntervalMs?: number;
+  /** A connection whose unsent bytes exceed this is closed with 4001 (default 1 MiB). */
+  slowConsumerBytes?: number;
+  /** Largest accepted client frame (default 64 KiB); uWS closes the connection (1009) past it. */
+  maxPayloadBytes?: number;
+  /** uWS idle timeout in seconds (default 120; automatic pings keep live clients open). */
+  idleTimeoutSeconds?: number;
+  maxConnections?: number;
+  maxSubscriptionsPerConnection?: number;
+  /** Most channels in one op. */
+  maxChannelsPerOp?: number;
+  defaultBookDepth?: number;
+  maxBookDepth?: number;
+  barIntervals?: readonly string[];
+}
+
+export const kCloseSlowConsumer = 4001;
+export const kCloseGoingAway = 1001;
+export const kHeartbeatTopic = 'heartbeat';
+
+interface ResolvedOptions extends Required<Omit<FeedHubOptions, 'logger'>> {
+  logger: Logger;
+}
+
+function resolveOptions(options: FeedHubOptions): ResolvedOptions {
+  const resolved: ResolvedOptions = {
+    logger: options.logger,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000,
+    slowConsumerBytes: options.slowConsumerBytes ?? 1024 * 1024,
+    maxPayloadBytes: options.maxPayloadBytes ?? 64 * 1024,
+    idleTimeoutSeconds: options.idleTimeoutSeconds ?? 120,
+    maxConnections: options.maxConnections ?? 10_000,
+    maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection ?? 256,
+    maxChannelsPerOp: options.maxChannelsPerOp ?? 64,
+    defaultBookDepth: options.defaultBookDepth ?? 50,
+    maxBookDepth: options.maxBookDepth ?? 1_000,
+    barIntervals: options.barIntervals ?? defaultBarIntervals,
+  };
+  const positive = (name: keyof ResolvedOptions, max: number): void => {
+    const value = resolved[name] as number;
+    if (!Number.isInteger(value) || value < 1 || value > max) throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} an integer in [1, ${max}], was ${value}`);
+  };
+  positive('slowConsumerBytes', 1 << 30);
+  positive('maxPayloadBytes', 16 * 1024 * 1024);
+  positive('maxConnections', 1_000_000);
+  positive('maxSubscriptionsPerConnection', 100_000);
+  positive('maxChannelsPerOp', 10_000);
+  positive('maxBookDepth', 100_000);
+  positive('defaultBookDepth', resolved.maxBookDepth);
+  // uWS accepts 0 (off) or at least 8 seconds.
+  if (!(resolved.idleTimeoutSeconds === 0 || (Number.isInteger(resolved.idleTimeoutSeconds) && resolved.idleTimeoutSeconds >= 8 && resolved.idleTimeoutSeconds <= 960))) {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected idleTimeoutSeconds 0 or an integer in [8, 960], was ${resolved.idleTimeoutSeconds}`);
+  }
+  if (!(Number.isInteger(resolved.heartbeatIntervalMs) && resolved.heartbeatIntervalMs >= 0)) {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected heartbeatIntervalMs an integer >= 0, was ${resolved.heartbeatIntervalMs}`);
+  }
+  return resolved;
+}
+
+function topicOf(encoding: 'json' | 'fb', key: string): string {
+  return `${encoding}|${key}`;
+}
+
+export class FeedHub {
+  readonly options: ResolvedOptions;
+  private app: TemplatedApp | undefined;
+  /** channel key -> last published seq. Bounded by (symbols x kinds) + (accounts x 2). */
+  private readonly seqByKey = new Map<string, number>();
+  private readonly sockets = new Set<FeedSocket>();
+  /** channel key -> its subscribed sockets, for the slow-consumer check after a publish. */
+  private readonly socketsByKey = new Map<string, Set<FeedSocket>>();
+  private readonly dirtyKeys = new Set<string>();
+  private checkScheduled = false;
+  /** Bytes published since the subscribers were last checked (the trigger of a check inside a burst). */
+  private bytesSinceCheck = 0;
+  private readonly snapshotProviders = new Map<ChannelKind, SnapshotProvider>();
+  private isKnownSymbol: (symbol: string) => boolean = () => true;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatCounter = 0;
+  private nextConnectionId = 1;
+  private closed = false;
+  /** Counters for /metrics and tests. */
+  readonly stats = { framesPublished: 0, slowConsumersClosed: 0, errorsSent: 0 };
+
+  constructor(options: FeedHubOptions) {
+    this.options = resolveOptions(options);
+  }
+
+  /** Registers the provider of snapshots for one channel kind (book: `(symbol, depth) => {bids, asks}`). */
+  setSnapshotProvider(kind: ChannelKind, provider: SnapshotProvider): void {
+    this.snapshotProviders.set(kind, provider);
+  }
+
+  /** Registers the symbol validator; until then every well-formed symbol is accepted. */
+  setSymbolValidator(isKnownSymbol: (symbol: string) => boolean): void {
+    this.isKnownSymbol = isKnownSymbol;
+  }
+
+  /** Alias of setSymbolValidator, named like the snapshot providers: `setProvider('symbols', fn)`. */
+  setProvider(name: 'symbols', isKnownSymbol: (symbol: string) => boolean): void {
+    if (name === 'symbols') this.setSymbolValidator(isKnownSymbol);
+  }
+
+  /** Called by the route module once the app exists; starts the heartbeat. */
+  attach(app: TemplatedApp): void {
+    assert.equal(this.app, undefined, 'a FeedHub serves one app');
+    this.app = app;
+    if (this.options.heartbeatIntervalMs > 0) {
+      this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.heartbeatIntervalMs);
+      this.heartbeatTimer.unref();
+    }
+  }
+
+  /** The last seq published on a channel key (0 before the first frame). */
+  currentSeq(key: string): number {
+    return this.seqByKey.get(key) ?? 0;
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /**
+   * Publishes one frame on a public channel (`trades:ACME`, `book:ACME`, `bars:1m:ACME`, `alerts`) and
+   * returns its seq. `type` must fit the channel (trade, quote, delta/update, bar, alert).
+   * @throws AssertionError when the channel or type is malformed (a caller bug, not bad input).
+   */
+  publish(channel: string, type: string, payload: unknown): number {
+    const parsed = parseChannel(channel, () => true, this.options.barIntervals);
+    assert.ok(parsed.ok, `publish: ${parsed.ok ? '' : parsed.message}`);
+    assert.ok(!parsed.channel.isPrivate, `publish: ${channel} is private, use publishPrivate`);
+    return this.fanOut(parsed.channel, channel, type, payload);
+  }
+
+  /** Publishes one frame on an account's private channel (`orders`, `positions`) and returns its seq. */
+  publishPrivate(account: string, channel: PrivateChannel | 'alerts', type: string, payload: unknown): number {
+    assert.ok(channel === 'orders' || channel === 'positions' || channel === 'alerts', `publishPrivate: expected orders, positions or alerts, was ${channel}`);
+    assert.ok(account.length > 0, 'publishPrivate: expected an account');
+    return this.fanOut({ name: channel, kind: channel, symbol: '', isPrivate: true }, `${channel}@${account}`, type, payload);
+  }
+
+  private fanOut(channel: ParsedChannel, key: string, type: string, payload: unknown): number {
+    assert.ok(frameTypesByKind[channel.kind].includes(type), `expected a ${frameTypesByKind[channel.kind].join('/')} frame on ${channel.name}, was ${type}`);
+    const seq = (this.seqByKey.get(key) ?? 0) + 1;
+    this.seqByKey.set(key, seq);
+    this.stats.framesPublished++;
+    const app = this.app;
+    if (app === undefined || this.closed) return seq;
+    const jsonTopic = topicOf('json', key);
+    if (app.numSubscribers(jsonTopic) > 0) {
+      const text = JSON.stringify({ channel: channel.name, seq, type, data: payload });
+      this.bytesSinceCheck += text.length;
+      app.publish(jsonTopic, text, false);
+    }
+    if (binaryKinds.has(channel.kind)) {
+      const binaryTopic = topicOf('fb', key);
+      if (app.numSubscribers(binaryTopic) > 0) {
+        const bytes = encodeFrame(channel.name, seq, binaryType(type), payload);
+        this.bytesSinceCheck += bytes.byteLength;
+        app.publish(binaryTopic, bytes, true);
+      }
+    }
+    if (this.socketsByKey.has(key)) this.markDirty(key);
+    // A burst inside one turn: check now, before any connection can pass uWS's maxBackpressure (2x the
+    // limit) and have frames skipped; between checks a buffer grows by at most half the limit.
+    if (this.bytesSinceCheck > this.options.slowConsumerBytes / 2) this.checkDirty();
+    return seq;
+  }
+
+  private markDirty(key: string): void {
+    this.dirtyKeys.add(key);
+    if (this.checkScheduled) return;
+    this.checkScheduled = true;
+    setImmediate(() => {
+      this.checkScheduled = false;
+      this.checkDirty();
+    });
+  }
+
+  /** Checks the subscribers of every channel published on since the last check. */
+  private checkDirty(): void {
+    this.bytesSinceCheck = 0;
+    for (const dirty of this.dirtyKeys) {
+      for (const socket of this.socketsByKey.get(dirty) ?? []) this.checkBackpressure(socket);
+    }
+    this.dirtyKeys.clear();
+  }
+
+  /** Closes a connection that is too far behind; returns false if it was closed. */
+  checkBackpressure(socket: FeedSocket): boolean {
+    const data = socket.getUserData();
+    if (data.closed) return false;
+    const buffered = socket.getBufferedAmount();
+    if (buffered <= this.options.slowConsumerBytes) return true;
+    this.options.logger.warn({ connection: data.id, buffered }, 'ws slow consumer closed');
+    this.closeSlow(socket, `slow consumer: ${buffered} bytes unsent, limit ${this.options.slowConsumerBytes}`);
+    return false;
+  }
+
+  /**
+   * Ends a slow connection with 4001. It is unsubscribed first: uWS keeps a closing socket subscribed
+   * until the client answers the close, and frames queued behind the close frame would push it over
+   * maxBackpressure, where uWS drops the connection without a close code.
+   */
+  private closeSlow(socket: FeedSocket, reason: string): void {
+    this.stats.slowConsumersClosed++;
+    socket.getUserData().closed = true;
+    for (const topic of socket.getTopics()) socket.unsubscribe(topic);
+    socket.end(kCloseSlowConsumer, reason);
+  }
+
+  private heartbeat(): void {
+    const app = this.app;
+    if (app === undefined || this.closed) return;
+    this.heartbeatCounter++;
+    app.publish(kHeartbeatTopic, JSON.stringify({ type: 'heartbeat', counter: this.heartbeatCounter, time_ms: Date.now() }), false);
+    for (const socket of this.sockets) this.checkBackpressure(socket);
+  }
+
+  // ---- connection lifecycle, called by the route module ----
+
+  newConnectionData(principal: Principal | undefined, encoding: FeedEncoding): FeedConnection {
+    return { id: this.nextConnectionId++, principal, account: principal?.username, encoding, subscriptions: new Map(), closed: false };
+  }
+
+  /** True when another connection may be accepted. */
+  hasRoom(): boolean {
+    return !this.closed && this.sockets.size < this.options.maxConnections;
+  }
+
+  opened(socket: FeedSocket): void {
+    this.sockets.add(socket);
+    socket.subscribe(kHeartbeatTopic);
+  }
+
+  closedConnection(socket: FeedSocket): void {
+    const data = socket.getUserData();
+    data.closed = true;
+    this.sockets.delete(socket);
+    for (const name of data.subscriptions.keys()) this.forgetSubscriber(this.keyOf(data, name), socket);
+  }
+
+  /** Ends every connection with 1001 and stops the heartbeat. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
+    for (const socket of [...this.sockets]) {
+      const data = socket.getUserData();
+      if (data.closed) continue;
+      data.closed = true;
+      socket.end(kCloseGoingAway, 'server shutting down');
+    }
+  }
+
+  // ---- client operations ----
+
+  /** Validates channel names for one op; returns the parsed channels or the first error. */
+  parseChannels(values: readonly unknown[]): { ok: true; channels: ParsedChannel[] } | { ok: false; code: ErrorCode; message: string } {
+    const channels: ParsedChannel[] = [];
+    for (const value of values) {
+      const parsed = parseChannel(value, this.isKnownSymbol, this.options.barIntervals);
+      if (!parsed.ok) return parsed;
+      channels.push(parsed.channel);
+    }
+    return { ok: true, channels };
+  }
+
+  keyOf(data: FeedConnection, name: string): string {
+    // An authenticated connection's `alerts` are its own rules' alerts; anonymous ones get the public stream.
+    if (name === 'alerts' && data.account !== undefined) return `alerts@${data.account}`;
+    return name === 'orders' || name === 'positions' ? `${name}@${data.account ?? ''}` : name;
+  }
+
+  /** Subscribes (idempotent: a repeated subscribe sends a fresh snapshot and updates the depth). */
+  subscribe(socket: FeedSocket, channel: ParsedChannel, depth: number): void {
+    const data = socket.getUserData();
+    const key = this.keyOf(data, channel.name);
+    const useBinary = data.encoding === 'flatbuffers' && binaryKinds.has(channel.kind);
+    socket.subscribe(topicOf(useBinary ? 'fb' : 'json', key));
+    data.subscriptions.set(channel.name, channel.kind === 'book' ? depth : 0);
+    let subscribers = this.socketsByKey.get(key);
+    if (subscribers === undefined) this.socketsByKey.set(key, (subscribers = new Set()));
+    subscribers.add(socket);
+  }
+
+  unsubscribe(socket: FeedSocket, name: string): void {
+    const data = socket.getUserData();
+    if (!data.subscriptions.delete(name)) return;
+    const key = this.keyOf(data, name);
+    socket.unsubscribe(topicOf('json', key));
+    socket.unsubscribe(topicOf('fb', key));
+    this.forgetSubscriber(key, socket);
+  }
+
+  private forgetSubscriber(key: string, socket: FeedSocket): void {
+    const subscribers = this.socketsByKey.get(key);
+    if (subscribers === undefined) return;
+    subscribers.delete(socket);
+    if (subscribers.size === 0) this.socketsByKey.delete(key);
+  }
+
+  /** Whether a snapshot is sent on subscribe: always for book, for other kinds when a provider exists. */
+  hasSnapshotOnSubscribe(kind: ChannelKind): boolean {
+    return kind === 'book' || this.snapshotProviders.has(kind);
+  }
+
+  /** Sends the channel's snapshot at its current seq to one connection. */
+  sendSnapshot(socket: FeedSocket, channel: ParsedChannel): boolean {
+    const data = socket.getUserData();
+    const key = this.keyOf(data, channel.name);
+    const depth = data.subscriptions.get(channel.name) ?? this.options.defaultBookDepth;
+    const seq = this.currentSeq(key);
+    const provided = this.snapshotProviders.get(channel.kind)?.(channel.symbol, depth, data.account);
+    const snapshot = channel.kind === 'book' ? trimBook(provided, depth) : (provided ?? null);
+    if (data.encoding === 'flatbuffers' && binaryKinds.has(channel.kind) && snapshot !== null && channel.kind === 'book') {
+      return this.send(socket, encodeFrame(channel.name, seq, 'snapshot', snapshot), true);
+    }
+    return this.send(socket, JSON.stringify({ channel: channel.name, seq, type: 'snapshot', data: snapshot }), false);
+  }
+
+  /** Sends one control or snapshot frame, checking the result and the buffered amount. */
+  send(socket: FeedSocket, message: string | Uint8Array, isBinary: boolean): boolean {
+    const data = socket.getUserData();
+    if (data.closed) return false;
+    const status = socket.send(message, isBinary);
+    // 2 = dropped at maxBackpressure: this connection can no longer be trusted to have every frame.
+    if (status === 2) {
+      this.closeSlow(socket, 'slow consumer: a frame was dropped at the backpressure limit');
+      return false;
+    }
+    return this.checkBackpressure(socket);
+  }
+
+  sendError(socket: FeedSocket, id: unknown, code: ErrorCode, message: string): void {
+    this.stats.errorsSent++;
+    this.send(socket, JSON.stringify({ type: 'error', ...(id === undefined ? {} : { id }), error: { code, message } }), false);
+  }
+}
+
+function binaryType(type: string): BinaryFrameType {
+  return type === 'update' ? 'delta' : (type as BinaryFrameType);
+}
+
+interface BookLike {
+  bids: Array<[number, number]>;
+  asks: Array<[number, number]>;
+}
+
+function trimBook(provided: unknown, depth: number): BookLike {
+  const book = provided as Partial<BookLike> | undefined;
+  return { bids: (book?.bids ?? []).slice(0, depth), asks: (book?.asks ?? []).slice(0, depth) };
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { BarAggregator } from '../../../src/actors/realtime/bars.js';
+import type { Bar, Trade } from '../../../src/engine/messages.js';
+
+function trade(symbol: string, price: number, qty: number, timeMs: number): Trade {
+  return { symbol, price, qty, side: 1, tradeId: 0, timeMs };
+}
+
+describe('BarAggregator', () => {
+  it('builds OHLCV, VWAP and trade count, and emits a bar when the next interval starts', () => {
+    const bars: Bar[] = [];
+    const aggregator = new BarAggregator(1_000, (bar) => bars.push(bar));
+    aggregator.add(trade('A', 10, 1, 1_000));
+    aggregator.add(trade('A', 12, 3, 1_200));
+    aggregator.add(trade('A', 9, 2, 1_999));
+    expect(bars).toEqual([]);
+    aggregator.add(trade('A', 11, 1, 2_000));
+    expect(bars).toEqual([
+      { symbol: 'A', intervalMs: 1_000, startMs: 1_000, open: 10, high: 12, low: 9, close: 9, volume: 6, vwap: (10 + 36 + 18) / 6, trades: 3 },
+    ]);
+  });
+
+  it('closes quiet symbols on time and keeps symbols apart', () => {
+    const bars: Bar[] = [];
+    const aggregator = new BarAggregator(500, (bar) => bars.push(bar));
+    aggregator.add(trade('A', 1, 1, 100));
+    aggregator.add(trade('B', 2, 1, 450));
+    aggregator.closeDue(499);
+    expect(bars).toHaveLength(0);
+    aggregator.closeDue(500);
+    expect(bars.map((bar) => bar.symbol).sort()).toEqual(['A', 'B']);
+    expect(aggregator.latestBars(['B'])[0]?.close).toBe(2);
+    expect(aggregator.latestBars([])).toHaveLength(2);
+  });
+
+  it('folds a late trade into the open bar instead of reopening a closed one', () => {
+    const bars: Bar[] = [];
+    const aggregator = new BarAggregator(1_000, (bar) => bars.push(bar));
+    aggregator.add(trade('A', 10, 1, 5_100));
+    aggregator.add(trade('A', 8, 1, 4_900));
+    aggregator.closeDue(6_000);
+    expect(bars).toHaveLength(1);
+    expect(bars[0]).toMatchObject({ startMs: 5_000, low: 8, close: 8, volume: 2, trades: 2 });
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('rejects interval %s with ERR_CONFIG_INVALID', (intervalMs) => {
+    expect(() => new BarAggregator(intervalMs, () => {})).toThrowError(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+  });
+});
