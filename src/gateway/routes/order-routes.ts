@@ -12,6 +12,7 @@
  *   DELETE /api/v1/orders                                cancel all of the caller's open orders
  *   GET    /api/v1/positions, GET /api/v1/account         positions, cash, P&L
  *   POST   /api/v1/risk/kill-switch                      risk_officer: halt (cancel all, block new) or resume
+ *   GET    /api/v1/admin/state-hash?full=true|false       admin: state digest (full: compared with a replay of the whole journal)
  */
 import { randomUUID } from 'node:crypto';
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
@@ -196,6 +197,16 @@ export function orderRoutes(execution: ExecutionClient) {
       handler: async (context) => {
         const body = context.body as Static<typeof killSwitchRequest>;
         return { status: 200, body: await execution(MessageType.SetKillSwitch, { active: body.active, ...(body.account === undefined ? {} : { account: body.account }) }) };
+      },
+    });
+    route(app, options, {
+      method: 'get',
+      path: '/api/v1/admin/state-hash',
+      permission: 'admin',
+      summary: 'Digest of the execution state and the journal sequence it covers; full=true replays the whole journal into a scratch engine to compare',
+      handler: async (context) => {
+        const full = queryParameter(context.query, 'full') === 'true';
+        return { status: 200, body: await execution(MessageType.StateHashQuery, { full }) };
       },
     });
     route(app, options, {
