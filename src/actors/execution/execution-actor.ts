@@ -16,6 +16,7 @@ import { MessageType, type ExecutionCommand, type ExecutionQuery, type Execution
 import { AuditLog } from '../../store/audit-log.js';
 import { Journal } from '../../store/journal.js';
 import { openStateStore, type StateStore } from '../../store/state-store.js';
+import { assertSameOrder } from './client-order-id.js';
 import type { RiskLimits } from '../risk/pre-trade.js';
 import { OrderManager, type Command } from './order-manager.js';
 import { SimulatedExchange, kDefaultUniverse, type SimulatedSymbol } from './simulated-venue/simulated-exchange.js';
@@ -108,7 +109,10 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
       case 'submit': {
         const existing = this.manager.existingForClientId(command.command.account, command.command.clientOrderId);
         // An idempotent retry: the same client order id returns the order it created, never a second one.
-        if (existing !== undefined) return { status: 200, result: existing };
+        if (existing !== undefined) {
+          assertSameOrder(existing, command.command);
+          return { status: 200, result: existing };
+        }
         this.manager.checkSubmit(command.command);
         result = this.manager.applySubmit(command.command);
         status = 201;

@@ -25,6 +25,9 @@ export interface ExecutionClient {
   query(body: ExecutionQuery): Promise<ExecutionResult>;
 }
 
+/** An order request is a few hundred bytes; 16 KiB leaves room and keeps a refused body cheap. */
+const kOrderBodyBytesMax = 16_384;
+
 const decimal = Type.Union([Type.Number(), Type.String({ pattern: '^[0-9]{1,15}(\\.[0-9]{1,12})?$' })], { description: 'a decimal, as a number or a string' });
 
 const orderRequest = Type.Object(
@@ -82,6 +85,7 @@ export function orderRoutes(execution: ExecutionClient) {
       permission: 'trade',
       summary: 'Submit an order',
       bodySchema: orderRequest,
+      maxBodyBytes: kOrderBodyBytesMax,
       responseStatus: 201,
       handler: async (context) => {
         const body = context.body as Static<typeof orderRequest>;
@@ -122,7 +126,7 @@ export function orderRoutes(execution: ExecutionClient) {
       permission: 'read',
       summary: 'One order by client_order_id',
       handler: async (context) =>
-        reply(await execution.query({ query: 'by_client_id', account: account(context), clientOrderId: decodeURIComponent(context.parameters[0] ?? '') })),
+        reply(await execution.query({ query: 'by_client_id', account: account(context), clientOrderId: context.parameters[0] ?? '' })),
     });
     route(app, options, {
       method: 'get',
@@ -137,6 +141,7 @@ export function orderRoutes(execution: ExecutionClient) {
       permission: 'trade',
       summary: 'Replace an order: new total qty and/or prices (a price change or qty increase loses time priority)',
       bodySchema: replaceRequest,
+      maxBodyBytes: kOrderBodyBytesMax,
       handler: async (context) => {
         const body = context.body as Static<typeof replaceRequest>;
         const command = {
@@ -187,6 +192,7 @@ export function orderRoutes(execution: ExecutionClient) {
       permission: 'risk',
       summary: 'Halt trading (cancel all open orders, block new ones) for one account or everyone, or resume',
       bodySchema: killSwitchRequest,
+      maxBodyBytes: kOrderBodyBytesMax,
       handler: async (context) => {
         const body = context.body as Static<typeof killSwitchRequest>;
         return reply(await execution.command({ kind: 'kill_switch', command: { active: body.active, ...(body.account === undefined ? {} : { account: body.account }) } }));
