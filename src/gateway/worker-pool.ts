@@ -14,6 +14,8 @@ export interface GatewayPoolOptions {
   threads: number;
   /** Tasks waiting for a thread at most; the caller refuses work past it (piscina would throw). */
   maxQueue: number;
+  /** How long an idle thread lives (default 5 s): a quiet engine, and a test process, then holds none. */
+  idleTimeoutMs?: number;
 }
 
 /** @throws RangeError for a thread count outside 1..16 or a queue bound outside 1..100000. */
@@ -30,8 +32,7 @@ export function createGatewayPool(options: GatewayPoolOptions): Piscina {
     minThreads: 0,
     maxThreads: options.threads,
     maxQueue: options.maxQueue,
-    // Idle threads go away, so a quiet engine (and a test process) holds none.
-    idleTimeout: 5_000,
+    idleTimeout: options.idleTimeoutMs ?? 5_000,
     // Node cannot import a .ts worker by itself: under tsx the worker loads tsx first.
     execArgv: isTypeScript ? ['--import', import.meta.resolve('tsx')] : [],
   });

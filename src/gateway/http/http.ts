@@ -163,6 +163,8 @@ export interface RouteSpec {
   bodySchema?: TSchema;
   /** Largest body this route accepts (default: the gateway's maxBodyBytes); small for small requests. */
   maxBodyBytes?: number;
+  /** A smaller bound by caller (compute budgets by role), decided from the headers before reading. */
+  maxBodyBytesFor?: (principal: Principal) => number;
   /** The success response's schema and status, for the OpenAPI document. */
   responseSchema?: TSchema;
   responseStatus?: number;
@@ -304,11 +306,13 @@ export function route(app: TemplatedApp, options: RouteOptions, spec: RouteSpec)
     const { query, request, rawParameters, address, length } = readRequest(req, res, spec.path);
     let principal: Principal | undefined;
     let parameters: string[];
+    let bodyBytesMax = maxBodyBytes;
     try {
       principal = admitHeaders(spec, options, request, address);
       parameters = rawParameters.map(decodePathParameter);
-      if (hasBody && length !== undefined && length > maxBodyBytes) {
-        throw new OctopusError('ERR_HTTP_BODY_TOO_LARGE', `expected a body of at most ${maxBodyBytes} bytes, was ${length}`);
+      if (principal !== undefined && spec.maxBodyBytesFor !== undefined) bodyBytesMax = Math.min(bodyBytesMax, spec.maxBodyBytesFor(principal));
+      if (hasBody && length !== undefined && length > bodyBytesMax) {
+        throw new OctopusError('ERR_HTTP_BODY_TOO_LARGE', `expected a body of at most ${bodyBytesMax} bytes, was ${length}`);
       }
     } catch (error) {
       // A body may still be arriving: close instead of reading it.
@@ -327,7 +331,7 @@ export function route(app: TemplatedApp, options: RouteOptions, spec: RouteSpec)
         return spec.handler({ body, query, parameters, principal, address });
       });
     };
-    if (hasBody) readBody(res, reply, maxBodyBytes, proceed);
+    if (hasBody) readBody(res, reply, bodyBytesMax, proceed);
     else proceed(undefined);
   });
 }
