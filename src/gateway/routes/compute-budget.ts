@@ -28,10 +28,10 @@ export interface ComputeBudget {
 const kMiB = 1024 * 1024;
 
 export const computeBudgets: Readonly<Record<Role, Readonly<ComputeBudget>>> = {
-  viewer: { monteCarloNormals: 1e8, assets: 200, matrixValues: 500_000, points: 1_000_000, bodyBytes: 1 * kMiB },
-  trader: { monteCarloNormals: 2.5e8, assets: 500, matrixValues: 1_000_000, points: 2_000_000, bodyBytes: 2 * kMiB },
-  risk_officer: { monteCarloNormals: 2e9, assets: 2_000, matrixValues: 4_000_000, points: 8_000_000, bodyBytes: 8 * kMiB },
-  admin: { monteCarloNormals: 2e10, assets: 2_000, matrixValues: 4_000_000, points: 16_000_000, bodyBytes: 8 * kMiB },
+  viewer: { monteCarloNormals: 1e8, assets: 200, matrixValues: 500_000, points: 100_000, bodyBytes: 1 * kMiB },
+  trader: { monteCarloNormals: 2.5e8, assets: 500, matrixValues: 1_000_000, points: 250_000, bodyBytes: 2 * kMiB },
+  risk_officer: { monteCarloNormals: 2e9, assets: 2_000, matrixValues: 4_000_000, points: 2_000_000, bodyBytes: 8 * kMiB },
+  admin: { monteCarloNormals: 2e10, assets: 2_000, matrixValues: 4_000_000, points: 4_000_000, bodyBytes: 8 * kMiB },
 };
 
 /** The kernels' default path count (src/kernels/risk-request.ts), assumed when a request names none. */
