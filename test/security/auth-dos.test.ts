@@ -8,18 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { startGateway, type Gateway } from '../../src/gateway/http/server.js';
-import { authRoutes } from '../../src/gateway/routes/auth-routes.js';
+import type { Gateway } from '../../src/gateway/http/server.js';
 import { Authenticator } from '../../src/gateway/auth/authenticator.js';
 import { LoginThrottle, defaultLoginThrottleOptions, type LoginThrottleOptions } from '../../src/gateway/auth/login-throttle.js';
 import { createPasswordPool } from '../../src/gateway/auth/password-pool.js';
-import { RateLimiter } from '../../src/gateway/auth/rate-limiter.js';
 import { UserStore } from '../../src/gateway/auth/users.js';
 import { openStateStore, type StateStore } from '../../src/store/state-store.js';
 import { addUsers } from '../support/api-client.js';
 import { startEngineProcess, temporaryDataDir, type EngineProcess } from '../support/engine-process.js';
-import { requestFrom } from './support.js';
+import { requestFrom, retryLaterAnswers, startSecuredGateway, tokenFor } from './support.js';
 
 const options: LoginThrottleOptions = { ...defaultLoginThrottleOptions, freeFailures: 3, baseDelayMs: 1_000, maxDelayMs: 8_000, lockoutFailures: 8, lockoutMs: 600_000 };
 
@@ -116,16 +113,8 @@ describe('the login route under a flood (real sockets, in-process gateway)', () 
     await users.addUser('trader1', 'trader', 'trader-password');
     await users.addUser('root1', 'admin', 'root1-password');
     authenticator = new Authenticator(users, store, { tokenLifetimeSeconds: 60, receiveWindowMs: 5_000, maxRememberedSignatures: 1_000, login: options });
-    gateway = await startGateway({
-      host: '127.0.0.1',
-      port: 0,
-      logger: pino({ level: 'silent' }),
-      health: () => ({ status: 'ok' }),
-      security: { authenticator, principalLimiter: new RateLimiter({ ratePerSecond: 1_000, burst: 1_000 }), addressLimiter: new RateLimiter({ ratePerSecond: 1_000, burst: 1_000 }) },
-      routes: [authRoutes(authenticator)],
-    });
-    const login = await requestFrom('127.0.0.1', gateway.port, 'POST', '/api/v1/auth/token', { body: JSON.stringify({ username: 'trader1', password: 'trader-password' }) });
-    token = login.json.access_token;
+    gateway = await startSecuredGateway(authenticator, []);
+    token = await tokenFor(gateway.port, 'trader1', 'trader-password');
   });
 
   afterAll(async () => {
@@ -152,12 +141,8 @@ describe('the login route under a flood (real sockets, in-process gateway)', () 
     expect(jwtAnswers.map((answer) => answer.status)).toEqual(Array(20).fill(200));
     // No JWT check waited for scrypt: the last answer of all was a login's.
     expect(finished.lastIndexOf('jwt')).toBeLessThan(finished.lastIndexOf('login'));
-    const busy = loginAnswers.filter((answer) => answer.status === 503);
+    const busy = retryLaterAnswers(loginAnswers, 503, 'ERR_AUTH_BUSY');
     expect(busy.length).toBeGreaterThan(0);
-    for (const answer of busy) {
-      expect(answer.json.error.code).toBe('ERR_AUTH_BUSY');
-      expect(answer.headers['retry-after']).toBe('1');
-    }
     expect(loginAnswers.filter((answer) => answer.status === 401).length + busy.length).toBe(24);
   });
 

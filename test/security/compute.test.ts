@@ -7,17 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { startGateway, type Gateway } from '../../src/gateway/http/server.js';
-import { authRoutes } from '../../src/gateway/routes/auth-routes.js';
+import type { Gateway } from '../../src/gateway/http/server.js';
 import { computeRoutesOn } from '../../src/gateway/routes/compute-routes.js';
 import { ComputePool } from '../../src/gateway/routes/compute-pool.js';
 import { computeBudgets } from '../../src/gateway/routes/compute-budget.js';
 import { Authenticator } from '../../src/gateway/auth/authenticator.js';
-import { RateLimiter } from '../../src/gateway/auth/rate-limiter.js';
 import { UserStore } from '../../src/gateway/auth/users.js';
 import { openStateStore, type StateStore } from '../../src/store/state-store.js';
-import { requestFrom, sendPartialBody, type RawResponse } from './support.js';
+import { requestFrom, sendPartialBody, retryLaterAnswers, startSecuredGateway, tokenFor, type RawResponse } from './support.js';
 
 let store: StateStore;
 let authenticator: Authenticator;
@@ -41,14 +38,7 @@ function monteCarlo(paths: number, assets: number, horizonDays: number): Record<
 
 async function serve(pool: ComputePool): Promise<number> {
   pools.push(pool);
-  const gateway = await startGateway({
-    host: '127.0.0.1',
-    port: 0,
-    logger: pino({ level: 'silent' }),
-    health: () => ({ status: 'ok' }),
-    security: { authenticator, principalLimiter: new RateLimiter({ ratePerSecond: 1_000, burst: 1_000 }), addressLimiter: new RateLimiter({ ratePerSecond: 1_000, burst: 1_000 }) },
-    routes: [authRoutes(authenticator), computeRoutesOn(pool)],
-  });
+  const gateway = await startSecuredGateway(authenticator, [computeRoutesOn(pool)]);
   gateways.push(gateway);
   return gateway.port;
 }
@@ -66,7 +56,7 @@ beforeAll(async () => {
   authenticator = new Authenticator(users, store);
   port = await serve(new ComputePool({ threads: 1, maxQueue: 4, perCallerMax: 2, timeoutMs: 30_000 }));
   for (const username of ['vera', 'rita', 'adam']) {
-    tokens[username] = (await requestFrom('127.0.0.1', port, 'POST', '/api/v1/auth/token', { body: JSON.stringify({ username, password: `${username}-password` }) })).json.access_token;
+    tokens[username] = await tokenFor(port, username, `${username}-password`);
   }
 });
 
@@ -127,13 +117,9 @@ describe('the compute pool', () => {
     const answers = await Promise.all(computations);
     expect((await light).status).toBe(200);
     expect(finished.indexOf('me')).toBeLessThan(finished.lastIndexOf('compute'));
-    const busy = answers.filter((answer) => answer.status === 503);
+    const busy = retryLaterAnswers(answers, 503, 'ERR_COMPUTE_BUSY');
     // Two per caller: the third request of each is refused whatever the queue holds.
     expect(busy.length).toBeGreaterThanOrEqual(2);
-    for (const answer of busy) {
-      expect(answer.json.error.code).toBe('ERR_COMPUTE_BUSY');
-      expect(answer.headers['retry-after']).toBe('1');
-    }
     expect(answers.filter((answer) => answer.status === 200).length + busy.length).toBe(6);
   });
 

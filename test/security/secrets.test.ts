@@ -81,6 +81,25 @@ describe('secrets at rest (real engine)', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ username: 'alice', via: 'api_key', key_id: key.keyId });
   });
+
+  it('checks the signature of body-less (GET, DELETE) key requests too: wrong, replayed and unsigned are 401', async () => {
+    const timestamp = String(Date.now());
+    const headers = (signature: string) => ({ 'x-octopus-key': key.keyId, 'x-octopus-timestamp': timestamp, 'x-octopus-signature': signature });
+    const good = signRequest(key.secret, timestamp, 'GET', '/api/v1/orders', '');
+    const cases: Array<[string, string, string, string]> = [
+      ['GET', '/api/v1/me', signRequest('not-the-secret', timestamp, 'GET', '/api/v1/me', ''), 'ERR_AUTH_BAD_SIGNATURE'],
+      ['GET', '/api/v1/me', '', 'ERR_AUTH_BAD_SIGNATURE'],
+      ['DELETE', '/api/v1/orders', signRequest('not-the-secret', timestamp, 'DELETE', '/api/v1/orders', ''), 'ERR_AUTH_BAD_SIGNATURE'],
+      ['GET', '/api/v1/orders', good, 'ok'],
+      ['GET', '/api/v1/orders', good, 'ERR_AUTH_REPLAYED'],
+    ];
+    for (const [method, path, signature, code] of cases) {
+      const response = await fetch(`${base}${path}`, { method, headers: headers(signature) });
+      const json = (await response.json()) as { error?: { code: string } };
+      expect(response.status, `${method} ${path} ${code}`).toBe(code === 'ok' ? 200 : 401);
+      if (code !== 'ok') expect(json.error?.code).toBe(code);
+    }
+  });
 });
 
 describe('JWT claims and keys (real engine)', () => {

@@ -3,6 +3,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { pino } from 'pino';
+import { startGateway, type Gateway, type RouteModule } from '../../src/gateway/http/server.js';
+import { authRoutes } from '../../src/gateway/routes/auth-routes.js';
+import type { Authenticator } from '../../src/gateway/auth/authenticator.js';
+import { RateLimiter } from '../../src/gateway/auth/rate-limiter.js';
 import { eventually } from '../support/eventually.js';
 
 const binary = new URL('../../bin/octopus.js', import.meta.url).pathname;
@@ -75,4 +80,34 @@ export async function sendPartialBody(port: number, head: string[], declaredByte
   }
   const [responseHead = '', responseBody = ''] = text.split('\r\n\r\n');
   return { head: responseHead, body: responseBody === '' ? null : JSON.parse(responseBody) };
+}
+
+/** An in-process gateway on a free port with the auth routes, generous request limits and `routes`. */
+export function startSecuredGateway(authenticator: Authenticator, routes: RouteModule[]): Promise<Gateway> {
+  return startGateway({
+    host: '127.0.0.1',
+    port: 0,
+    logger: pino({ level: 'silent' }),
+    health: () => ({ status: 'ok' }),
+    security: { authenticator, principalLimiter: new RateLimiter({ ratePerSecond: 1_000, burst: 1_000 }), addressLimiter: new RateLimiter({ ratePerSecond: 1_000, burst: 1_000 }) },
+    routes: [authRoutes(authenticator), ...routes],
+  });
+}
+
+/** Logs in from 127.0.0.1 and returns the token. */
+export async function tokenFor(port: number, username: string, password: string): Promise<string> {
+  const response = await requestFrom('127.0.0.1', port, 'POST', '/api/v1/auth/token', { body: JSON.stringify({ username, password }) });
+  if (response.status !== 200) throw new Error(`expected a token for ${username}, was ${response.status} ${JSON.stringify(response.json)}`);
+  return response.json.access_token as string;
+}
+
+/** The answers with `status`, each checked to carry `code` and `Retry-After: 1`. */
+export function retryLaterAnswers(answers: readonly RawResponse[], status: number, code: string): RawResponse[] {
+  const refused = answers.filter((answer) => answer.status === status);
+  for (const answer of refused) {
+    if (answer.json?.error?.code !== code || answer.headers['retry-after'] !== '1') {
+      throw new Error(`expected ${status} answers to be ${code} with Retry-After: 1, was ${JSON.stringify(answer.json)} and ${String(answer.headers['retry-after'])}`);
+    }
+  }
+  return refused;
 }

@@ -9,10 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import WebSocket from 'ws';
-import { startGateway, type Gateway } from '../../src/gateway/http/server.js';
-import { authRoutes } from '../../src/gateway/routes/auth-routes.js';
+import type { Gateway } from '../../src/gateway/http/server.js';
 import { Authenticator } from '../../src/gateway/auth/authenticator.js';
-import { RateLimiter } from '../../src/gateway/auth/rate-limiter.js';
 import { UserStore } from '../../src/gateway/auth/users.js';
 import { FeedHub } from '../../src/gateway/ws/hub.js';
 import { feedRoutes } from '../../src/gateway/ws/feed-routes.js';
@@ -20,7 +18,7 @@ import { openStateStore, type StateStore } from '../../src/store/state-store.js'
 import { addUsers } from '../support/api-client.js';
 import { startEngineProcess, temporaryDataDir, type EngineProcess } from '../support/engine-process.js';
 import { eventually } from '../support/eventually.js';
-import { requestFrom } from './support.js';
+import { requestFrom, startSecuredGateway, tokenFor } from './support.js';
 
 interface Client {
   socket: WebSocket;
@@ -79,15 +77,8 @@ describe('/ws caps and hostile frames (in-process gateway, real sockets)', () =>
     await users.addUser('trader1', 'trader', 'trader-password');
     authenticator = new Authenticator(users, store);
     hub = new FeedHub({ logger: pino({ level: 'silent' }), heartbeatIntervalMs: 0, maxConnections: 20, maxConnectionsPerAddress: 3, maxAnonymousConnections: 5 });
-    gateway = await startGateway({
-      host: '127.0.0.1',
-      port: 0,
-      logger: pino({ level: 'silent' }),
-      health: () => ({ status: 'ok' }),
-      security: { authenticator, principalLimiter: new RateLimiter({ ratePerSecond: 1_000, burst: 1_000 }), addressLimiter: new RateLimiter({ ratePerSecond: 1_000, burst: 1_000 }) },
-      routes: [authRoutes(authenticator), feedRoutes(hub)],
-    });
-    token = (await requestFrom('127.0.0.1', gateway.port, 'POST', '/api/v1/auth/token', { body: JSON.stringify({ username: 'trader1', password: 'trader-password' }) })).json.access_token;
+    gateway = await startSecuredGateway(authenticator, [feedRoutes(hub)]);
+    token = await tokenFor(gateway.port, 'trader1', 'trader-password');
   });
 
   afterAll(async () => {

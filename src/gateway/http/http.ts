@@ -321,10 +321,11 @@ export function route(app: TemplatedApp, options: RouteOptions, spec: RouteSpec)
     }
     const proceed = (bodyText: string | undefined): void => {
       run(reply, () => {
+        // Every key request's signature is checked here, over the body or over '' for body-less routes.
+        request.body = bodyText ?? '';
+        admitSignedBody(options, request, principal);
         let body: unknown;
         if (bodyText !== undefined) {
-          request.body = bodyText;
-          admitSignedBody(options, request, principal);
           body = parseBody(bodyText);
           validate?.(body);
         }

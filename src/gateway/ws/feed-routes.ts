@@ -91,8 +91,12 @@ function upgrade(hub: FeedHub, options: RouteOptions, res: HttpResponse, req: Ht
   try {
     principal = authenticateUpgrade(options, request, address);
   } catch (error) {
-    if (!isOctopusError(error)) throw error;
-    refuse(res, aborted, error.httpStatus, error.code, error.message, error.retryAfterSeconds);
+    if (isOctopusError(error)) {
+      refuse(res, aborted, error.httpStatus, error.code, error.message, error.retryAfterSeconds);
+      return;
+    }
+    options.logger.error({ err: error }, 'ws upgrade failed');
+    refuse(res, aborted, 500, 'ERR_INTERNAL', 'expected the upgrade to complete, was an internal error');
     return;
   }
   // Checked and upgraded in this same synchronous turn (uWS calls `open` inside `upgrade`): the caps
