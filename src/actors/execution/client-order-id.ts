@@ -4,13 +4,13 @@
  * differ, instead of answering 200 with an order the client did not ask for.
  */
 import { OctopusError } from '../../engine/errors.js';
-import type { OrderRecord, SubmitCommand } from './order-manager.js';
+import type { OrderRecord, SubmitOrder } from '../../engine/messages.js';
 
 /**
  * @throws OctopusError ERR_ORDER_CLIENT_ID_CONFLICT when `command` differs from `existing` in symbol,
  *   side, type, qty, limit or stop price (the order's current values: after a replace, its new ones).
  */
-export function assertSameOrder(existing: OrderRecord, command: SubmitCommand): void {
+export function assertSameOrder(existing: OrderRecord, command: SubmitOrder): void {
   const fields: Array<[name: string, was: unknown, given: unknown]> = [
     ['symbol', existing.symbol, command.symbol],
     ['side', existing.side, command.side],
