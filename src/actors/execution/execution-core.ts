@@ -44,6 +44,7 @@ import { Journal, type JournalRecord } from '../../store/journal.js';
 import { SnapshotStore } from '../../store/snapshots.js';
 import type { StateStore } from '../../store/state-store.js';
 import type { RiskLimits } from '../risk/pre-trade.js';
+import { assertSameOrder } from './client-order-id.js';
 import { LmdbClosedOrders, type ClosedOrderStore } from './closed-orders.js';
 import { kCommandKinds, OrderManager, type Command, type ManagerState, type SubmitCommand } from './order-manager.js';
 import { kDefaultUniverse, SimulatedExchange, type ExchangeState, type SimulatedSymbol } from './simulated-venue/simulated-exchange.js';
@@ -434,7 +435,10 @@ export class ExecutionCore {
     this.checkTrading();
     const existing = this.manager.existingForClientId(body.account, body.clientOrderId);
     // An idempotent retry: the same client order id returns the order it created, never a second one.
-    if (existing !== undefined) return { order: await this.durable(copyRecord(existing)), created: false };
+    if (existing !== undefined) {
+      assertSameOrder(existing, body);
+      return { order: await this.durable(copyRecord(existing)), created: false };
+    }
     const timeMs = Math.round(this.clock.nowMs());
     let command: SubmitCommand;
     try {

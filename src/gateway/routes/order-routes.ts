@@ -37,6 +37,9 @@ export type ExecutionMessage =
   | typeof MessageType.KillSwitchQuery
   | typeof MessageType.StateHashQuery;
 
+/** An order request is a few hundred bytes; 16 KiB leaves room and keeps a refused body cheap. */
+const kOrderBodyBytesMax = 16_384;
+
 const decimal = Type.Union([Type.Number(), Type.String({ pattern: '^[0-9]{1,15}(\\.[0-9]{1,12})?$' })], { description: 'a decimal, as a number or a string' });
 
 const orderRequest = Type.Object(
@@ -90,6 +93,7 @@ export function orderRoutes(execution: ExecutionClient) {
       permission: 'trade',
       summary: 'Submit an order',
       bodySchema: orderRequest,
+      maxBodyBytes: kOrderBodyBytesMax,
       responseStatus: 201,
       handler: async (context) => {
         const body = context.body as Static<typeof orderRequest>;
@@ -132,7 +136,7 @@ export function orderRoutes(execution: ExecutionClient) {
       summary: 'One order by client_order_id',
       handler: async (context) => ({
         status: 200,
-        body: await execution(MessageType.OrderQuery, { account: account(context), clientOrderId: decodeURIComponent(context.parameters[0] ?? '') }),
+        body: await execution(MessageType.OrderQuery, { account: account(context), clientOrderId: context.parameters[0] ?? '' }),
       }),
     });
     route(app, options, {
@@ -148,6 +152,7 @@ export function orderRoutes(execution: ExecutionClient) {
       permission: 'trade',
       summary: 'Replace an order: new total qty and/or prices (a price change or qty increase loses time priority)',
       bodySchema: replaceRequest,
+      maxBodyBytes: kOrderBodyBytesMax,
       handler: async (context) => {
         const body = context.body as Static<typeof replaceRequest>;
         const command = {
@@ -194,6 +199,7 @@ export function orderRoutes(execution: ExecutionClient) {
       permission: 'risk',
       summary: 'Halt trading (cancel all open orders, block new ones) for one account or everyone, or resume',
       bodySchema: killSwitchRequest,
+      maxBodyBytes: kOrderBodyBytesMax,
       handler: async (context) => {
         const body = context.body as Static<typeof killSwitchRequest>;
         return { status: 200, body: await execution(MessageType.SetKillSwitch, { active: body.active, ...(body.account === undefined ? {} : { account: body.account }) }) };
