@@ -229,7 +229,7 @@ describe('ExecutionCore', () => {
     expect(manager.orders('carol', 'closed', 500)).toHaveLength(40);
     expect(manager.orders('carol', 'all', 5).map((record) => record.id)).toEqual(ids.slice(45).reverse());
     // An idempotent retry of a closed order returns it, not a second order.
-    const retry = await opened.core.submit(order('carol', 'k3'));
+    const retry = await opened.core.submit(order('carol', 'k3', { limitPrice: 100 + 3 / 100 }));
     expect(retry).toMatchObject({ created: false, order: { id: ids[3], status: 'canceled' } });
     await closeCore(opened.core, opened.store);
   });
