@@ -298,6 +298,8 @@ export interface StateHashQuery {
 export interface StateHash {
   stateHash: string;
   journalSeq: number;
+  /** With `full`: the hash a replay of the whole journal into a scratch engine reaches (must be equal). */
+  replayStateHash?: string;
 }
 
 export interface AddAlert {

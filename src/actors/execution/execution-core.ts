@@ -640,6 +640,16 @@ export class ExecutionCore {
     return waiting === null ? value : waiting.then(() => value);
   }
 
+  /**
+   * Runs `compute` at a moment when everything applied is durable (nothing pending), so that it sees the
+   * same state a reader of the journal on disk would: a full-replay comparison needs that.
+   */
+  atDurablePoint<T>(compute: () => T): Promise<T> {
+    const waiting = this.journal.whenDurable(this.journal.lastSeq);
+    if (waiting === null) return Promise.resolve(compute());
+    return waiting.then(() => this.atDurablePoint(compute));
+  }
+
   private fatal(message: string, error: unknown): void {
     // The state in memory is ahead of the disk and cannot be trusted: crash, restart, replay.
     this.logger.fatal({ err: error }, message);
