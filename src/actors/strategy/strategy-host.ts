@@ -120,7 +120,7 @@ export class StrategyHost {
     this.options = { maxOpenOrders: 1_000, maxTimers: 64, maxSignalsKept: 10_000, barIntervalMs: 0, ...options };
     this.strategy = strategy;
     this.cashBalance = options.startingCash;
-    this.aggregator = this.options.barIntervalMs > 0 ? new BarAggregator(this.options.barIntervalMs, (bar) => this.deliverBar({ ...bar })) : null;
+    this.aggregator = this.options.barIntervalMs > 0 ? new BarAggregator(this.options.barIntervalMs, (bar) => this.bar({ symbol: bar.symbol, timeMs: bar.startMs, intervalMs: bar.intervalMs, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume })) : null;
     this.context = this.createContext();
     strategy.ctx = this.context;
   }
@@ -235,11 +235,6 @@ export class StrategyHost {
   /** Emits the bar being built from trades, if any (end of a run). */
   flushBars(): void {
     this.aggregator?.closeDue(Number.POSITIVE_INFINITY);
-  }
-
-  private deliverBar(bar: BarEvent & { startMs?: number }): void {
-    bar.timeMs = bar.startMs ?? bar.timeMs;
-    this.bar(bar);
   }
 
   private createContext(): StrategyContext {
