@@ -5,6 +5,7 @@
  *   octopus user add <username> --role <role> [--password <pw>] [--data-dir DIR]   (password from stdin if not given)
  *   octopus key add <username> [--read-only] [--data-dir DIR]
  *   octopus audit verify [--data-dir DIR]
+ *   octopus backtest --strategy sma_cross --data bars.csv [--params '{...}'] [--fill ...] [--json]
  *   octopus help
  */
 import { resolve } from 'node:path';
@@ -15,6 +16,7 @@ import { openStateStore } from './store/state-store.js';
 import { AuditLog } from './store/audit-log.js';
 import { rootLogger } from './engine/logger.js';
 import { startEngine } from './main.js';
+import { backtestCommand } from './actors/backtester/backtest-cli.js';
 
 const usage = `usage: octopus <command> [options]
 
@@ -26,6 +28,9 @@ commands:
   key add <username> [--read-only] [--data-dir <dir>]
                                           create an API key; prints its id and secret once
   audit verify [--data-dir <dir>]         prove the audit chain intact, or name its first broken record
+  backtest --strategy <name|file> --data <bars.csv> [--params '{...}'] [--fill market_on_close|next_open]
+           [--fees 0.001] [--cash 100000] [--json]
+                                          backtest a strategy over OHLCV bars (docs/backtest.md)
   help                                    show this text
 
 options for start (flags override environment variables):
@@ -180,6 +185,8 @@ export async function main(argv: string[]): Promise<number> {
         }
         return await auditVerify(rest);
       }
+      case 'backtest':
+        return await backtestCommand(args);
       case undefined:
       case 'help':
       case '--help':
