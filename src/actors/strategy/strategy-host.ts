@@ -145,6 +145,11 @@ export class StrategyHost {
     return this.lastPrices.get(symbol) ?? Number.NaN;
   }
 
+  /** Symbols with a last price. */
+  pricedSymbols(): IterableIterator<string> {
+    return this.lastPrices.keys();
+  }
+
   /** Cash plus every position marked at its last price. */
   equity(): number {
     let equity = this.cashBalance;

@@ -5,7 +5,8 @@
  * Because a cross needs both averages on t-1, a regime already in place when the slow average first
  * becomes defined is not entered: the first signal is the first cross after that.
  */
-import { Strategy, type BarEvent } from '../strategy-api.js';
+import { OctopusError } from '../../../engine/errors.js';
+import { Strategy, type BarEvent, type TradeTick } from '../strategy-api.js';
 import { booleanParam, integerParam, ordered, PerSymbol } from './params.js';
 
 export interface CrossParams {
@@ -13,6 +14,8 @@ export interface CrossParams {
   slow: number;
   /** Go short (-1) on the down cross instead of flat. Default false. */
   allowShort: boolean;
+  /** What the averages run over: bar closes (default) or every trade's price. */
+  source: 'bars' | 'trades';
 }
 
 interface Updating {
@@ -27,13 +30,14 @@ interface CrossState {
 }
 
 abstract class MovingAverageCross extends Strategy<CrossParams> {
-  static readonly defaults: Partial<CrossParams> = { fast: 10, slow: 30, allowShort: false };
+  static readonly defaults: Partial<CrossParams> = { fast: 10, slow: 30, allowShort: false, source: 'bars' };
 
   static validate(params: CrossParams): void {
     integerParam(params, 'fast', 1, 100_000);
     integerParam(params, 'slow', 2, 100_000);
     booleanParam(params, 'allowShort');
     ordered(params.fast, params.slow, 'fast < slow');
+    if (params.source !== 'bars' && params.source !== 'trades') throw new OctopusError('ERR_STRATEGY_BAD_PARAMS', `expected source bars or trades, was ${JSON.stringify(params.source)}`);
   }
 
   private readonly states = new PerSymbol<CrossState>(() => ({
@@ -46,16 +50,24 @@ abstract class MovingAverageCross extends Strategy<CrossParams> {
   protected abstract average(period: number): Updating;
 
   override onBar(bar: BarEvent): void {
-    const state = this.states.get(bar.symbol);
-    const fast = state.fast.update(bar.close);
-    const slow = state.slow.update(bar.close);
+    if (this.params.source === 'bars') this.step(bar.symbol, bar.close);
+  }
+
+  override onTrade(trade: TradeTick): void {
+    if (this.params.source === 'trades') this.step(trade.symbol, trade.price);
+  }
+
+  private step(symbol: string, price: number): void {
+    const state = this.states.get(symbol);
+    const fast = state.fast.update(price);
+    const slow = state.slow.update(price);
     const previousFast = state.previousFast;
     const previousSlow = state.previousSlow;
     state.previousFast = fast;
     state.previousSlow = slow;
     // NaN compares false, so an undefined average on t-1 or t never makes a cross.
-    if (previousFast <= previousSlow && fast > slow) this.ctx.signal(bar.symbol, 1);
-    else if (previousFast >= previousSlow && fast < slow) this.ctx.signal(bar.symbol, this.params.allowShort ? -1 : 0);
+    if (previousFast <= previousSlow && fast > slow) this.ctx.signal(symbol, 1);
+    else if (previousFast >= previousSlow && fast < slow) this.ctx.signal(symbol, this.params.allowShort ? -1 : 0);
   }
 }
 
