@@ -76,7 +76,7 @@ export interface HostOptions {
   barIntervalMs?: number;
   maxOpenOrders?: number;
   maxTimers?: number;
-  /** Signals kept for reports (most recent). */
+  /** Signals kept for reports: at least the newest this many, at most twice as many. */
   maxSignalsKept?: number;
 }
 
@@ -357,7 +357,8 @@ export class StrategyHost {
     if (target === previous) return;
     this.targets.set(symbol, target);
     this.signals.push({ symbol, target, timeMs: this.options.clock.nowMs() });
-    if (this.signals.length > this.options.maxSignalsKept) this.signals.splice(0, this.signals.length - this.options.maxSignalsKept);
+    // Trimmed in one go at twice the bound, so keeping the newest costs O(1) per signal on average.
+    if (this.signals.length >= 2 * this.options.maxSignalsKept) this.signals.splice(0, this.signals.length - this.options.maxSignalsKept);
     const { router, sizer } = this.options;
     if (router.resolvesAtFill && sizer.isFractional) {
       const base = this.checkOrder({ symbol, side: target > previous ? 'buy' : 'sell', qty: 1 });
