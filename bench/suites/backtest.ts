@@ -36,7 +36,8 @@ const kSuite = 'backtest';
 const kFast = 10;
 const kSlow = 30;
 const kCash = 100_000;
-const kFee = 0.001;
+/** Small enough that 1M bars of round trips do not grind the equity to zero, large enough to exercise fees. */
+const kFee = 0.00001;
 const kDayMs = 86_400_000;
 
 function makeBars(count: number, seed: number): BarSeries {

@@ -110,7 +110,7 @@ export class StrategyHost {
   private readonly open = new Map<string, OpenOrder>();
   private readonly timers: Timer[] = [];
   private readonly aggregator: BarAggregator | null;
-  private readonly scratchTrade: Trade = { symbol: '', price: 0, qty: 0, side: 1, tradeId: 0, timeMs: 0 };
+  private readonly scratchTrade: Trade = { symbol: '', price: 0, qty: 0, side: 'buy', tradeId: 0, timeMs: 0 };
   private sequence = 0;
   private started = false;
   feesPaid = 0;
