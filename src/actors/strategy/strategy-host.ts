@@ -353,6 +353,8 @@ export class StrategyHost {
     if (typeof target !== 'number' || !Number.isFinite(target) || target < -1 || target > 1) {
       throw new OctopusError('ERR_STRATEGY_BAD_ORDER', `expected a signal target in [-1, 1], was ${String(target)}`);
     }
+    // -0 (a negated flat target) is flat.
+    target += 0;
     const previous = this.targets.get(symbol) ?? 0;
     if (target === previous) return;
     this.targets.set(symbol, target);
