@@ -40,7 +40,7 @@ describe('a strategy file trades live and in a backtest with the same fills', ()
       },
       { timeoutMs: 90_000, intervalMs: 500 },
     );
-    await api.call('POST', '/api/v1/strategies/tick-reverter/stop');
+    await api.call('POST', '/api/v1/strategies/tick-reverter/stop', {});
     expect(live.state).toBe('running');
     expect(live.account).toBe('strategy:tick-reverter');
     expect(live.first_data_ms).not.toBeNull();
