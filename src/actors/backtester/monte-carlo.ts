@@ -43,7 +43,8 @@ export interface MonteCarloResult {
 }
 
 export const kMaxPaths = 1_000_000;
-const kMaxPathLength = 10_000_000;
+/** Draws per run at most (paths × returns): bounds the time of one call. */
+const kMaxDraws = 100_000_000;
 
 function bands(values: Float64Array): Bands {
   return {
@@ -67,7 +68,7 @@ export function monteCarlo(returns: ArrayLike<number>, cash: number, spec: Monte
   if (spec.method !== 'trades' && spec.method !== 'block') throw new OctopusError('ERR_BACKTEST_BAD_OPTION', `expected method trades or block, was ${JSON.stringify(spec.method)}`);
   const count = returns.length;
   if (count === 0) throw new OctopusError('ERR_BACKTEST_BAD_OPTION', 'expected at least one return to resample, was none');
-  if (count * paths > kMaxPathLength * 10) throw new OctopusError('ERR_BACKTEST_BAD_OPTION', `expected paths × returns <= ${kMaxPathLength * 10}, was ${count * paths}`);
+  if (count * paths > kMaxDraws) throw new OctopusError('ERR_BACKTEST_BAD_OPTION', `expected paths × returns <= ${kMaxDraws}, was ${count * paths}`);
   const blockLength = spec.blockLength ?? 5;
   if (spec.method === 'block' && (!Number.isInteger(blockLength) || blockLength < 1 || blockLength > count)) {
     throw new OctopusError('ERR_BACKTEST_BAD_OPTION', `expected blockLength an integer in [1, ${count}], was ${blockLength}`);
