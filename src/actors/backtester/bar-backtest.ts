@@ -224,6 +224,26 @@ class BarBroker implements OrderRouter {
   }
 }
 
+/** The host of a backtest: the run's strategy, name (account `strategy:<name>`), sizing and cash. */
+export function backtestHost(
+  options: Pick<BarBacktestOptions, 'strategy' | 'name' | 'logger' | 'sizing' | 'maxPositionQty' | 'cash'>,
+  clock: SimulatedClock,
+  router: OrderRouter,
+  barIntervalMs: number,
+): StrategyHost {
+  const name = options.name ?? 'backtest';
+  return new StrategyHost(options.strategy, {
+    name,
+    account: `strategy:${name}`,
+    clock,
+    logger: options.logger ?? silentLogger,
+    router,
+    sizer: new PositionSizer(options.sizing ?? { kind: 'all_in' }, options.maxPositionQty),
+    startingCash: options.cash,
+    barIntervalMs,
+  });
+}
+
 /**
  * Runs a strategy over bars.
  * @throws OctopusError ERR_BACKTEST_BAD_OPTION on a bad option; whatever the strategy throws.
@@ -235,15 +255,7 @@ export function runBarBacktest(options: BarBacktestOptions): BacktestRun {
   const to = options.range?.to ?? timeline.length;
   const clock = new SimulatedClock(from < to ? timeline[from]! : 0);
   const broker = new BarBroker(clock, options.feeRate, options.slippageTicks ?? 0, options.tickSize ?? 0.01);
-  const host = new StrategyHost(options.strategy, {
-    name: options.name ?? 'backtest',
-    account: `strategy:${options.name ?? 'backtest'}`,
-    clock,
-    logger: options.logger ?? silentLogger,
-    router: broker,
-    sizer: new PositionSizer(options.sizing ?? { kind: 'all_in' }, options.maxPositionQty),
-    startingCash: options.cash,
-  });
+  const host = backtestHost(options, clock, broker, 0);
   broker.host = host;
   const steps = Math.max(0, to - from);
   const run: BacktestRun = {

@@ -16,7 +16,6 @@
  * from the data are rounded to the book's tick. Fees are `feeRate` of notional on both sides (as maker
  * and taker), rounded up to the book's cash unit as the book does.
  */
-import { pino } from 'pino';
 import { SimulatedClock } from '../../engine/clock.js';
 import { OctopusError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/logger.js';
@@ -24,10 +23,10 @@ import type { BookEvent } from '../execution/book/book-events.js';
 import { MatchingEngine } from '../execution/book/matching-engine.js';
 import type { OrderBook } from '../execution/book/order-book.js';
 import type { TickOrderRequest } from '../execution/book/order-types.js';
-import { PositionSizer, type SizingSpec } from '../strategy/sizing.js';
+import type { SizingSpec } from '../strategy/sizing.js';
 import type { Strategy } from '../strategy/strategy-api.js';
 import { StrategyHost, type OrderRouter, type RoutedOrder } from '../strategy/strategy-host.js';
-import type { BacktestRun, FillRecord } from './bar-backtest.js';
+import { backtestHost, type BacktestRun, type FillRecord } from './bar-backtest.js';
 import type { TickColumns } from './tick-data.js';
 
 export const kTapeAccount = 'tape';
@@ -64,8 +63,6 @@ interface TapeState {
   fresh: boolean;
   strategyOrders: number;
 }
-
-const silentLogger = pino({ level: 'silent' });
 
 class TapeVenue implements OrderRouter {
   readonly resolvesAtFill = false;
@@ -272,16 +269,7 @@ export function runTickBacktest(options: TickBacktestOptions): BacktestRun {
   const clock = new SimulatedClock(ticks.length > 0 ? ticks.time[0]! : 0);
   const venue = new TapeVenue(clock, options.feeRate, options.tickSize ?? 0.01, options.lotSize ?? 1);
   const barIntervalMs = options.barIntervalMs ?? 60_000;
-  const host = new StrategyHost(options.strategy, {
-    name: options.name ?? 'backtest',
-    account: `strategy:${options.name ?? 'backtest'}`,
-    clock,
-    logger: options.logger ?? silentLogger,
-    router: venue,
-    sizer: new PositionSizer(options.sizing ?? { kind: 'all_in' }, options.maxPositionQty),
-    startingCash: options.cash,
-    barIntervalMs,
-  });
+  const host = backtestHost(options, clock, venue, barIntervalMs);
   venue.host = host;
   const sampleMs = options.equitySampleMs ?? (barIntervalMs > 0 ? barIntervalMs : 60_000);
   const samples: Samples = { times: [], equity: [], exposed: [], closes: new Map() };
