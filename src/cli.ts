@@ -6,6 +6,7 @@
  *   octopus key add <username> [--read-only] [--data-dir DIR]
  *   octopus audit verify [--data-dir DIR]
  *   octopus secret rotate [--drop-previous] [--data-dir DIR]
+ *   octopus backtest --strategy sma_cross --data bars.csv [--params '{...}'] [--fill ...] [--json]
  *   octopus help
  */
 import { existsSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { Journal } from './store/journal.js';
 import { probeLmdbFiles } from './store/lmdb-probe.js';
 import { rootLogger } from './engine/logger.js';
 import { startEngine } from './main.js';
+import { backtestCommand } from './actors/backtester/backtest-cli.js';
 
 const usage = `usage: octopus <command> [options]
 
@@ -35,6 +37,9 @@ commands:
                                           new JWT signing key (a running engine uses it at once);
                                           tokens of the previous key stay valid until they expire,
                                           unless --drop-previous (then they are refused at once)
+  backtest --strategy <name|file> --data <bars.csv> [--params '{...}'] [--fill market_on_close|next_open]
+           [--fees 0.001] [--cash 100000] [--json]
+                                          backtest a strategy over OHLCV bars (docs/backtest.md)
   help                                    show this text
 
 options for start (flags override environment variables):
@@ -235,6 +240,8 @@ export async function main(argv: string[]): Promise<number> {
         }
         return await auditVerify(rest);
       }
+      case 'backtest':
+        return await backtestCommand(args);
       case undefined:
       case 'help':
       case '--help':

@@ -38,6 +38,10 @@ import { probeLmdbFiles } from './store/lmdb-probe.js';
 import { kernels } from './kernels/index.js';
 import type { CollectorOptions } from './actors/collector/collector-actor.js';
 import type { RealtimeOptions } from './actors/realtime/realtime-actor.js';
+import { kStrategyActorName, strategyActorSpec } from './actors/strategy/strategy-spec.js';
+import { BacktestJobs } from './actors/backtester/backtest-jobs.js';
+import { closeBacktestPool } from './actors/backtester/backtest-pool.js';
+import { strategyRoutes, wireStrategyChannels } from './gateway/routes/strategy-routes.js';
 
 const moduleExtension = extname(new URL(import.meta.url).pathname);
 
@@ -187,11 +191,13 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     dataDir: config.dataDir,
     ...(config.questdbUrl === undefined ? {} : { questdbUrl: config.questdbUrl }),
   };
+  const strategy = strategyActorSpec(config, execution, actorModule('strategy/strategy-actor'), kMainEndpointName);
   return [
     { name: 'collector', module: actorModule('collector/collector-actor'), options: collector },
     { name: 'realtime', module: actorModule('realtime/realtime-actor'), options: realtime },
     { name: 'execution', module: actorModule('execution/execution-actor'), options: execution },
     { name: 'warehouse', module: actorModule('warehouse/warehouse-actor'), options: warehouse },
+    ...(strategy === null ? [] : [strategy]),
   ];
 }
 
@@ -288,7 +294,7 @@ function detailSamples(details: Record<string, Record<string, unknown>>): Metric
   return samples;
 }
 
-function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator: Authenticator, hub: FeedHub, execution: ExecutionClient, health: () => EngineHealth): RouteModule[] {
+function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator: Authenticator, hub: FeedHub, execution: ExecutionClient, health: () => EngineHealth, jobs: BacktestJobs): RouteModule[] {
   const isKnownSymbol = (symbol: string): boolean => config.symbols.includes(symbol) || config.venueSymbols.includes(symbol);
   const instruments = [
     ...universeFor(config.symbols, config.tickSize, config.lotSize).map((symbol) => ({ symbol: symbol.symbol, tick_size: symbol.tickSize, lot_size: symbol.lotSize })),
@@ -300,6 +306,11 @@ function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator:
     computeRoutes,
     feedRoutes(hub),
     orderRoutes(execution),
+    strategyRoutes({
+      control: config.strategies.length === 0 ? null : (body) => system.request(kStrategyActorName, MessageType.StrategyControl, body, 5_000),
+      jobs,
+      bars: (query) => system.request('warehouse', MessageType.BarsQuery, query, 10_000),
+    }),
     marketRoutes(instruments, {
       trades: (query) => system.request('warehouse', MessageType.TradesQuery, query, 10_000),
       bars: (query) => system.request('warehouse', MessageType.BarsQuery, query, 10_000),
@@ -359,6 +370,8 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   const hub = new FeedHub({ logger, maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress, maxAnonymousConnections: config.wsMaxAnonymousConnections });
   const mirror = new BookMirror();
   const counters = wireFeed(system, hub, mirror);
+  wireStrategyChannels(system, hub);
+  const jobs = new BacktestJobs(config.dataDir, (job) => hub.publishPrivate(job.account, 'jobs', 'job', job), logger);
   const statusPoll = pollActorStatus(system, logger);
   const health = (): EngineHealth => withIntegrity({
     ...system.health(),
@@ -371,10 +384,11 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   const execution: ExecutionClient = <T extends ExecutionMessage>(type: T, body: BodyOf<T>) => system.request('execution', type, body, 10_000);
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: gatewayRoutes(config, system, authenticator, hub, execution, health) });
+    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: gatewayRoutes(config, system, authenticator, hub, execution, health, jobs) });
   } catch (error) {
     statusPoll.stop();
     await system.stop();
+    await jobs.close();
     await store.close();
     await lock.release();
     throw error;
@@ -396,6 +410,8 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         await closeRiskWorkers();
         await closeOptimizerWorkers();
         await closeComputeWorkers();
+        await closeBacktestPool();
+        await jobs.close();
         await authenticator.close();
         await store.close();
         await lock.release();

@@ -36,3 +36,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig([], { PORT: 'NaN' })).toThrowError(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
   });
 });
+
+describe('strategy settings (--strategy, --params)', () => {
+  it('takes strategies (names or files) and one params object for all or one per strategy', () => {
+    expect(loadConfig(['--strategy', 'sma_cross', '--params', '{"fast":5}'], {})).toMatchObject({ strategies: ['sma_cross'], strategyParams: [{ fast: 5 }] });
+    expect(loadConfig(['--strategy', 'sma_cross,./mine.ts', '--params', '[{"fast":5},{}]'], {})).toMatchObject({ strategies: ['sma_cross', './mine.ts'], strategyParams: [{ fast: 5 }, {}] });
+    expect(loadConfig([], {})).toMatchObject({ strategies: [], strategyParams: [] });
+  });
+
+  for (const args of [['--params', '{fast'], ['--params', '[1]'], ['--strategy', 'a,b', '--params', '[{},{},{}]'], ['--strategy', '']]) {
+    it(`refuses ${args.join(' ')}`, () => {
+      expect(() => loadConfig(args, {})).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    });
+  }
+});

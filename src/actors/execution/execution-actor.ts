@@ -55,6 +55,7 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
     this.on(MessageType.ReplaceOrder, (body) => core.replace(body), { concurrent: true });
     this.on(MessageType.CancelAllOrders, (body) => core.cancelAll(body), { concurrent: true });
     this.on(MessageType.SetKillSwitch, (body) => core.setKillSwitch(body), { concurrent: true });
+    this.on(MessageType.MarketDataProcessed, (body) => core.acknowledge(body.actor, body.throughMs));
   }
 
   private registerQueries(): void {

@@ -59,6 +59,13 @@ export interface SimulationOptions {
   maxLagMs?: number;
   /** Simulated time stepped per tick at most while catching up. Default 500 ms. */
   maxStepMsPerTick?: number;
+  /**
+   * Lockstep with these actors (the strategy actor): the exchange steps exactly one step at a time and
+   * not again until each of them has said it handled the market data of the last step that published
+   * any (MarketDataProcessed), and a lag is caught up, never skipped. The step schedule then no longer
+   * depends on wall-clock jitter, so a strategy's fills are those of a backtest of the same seed.
+   */
+  lockstep?: string[];
 }
 
 export interface ExecutionOptions {
@@ -210,6 +217,9 @@ export class ExecutionCore {
   /** Closed-order and audit writes in flight (not awaited by a reply): waited for before the store closes. */
   private readonly backgroundWrites = new Set<Promise<unknown>>();
   private restore: RestoreReport | null = null;
+  /** Lockstep: the time of the last step that published market data, and each participant's acknowledgement. */
+  private lockstepAwaitingMs = Number.NEGATIVE_INFINITY;
+  private readonly lockstepAcks = new Map<string, number>();
   private readonly counters = { commandsApplied: 0, simSteps: 0, simSkippedMs: 0, simResumes: 0, backpressureTicks: 0, snapshots: 0, lastSnapshotBytes: 0, lastSnapshotMs: 0 };
 
   constructor(
@@ -705,12 +715,28 @@ export class ExecutionCore {
   // -------------------------------------------------------------------------------------------------
   // The simulated exchange and snapshots, driven by the actor's timer.
 
+  /** A lockstep participant handled the market data through `throughMs`. */
+  acknowledge(actor: string, throughMs: number): void {
+    if (!(this.options.simulation?.lockstep ?? []).includes(actor)) return;
+    this.lockstepAcks.set(actor, Math.max(this.lockstepAcks.get(actor) ?? Number.NEGATIVE_INFINITY, throughMs));
+  }
+
+  private lockstepHolds(): boolean {
+    for (const actor of this.options.simulation?.lockstep ?? []) if ((this.lockstepAcks.get(actor) ?? Number.NEGATIVE_INFINITY) < this.lockstepAwaitingMs) return true;
+    return false;
+  }
+
   /** Steps the exchange towards wall time (bounded), unless the receivers or the disk are behind. */
   tick(): void {
     const exchange = this.exchange;
     const simulation = this.options.simulation;
     if (exchange === null || simulation === undefined || this.integrityProblem !== null) return;
     const nowMs = Math.floor(this.clock.nowMs());
+    if (simulation.lockstep !== undefined) {
+      if (this.lockstepHolds() || this.sink.congested() || this.pendingOutputs > kPendingOutputsMax || nowMs < exchange.timeMs + exchange.config.stepMs) return;
+      this.stepAndJournal(exchange.timeMs + exchange.config.stepMs);
+      return;
+    }
     if (this.sink.congested() || this.pendingOutputs > kPendingOutputsMax) {
       this.counters.backpressureTicks++;
       this.resumeIfLagging(nowMs);
@@ -719,6 +745,11 @@ export class ExecutionCore {
     if (this.resumeIfLagging(nowMs)) return;
     const untilMs = Math.min(nowMs, exchange.timeMs + (simulation.maxStepMsPerTick ?? kDefaultMaxStepMsPerTick));
     if (untilMs < exchange.timeMs + exchange.config.stepMs) return;
+    this.stepAndJournal(untilMs);
+  }
+
+  private stepAndJournal(untilMs: number): void {
+    const exchange = this.exchange!;
     const events = exchange.step(untilMs);
     this.counters.simSteps++;
     const batch: MarketDataBatch = { trades: [], quotes: [], deltas: [] };
@@ -727,8 +758,10 @@ export class ExecutionCore {
       else if (event.kind === 'quote') batch.quotes.push({ symbol: event.symbol, bidPrice: event.bidPrice, bidQty: event.bidQty, askPrice: event.askPrice, askQty: event.askQty, timeMs: event.timeMs });
       else batch.deltas.push({ symbol: event.symbol, side: event.side, price: event.price, qty: event.qty, timeMs: event.timeMs });
     }
+    const published = batch.trades.length + batch.quotes.length + batch.deltas.length > 0;
+    if (published) this.lockstepAwaitingMs = untilMs;
     // The step's time only is journaled: the exchange is deterministic, so a replay steps identically.
-    this.journalRecord('sim_step', { untilMs }, untilMs, batch.trades.length + batch.quotes.length + batch.deltas.length === 0 ? null : batch).catch((error: unknown) =>
+    this.journalRecord('sim_step', { untilMs }, untilMs, published ? batch : null).catch((error: unknown) =>
       this.fatal('journal append failed', error),
     );
   }

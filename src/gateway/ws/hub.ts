@@ -201,7 +201,7 @@ export class FeedHub {
 
   /** Publishes one frame on an account's private channel (`orders`, `positions`) and returns its seq. */
   publishPrivate(account: string, channel: PrivateChannel | 'alerts', type: string, payload: unknown): number {
-    assert.ok(channel === 'orders' || channel === 'positions' || channel === 'alerts', `publishPrivate: expected orders, positions or alerts, was ${channel}`);
+    assert.ok(channel === 'orders' || channel === 'positions' || channel === 'alerts' || channel === 'jobs', `publishPrivate: expected orders, positions, alerts or jobs, was ${channel}`);
     assert.ok(account.length > 0, 'publishPrivate: expected an account');
     return this.fanOut({ name: channel, kind: channel, symbol: '', isPrivate: true }, `${channel}@${account}`, type, payload);
   }
@@ -375,7 +375,7 @@ export class FeedHub {
   keyOf(data: FeedConnection, name: string): string {
     // An authenticated connection's `alerts` are its own rules' alerts; anonymous ones get the public stream.
     if (name === 'alerts' && data.account !== undefined) return `alerts@${data.account}`;
-    return name === 'orders' || name === 'positions' ? `${name}@${data.account ?? ''}` : name;
+    return name === 'orders' || name === 'positions' || name === 'jobs' ? `${name}@${data.account ?? ''}` : name;
   }
 
   /** Subscribes (idempotent: a repeated subscribe sends a fresh snapshot and updates the depth). */
