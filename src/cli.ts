@@ -5,6 +5,7 @@
  *   octopus user add <username> --role <role> [--password <pw>] [--data-dir DIR]   (password from stdin if not given)
  *   octopus key add <username> [--read-only] [--data-dir DIR]
  *   octopus audit verify [--data-dir DIR]
+ *   octopus loadtest orders|ws --target URL --rate N --duration S --connections C ...   (src/loadtest/)
  *   octopus help
  */
 import { resolve } from 'node:path';
@@ -15,6 +16,7 @@ import { openStateStore } from './store/state-store.js';
 import { AuditLog } from './store/audit-log.js';
 import { rootLogger } from './engine/logger.js';
 import { startEngine } from './main.js';
+import { loadtest, loadtestUsage } from './loadtest/command.js';
 
 const usage = `usage: octopus <command> [options]
 
@@ -26,7 +28,12 @@ commands:
   key add <username> [--read-only] [--data-dir <dir>]
                                           create an API key; prints its id and secret once
   audit verify [--data-dir <dir>]         prove the audit chain intact, or name its first broken record
+  loadtest orders|ws --target <url> --rate <n> --duration <s> --connections <c> ...
+                                          load a running engine (REST orders or /ws clients) and
+                                          print throughput, latency percentiles and errors by code
   help                                    show this text
+
+${loadtestUsage}
 
 options for start (flags override environment variables):
 ${settings.map((setting) => `  ${(setting.flag + ' <value>').padEnd(26)} ${setting.env.padEnd(24)} ${setting.help}`).join('\n')}
@@ -180,6 +187,8 @@ export async function main(argv: string[]): Promise<number> {
         }
         return await auditVerify(rest);
       }
+      case 'loadtest':
+        return await loadtest(args);
       case undefined:
       case 'help':
       case '--help':

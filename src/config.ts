@@ -44,6 +44,12 @@ export interface EngineConfig {
   rateLimitPerPrincipal: { ratePerSecond: number; burst: number };
   /** Requests per second (sustained and burst) per client address, for every request. */
   rateLimitPerAddress: { ratePerSecond: number; burst: number };
+  /**
+   * BENCH ONLY, from OCTOPUS_BENCH_NO_JOURNAL=1 (no flag on purpose): commands are acknowledged without
+   * being journaled or audited, so nothing survives a restart. The order-entry bench uses it to measure
+   * the journal's share of the order path; never set it for trading.
+   */
+  benchNoJournal: boolean;
 }
 
 export const defaultConfig: EngineConfig = {
@@ -71,6 +77,7 @@ export const defaultConfig: EngineConfig = {
   lotSize: 1,
   rateLimitPerPrincipal: { ratePerSecond: 50, burst: 100 },
   rateLimitPerAddress: { ratePerSecond: 200, burst: 400 },
+  benchNoJournal: false,
 };
 
 interface Setting {
@@ -224,6 +231,7 @@ export function loadConfig(args: readonly string[], env: NodeJS.ProcessEnv = pro
     if (text === undefined) throw new OctopusError('ERR_CONFIG_INVALID', `expected a value after ${flag}, was nothing`);
     config[setting.key] = setting.parse(text, flag);
   }
+  config.benchNoJournal = env.OCTOPUS_BENCH_NO_JOURNAL === '1';
   const result = config as unknown as EngineConfig;
   if (result.venue !== undefined && result.venueSymbols.length === 0) {
     throw new OctopusError('ERR_CONFIG_INVALID', 'expected --venue-symbols with --venue, was none');

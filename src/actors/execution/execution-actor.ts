@@ -48,6 +48,8 @@ export interface ExecutionOptions {
   takerFeeBps: number;
   riskLimits?: RiskLimits;
   restrictedSymbols?: string[];
+  /** BENCH ONLY (OCTOPUS_BENCH_NO_JOURNAL=1, src/config.ts): acknowledge commands without journaling them. */
+  benchNoJournal?: boolean;
 }
 
 export default class ExecutionActor extends Actor<ExecutionOptions> {
@@ -135,6 +137,10 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
         throw new OctopusError('ERR_ORDER_BAD_REQUEST', `expected a known command, was ${JSON.stringify((command as { kind: unknown }).kind)}`);
     }
     this.commandsApplied++;
+    if (this.options.benchNoJournal === true) {
+      this.reportUpdates();
+      return { status, result };
+    }
     // Appended in apply order (sequence numbers are taken synchronously), flushed together.
     const journaled = this.journal.append(command.kind, command.command, timeMs);
     const audited = this.audit.append({ type: command.kind, command: command.command, result: summarize(result) }, timeMs);
