@@ -149,9 +149,10 @@ function ordersTable(result: OrderLoadResult): string {
   );
 }
 
-/** Every listed symbol (at most 32: 64 channels per subscribe), from GET /api/v1/symbols. */
-async function listedSymbols(target: string): Promise<string[]> {
-  const response = await fetch(`${new URL(target.replace(/^ws/, 'http')).origin}/api/v1/symbols`, { signal: AbortSignal.timeout(10_000) });
+/** Every listed symbol (at most 32: 64 channels per subscribe), from GET /api/v1/symbols (which needs a token). */
+async function listedSymbols(target: string, token: string | undefined): Promise<string[]> {
+  if (token === undefined) throw invalid('expected --symbols, --channels or --token (to list the symbols), was none');
+  const response = await fetch(`${new URL(target.replace(/^ws/, 'http')).origin}/api/v1/symbols`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
   if (response.status !== 200) throw new Error(`expected GET /api/v1/symbols to answer 200 (or pass --symbols), was ${response.status}`);
   const symbols = (await response.json()) as Array<{ symbol: string }>;
   return symbols.slice(0, 32).map((entry) => entry.symbol);
@@ -160,7 +161,7 @@ async function listedSymbols(target: string): Promise<string[]> {
 async function wsCommand(args: string[]): Promise<number> {
   const values = parse(args, kWsOptions);
   const target = required(values.target, 'target');
-  const symbols = values.symbols?.split(',') ?? (values.channels === undefined ? await listedSymbols(target) : []);
+  const symbols = values.symbols?.split(',') ?? (values.channels === undefined ? await listedSymbols(target, values.token) : []);
   const channels = values.channels?.split(',') ?? symbols.flatMap((symbol) => [`trades:${symbol}`, `book:${symbol}`]);
   const show = progressLine(values.quiet);
   const result = await runWsLoad({
@@ -188,8 +189,10 @@ function wsTable(result: WsLoadResult): string {
     ['per client', `min ${result.frames_per_client.min}  median ${result.frames_per_client.median}  max ${result.frames_per_client.max}`],
     ['gaps', `${result.gaps} frames missed, ${result.clients_with_gaps} clients with gaps`],
   ];
+  if (result.emit_latency !== null) lines.push(['market events', `${result.events_per_s.toFixed(0)}/s (trades + quotes + book levels changed, over all clients)`]);
   if (result.emit_latency !== null) lines.push(['emit -> receipt', latencyCells(result.emit_latency)]);
   if (result.event_latency !== null) lines.push(['event -> receipt', latencyCells(result.event_latency)]);
+  if (result.event_to_emit !== null) lines.push(['event -> emit', `${latencyCells(result.event_to_emit)}  (inside the engine)`]);
   if (result.emit_latency !== null) lines.push(['clock offset', `start ${formatNs(result.clock_offset_ns.start)}, end ${formatNs(result.clock_offset_ns.end)} (this process's clock - CLOCK_REALTIME)`]);
   return `loadtest ws: ${result.target}, ${result.duration_s.toFixed(1)} s\n${rows(lines)}\n`;
 }
@@ -197,8 +200,15 @@ function wsTable(result: WsLoadResult): string {
 /** `octopus loadtest <orders|ws> ...`; returns the exit code (2 for a bad command line). */
 export async function loadtest(args: string[]): Promise<number> {
   const [kind, ...rest] = args;
-  if (kind === 'orders') return ordersCommand(rest);
-  if (kind === 'ws') return wsCommand(rest);
+  try {
+    if (kind === 'orders') return await ordersCommand(rest);
+    if (kind === 'ws') return await wsCommand(rest);
+  } catch (error) {
+    if (error instanceof OctopusError) throw error;
+    // The target refused, answered nonsense or went away: say so in one line, not a stack.
+    process.stderr.write(`octopus loadtest ${kind}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
   process.stderr.write(`octopus: expected "loadtest orders" or "loadtest ws", was "loadtest ${kind ?? ''}"\n\n${loadtestUsage}`);
   return 2;
 }

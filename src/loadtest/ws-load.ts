@@ -59,10 +59,17 @@ export interface WsLoadResult {
   /** Frames missed (seq jumps), over all clients and channels, since subscribing. */
   gaps: number;
   clients_with_gaps: number;
+  /** Market events per second in the window, over all clients (latency mode; 0 otherwise). */
+  events_per_s: number;
   /** emit_ns -> receipt, every stamped data frame in the window (null unless `latency`). */
   emit_latency: LatencySummary | null;
   /** data.time_ms of trade frames -> receipt (null unless `latency`). */
   event_latency: LatencySummary | null;
+  /**
+   * data.time_ms -> emit_ns of trade frames: how long an event waited inside the engine before its batch
+   * was sent. Both stamps come from the engine's clock, so no offset between processes is in it.
+   */
+  event_to_emit: LatencySummary | null;
   /** This process's clock minus CLOCK_REALTIME, at the start and at the end of the run. */
   clock_offset_ns: { start: number; end: number };
 }
@@ -132,10 +139,15 @@ export function readFrameHead(text: string, withTimes: boolean): FrameHead | nul
 class WsRun {
   readonly emit = latencyHistogram();
   readonly event = latencyHistogram();
+  readonly eventToEmit = latencyHistogram();
   readonly failed = new Map<string, number>();
   readonly closed = new Map<string, number>();
   counting = false;
+  /** Set before the clients are closed at the end: closes from then on are ours, not the server's. */
+  stopping = false;
   bytes = 0;
+  /** Market events in the window (latency mode): a trade or quote frame is one, a book delta one per level. */
+  events = 0;
   constructor(readonly options: WsLoadOptions) {}
 
   static bump(map: Map<string, number>, key: string): void {
@@ -171,7 +183,7 @@ class Client {
     socket.on('error', (error: NodeJS.ErrnoException) => settle(error.code ?? error.message.slice(0, 40)));
     socket.on('open', () => socket.send(JSON.stringify({ op: 'subscribe', id: 1, channels: options.channels, depth: options.depth })));
     socket.on('close', (code) => {
-      if (this.subscribed) WsRun.bump(this.run.closed, String(code));
+      if (this.subscribed && !this.run.stopping) WsRun.bump(this.run.closed, String(code));
       settle(`closed ${code}`);
     });
     socket.on('message', (data: Buffer, isBinary: boolean) => {
@@ -186,21 +198,27 @@ class Client {
         } else if (reply.type === 'error') settle(reply.error?.code ?? 'error frame');
         return;
       }
-      this.onData(head, text.length);
+      this.onData(head, text);
     });
   }
 
-  private onData(head: FrameHead, length: number): void {
+  private onData(head: FrameHead, text: string): void {
     const last = this.lastSeq.get(head.channel);
     if (head.type !== 'snapshot' && last !== undefined && head.seq !== last + 1) this.gaps += Math.max(1, head.seq - last - 1);
     this.lastSeq.set(head.channel, head.seq);
     if (!this.run.counting || head.type === 'snapshot') return;
     this.frames++;
-    this.run.bytes += length;
+    this.run.bytes += text.length;
     if (!this.run.options.latency) return;
+    // Deltas are few (one per symbol per published batch), so parsing them whole costs little.
+    if (head.type === 'delta') {
+      const { data } = JSON.parse(text) as { data: { bids: unknown[]; asks: unknown[] } };
+      this.run.events += data.bids.length + data.asks.length;
+    } else this.run.events++;
     const receiptNs = epochNs();
     if (head.emitNs !== undefined) recordNs(this.run.emit, receiptNs - head.emitNs);
     if (head.eventMs !== undefined) recordNs(this.run.event, receiptNs - head.eventMs * 1e6);
+    if (head.eventMs !== undefined && head.emitNs !== undefined) recordNs(this.run.eventToEmit, head.emitNs - head.eventMs * 1e6);
   }
 }
 
@@ -274,6 +292,7 @@ export async function runWsLoad(options: WsLoadOptions): Promise<WsLoadResult> {
   }, 1_000);
   await new Promise((resolve) => setTimeout(resolve, options.durationS * 1_000));
   run.counting = false;
+  run.stopping = true;
   const elapsedS = (performance.now() - startMs) / 1_000;
   clearInterval(progress);
   const offsetEnd = options.latency ? clockOffsetFromRealtimeNs() : 0;
@@ -312,8 +331,10 @@ function wsResult(run: WsRun, clients: readonly Client[], elapsedS: number, cloc
     frames_per_client: { min: perClient[0] ?? 0, median: perClient[perClient.length >> 1] ?? 0, max: perClient[perClient.length - 1] ?? 0 },
     gaps: clients.reduce((total, client) => total + client.gaps, 0),
     clients_with_gaps: clients.filter((client) => client.gaps > 0).length,
+    events_per_s: run.events / elapsedS,
     emit_latency: run.options.latency ? summarize(run.emit) : null,
     event_latency: run.options.latency ? summarize(run.event) : null,
+    event_to_emit: run.options.latency ? summarize(run.eventToEmit) : null,
     clock_offset_ns: clockOffsetNs,
   };
 }
