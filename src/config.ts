@@ -3,6 +3,7 @@
  * Every value is validated here, once; the rest of the engine trusts the types.
  */
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { OctopusError } from './engine/errors.js';
 
 export interface EngineConfig {
@@ -44,6 +45,12 @@ export interface EngineConfig {
   rateLimitPerPrincipal: { ratePerSecond: number; burst: number };
   /** Requests per second (sustained and burst) per client address, for every request. */
   rateLimitPerAddress: { ratePerSecond: number; burst: number };
+  /** A worker whose event loop stalls this long is terminated and restarted (0 = no watchdog). */
+  watchdogMs: number;
+  /** The execution actor snapshots its state every this many journal records (and at least every minute). */
+  snapshotEveryRecords: number;
+  /** Start over a broken journal chain by truncating it at the last good record. */
+  recover: boolean;
   /**
    * BENCH ONLY, from OCTOPUS_BENCH_NO_JOURNAL=1 (no flag on purpose): commands are acknowledged without
    * being journaled or audited, so nothing survives a restart. The order-entry bench uses it to measure
@@ -77,6 +84,9 @@ export const defaultConfig: EngineConfig = {
   lotSize: 1,
   rateLimitPerPrincipal: { ratePerSecond: 50, burst: 100 },
   rateLimitPerAddress: { ratePerSecond: 200, burst: 400 },
+  watchdogMs: 10_000,
+  snapshotEveryRecords: 10_000,
+  recover: false,
   benchNoJournal: false,
 };
 
@@ -86,6 +96,15 @@ interface Setting {
   key: keyof EngineConfig;
   parse: (text: string, name: string) => EngineConfig[keyof EngineConfig];
   help: string;
+  /** A switch: present = true (`--flag`), or `--flag=false`; from the environment 1/0/true/false. */
+  boolean?: boolean;
+}
+
+function parseBoolean(text: string, name: string): boolean {
+  const value = text.trim().toLowerCase();
+  if (value === '1' || value === 'true' || value === 'yes') return true;
+  if (value === '0' || value === 'false' || value === 'no') return false;
+  throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} true or false, was "${text}"`);
 }
 
 function parseInteger(min: number, max: number) {
@@ -208,7 +227,40 @@ export const settings: Setting[] = [
   { flag: '--max-order-rate', env: 'OCTOPUS_MAX_ORDER_RATE', key: 'maxOrdersPerSecond', parse: parseInteger(1, 1_000_000), help: 'orders/s per account accepted by pre-trade risk (default 100)' },
   { flag: '--starting-cash', env: 'OCTOPUS_STARTING_CASH', key: 'startingCash', parse: parseInteger(0, 1e12), help: 'cash of each new account (default 1000000)' },
   { flag: '--inbox-bytes', env: 'OCTOPUS_INBOX_BYTES', key: 'inboxBytes', parse: parsePowerOfTwo, help: 'inbox ring bytes per actor (power of two, default 4 MiB)' },
+  { flag: '--watchdog-ms', env: 'OCTOPUS_WATCHDOG_MS', key: 'watchdogMs', parse: parseInteger(0, 600_000), help: 'restart a worker stuck this long in a synchronous loop (default 10000; 0 = off)' },
+  { flag: '--snapshot-every', env: 'OCTOPUS_SNAPSHOT_EVERY', key: 'snapshotEveryRecords', parse: parseInteger(100, 10_000_000), help: 'snapshot the execution state every N journal records (default 10000)' },
+  { flag: '--recover', env: 'OCTOPUS_RECOVER', key: 'recover', parse: parseBoolean, boolean: true, help: 'truncate a broken journal chain at its last good record and start (logged and audited)' },
 ];
+
+/**
+ * The flags as [flag, text] pairs in the order given, parsed by node:util parseArgs (strict: unknown
+ * flags and missing values are refused). A switch given bare reads as "true".
+ * @throws OctopusError ERR_CONFIG_INVALID.
+ */
+function parseFlags(args: readonly string[]): [string, string][] {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const setting of settings) options[setting.flag.slice(2)] = { type: setting.boolean === true ? 'boolean' : 'string' };
+  const switchValues = new Map<number, string>();
+  // `--recover=false` is not a parseArgs boolean: turn a switch with a value into its bare form.
+  const normalised = args.map((arg, index) => {
+    const setting = settings.find((candidate) => candidate.boolean === true && arg.startsWith(`${candidate.flag}=`));
+    if (setting === undefined) return arg;
+    switchValues.set(index, arg.slice(setting.flag.length + 1));
+    return setting.flag;
+  });
+  let tokens;
+  try {
+    tokens = parseArgs({ args: normalised, options, strict: true, allowPositionals: false, tokens: true }).tokens;
+  } catch (error) {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected flags among ${settings.map((setting) => setting.flag).join(', ')}: ${(error as Error).message}`, { cause: error });
+  }
+  const pairs: [string, string][] = [];
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    pairs.push([`--${token.name}`, token.value ?? switchValues.get(token.index) ?? 'true']);
+  }
+  return pairs;
+}
 
 /**
  * Builds the configuration from the environment and `--flag value` / `--flag=value` arguments.
@@ -220,15 +272,8 @@ export function loadConfig(args: readonly string[], env: NodeJS.ProcessEnv = pro
     const text = env[setting.env];
     if (text !== undefined && text !== '') config[setting.key] = setting.parse(text, setting.env);
   }
-  for (let index = 0; index < args.length; index++) {
-    const arg = args[index]!;
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const setting = settings.find((candidate) => candidate.flag === flag);
-    if (setting === undefined) {
-      throw new OctopusError('ERR_CONFIG_INVALID', `expected one of ${settings.map((candidate) => candidate.flag).join(', ')}, was "${arg}"`);
-    }
-    const text = inline ?? args[++index];
-    if (text === undefined) throw new OctopusError('ERR_CONFIG_INVALID', `expected a value after ${flag}, was nothing`);
+  for (const [flag, text] of parseFlags(args)) {
+    const setting = settings.find((candidate) => candidate.flag === flag)!;
     config[setting.key] = setting.parse(text, flag);
   }
   config.benchNoJournal = env.OCTOPUS_BENCH_NO_JOURNAL === '1';

@@ -25,7 +25,7 @@ describe('ActorSystem', () => {
     await expect(actors.request('echo', MessageType.Echo, { text: 'hello', delayMs: 0 })).resolves.toEqual({ text: 'hello', delayMs: 0 });
     await expect(actors.request('echo', MessageType.Ping, { nonce: 42 })).resolves.toEqual({ nonce: 42 });
     const status = await actors.request('echo', MessageType.StatusRequest, { detail: true });
-    expect(status).toEqual({ name: 'echo', detail: { echoed: 1 } });
+    expect(status).toMatchObject({ name: 'echo', detail: { echoed: 1 } });
   });
 
   it('rejects with ERR_ACTOR_TIMEOUT when no reply comes in time, and stays usable', async () => {

@@ -4,7 +4,7 @@
  *
  * Layout (ordered-binary array keys, msgpack values):
  *
- *   trades   [symbol, timeMs, tradeId]      -> [price, qty, side]
+ *   trades   [symbol, timeMs, tradeId]      -> [price, qty, side +1 buy / -1 sell]
  *   quotes   [symbol, timeMs]               -> [bidPrice, bidQty, askPrice, askQty]
  *   bars     [symbol, intervalMs, startMs]  -> [open, high, low, close, volume, vwap, trades]
  *   symbols  symbol                         -> 1   (symbols with at least one trade)
@@ -83,7 +83,7 @@ export class LmdbTickStore implements TickStore {
     checkTrades(trades);
     await this.commit(trades.length, () => {
       for (const trade of trades) {
-        this.tradeDb.put([trade.symbol, trade.timeMs, trade.tradeId], [trade.price, trade.qty, trade.side]);
+        this.tradeDb.put([trade.symbol, trade.timeMs, trade.tradeId], [trade.price, trade.qty, trade.side === 'buy' ? 1 : -1]);
         if (this.symbolDb.get(trade.symbol) === undefined) this.symbolDb.put(trade.symbol, 1);
       }
     });
@@ -153,7 +153,7 @@ export class LmdbTickStore implements TickStore {
     for (const { key, value } of range) {
       const [, timeMs, tradeId] = key;
       const [price, qty, side] = value;
-      yield { symbol, price, qty, side, tradeId, timeMs };
+      yield { symbol, price, qty, side: side === 1 ? 'buy' : 'sell', tradeId, timeMs };
     }
   }
 
