@@ -19,6 +19,7 @@ export const loadtestUsage = `usage:
       --rate is new connections per second while connecting
       --symbols A,B,...  subscribe to trades:SYM and book:SYM of each (default: every listed symbol, up to 32)
       --channels a,b,... the channels themselves instead   --depth N (10)   --latency   --token JWT
+      --record FILE [--record-max N]  keep the first client's data frames (JSON lines, for replays)
   both: --json (one JSON object on stdout)  --quiet (no progress line)
 `;
 
@@ -47,7 +48,15 @@ const kOrderOptions = {
   tif: { type: 'string', default: 'ioc' },
 } as const;
 
-const kWsOptions = { ...kCommonOptions, symbols: { type: 'string' }, channels: { type: 'string' }, depth: { type: 'string', default: '10' }, latency: { type: 'boolean', default: false } } as const;
+const kWsOptions = {
+  ...kCommonOptions,
+  symbols: { type: 'string' },
+  channels: { type: 'string' },
+  depth: { type: 'string', default: '10' },
+  latency: { type: 'boolean', default: false },
+  record: { type: 'string' },
+  'record-max': { type: 'string', default: '200000' },
+} as const;
 
 function invalid(message: string): OctopusError {
   return new OctopusError('ERR_CONFIG_INVALID', message);
@@ -173,6 +182,7 @@ async function wsCommand(args: string[]): Promise<number> {
     depth: positive(values.depth, 'depth', 1_000),
     latency: values.latency,
     ...(values.token === undefined ? {} : { token: values.token }),
+    ...(values.record === undefined ? {} : { record: { path: values.record, maxFrames: positive(values['record-max'], 'record-max', 10_000_000) } }),
     ...(show === undefined ? {} : { onProgress: (progress) => show(`${progress.elapsedS.toFixed(0)} s  ${progress.framesPerS} frames/s  ${progress.open} open  ${progress.gaps} gaps`) }),
   });
   if (show !== undefined && process.stderr.isTTY === true) process.stderr.write('\n');

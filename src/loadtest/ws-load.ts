@@ -18,6 +18,7 @@
  * searches instead of JSON.parse: at a million frames per second across a few processes, parsing every
  * frame whole would make the clients, not the server, the thing measured. Other frames are JSON.parse'd.
  */
+import { writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { latencyHistogram, recordNs, summarize, type LatencySummary } from './latency.js';
 
@@ -38,6 +39,12 @@ export interface WsLoadOptions {
   onProgress?: (progress: { elapsedS: number; framesPerS: number; open: number; gaps: number }) => void;
   /** Give up on connecting and subscribing after this long (default 60 s). */
   setupTimeoutS?: number;
+  /**
+   * Writes the data frames the first client received in the window to `path`, one JSON line each
+   * (`{"at_ms": <ms since the window opened>, "frame": "<the frame's text>"}`), at most `maxFrames`: the
+   * ws-fanout bench replays them through other servers.
+   */
+  record?: { path: string; maxFrames: number };
 }
 
 export interface WsLoadResult {
@@ -137,6 +144,9 @@ export function readFrameHead(text: string, withTimes: boolean): FrameHead | nul
 
 /** What the run keeps: per-client counters and the shared histograms. */
 class WsRun {
+  /** Lines for `record`, bounded by its maxFrames. */
+  readonly recorded: string[] = [];
+  windowStartMs = 0;
   readonly emit = latencyHistogram();
   readonly event = latencyHistogram();
   readonly eventToEmit = latencyHistogram();
@@ -148,6 +158,8 @@ class WsRun {
   bytes = 0;
   /** Market events in the window (latency mode): a trade or quote frame is one, a book delta one per level. */
   events = 0;
+  /** The client whose frames `record` keeps. */
+  recorder: Client | null = null;
   constructor(readonly options: WsLoadOptions) {}
 
   static bump(map: Map<string, number>, key: string): void {
@@ -209,6 +221,10 @@ class Client {
     if (!this.run.counting || head.type === 'snapshot') return;
     this.frames++;
     this.run.bytes += text.length;
+    const record = this.run.options.record;
+    if (record !== undefined && this === this.run.recorder && this.run.recorded.length < record.maxFrames) {
+      this.run.recorded.push(JSON.stringify({ at_ms: performance.now() - this.run.windowStartMs, frame: text }));
+    }
     if (!this.run.options.latency) return;
     // Deltas are few (one per symbol per published batch), so parsing them whole costs little.
     if (head.type === 'delta') {
@@ -282,6 +298,8 @@ export async function runWsLoad(options: WsLoadOptions): Promise<WsLoadResult> {
     throw error;
   }
   const startMs = performance.now();
+  run.recorder = clients.find((client) => client.subscribed) ?? null;
+  run.windowStartMs = startMs;
   run.counting = true;
   let lastFrames = 0;
   const progress = setInterval(() => {
@@ -297,6 +315,7 @@ export async function runWsLoad(options: WsLoadOptions): Promise<WsLoadResult> {
   clearInterval(progress);
   const offsetEnd = options.latency ? clockOffsetFromRealtimeNs() : 0;
   await closeAll(clients);
+  if (options.record !== undefined) writeFileSync(options.record.path, run.recorded.length === 0 ? '' : `${run.recorded.join('\n')}\n`);
   return wsResult(run, clients, elapsedS, { start: offsetStart, end: offsetEnd });
 }
 
