@@ -3,7 +3,7 @@
  * simulated feed, rate limits raised by flags), driven by `octopus loadtest orders` in another process
  * (src/loadtest/http-load.ts: open loop at a fixed offered rate, latency from each request's scheduled
  * time; `max` is closed loop). Each order is an IOC limit buy of 1 TCHA at 1.00 in an empty book: checked,
- * journaled and audited (flushed to disk), acknowledged 201 and expired, without trading.
+ * journaled and audited (flushed to disk), acknowledged 201 and canceled unfilled (nothing at its price), without trading.
  *
  * Cases: offered 1k/s, 10k/s and max, each with 1 and 64 connections (no pipelining), on
  *   - `uWS hello`: the baseline, a raw uWS hello-world of the same package in its own process
@@ -139,7 +139,7 @@ async function run(options: BenchOptions): Promise<BenchRow[]> {
 const suite: BenchSuite = {
   name: kSuite,
   description:
-    'POST /api/v1/orders (IOC limit, journaled, acknowledged, expired) on a real engine process, load from `octopus loadtest orders` in another ' +
+    'POST /api/v1/orders (IOC limit, journaled, acknowledged, canceled unfilled) on a real engine process, load from `octopus loadtest orders` in another ' +
     '(open loop: latency from the scheduled send); baseline uWS hello-world of the same package, same generator; "no journal" = OCTOPUS_BENCH_NO_JOURNAL=1',
   run,
 };

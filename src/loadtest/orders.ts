@@ -1,7 +1,8 @@
 /**
  * `octopus loadtest orders`: REST order entry under an open-loop load (http-load.ts). Each request is
  * `POST /api/v1/orders` of a small limit order, IOC by default and priced away from the market, so it is
- * checked, journaled, acknowledged and expires without trading: the order path without the market.
+ * checked, journaled, acknowledged and ends unfilled (canceled: nothing at its price) without trading: the
+ * order path without the market.
  *
  * Credentials: a username and password (one login, then a bearer token on every request) or an API key
  * (every request signed with HMAC-SHA256, see src/gateway/auth/authenticator.ts, and given its own
