@@ -2,6 +2,8 @@
  * Engine configuration: defaults, then environment variables, then command-line flags (flags win).
  * Every value is validated here, once; the rest of the engine trusts the types.
  */
+import { accessSync, constants, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OctopusError } from './engine/errors.js';
@@ -45,6 +47,10 @@ export interface EngineConfig {
   rateLimitPerPrincipal: { ratePerSecond: number; burst: number };
   /** Requests per second (sustained and burst) per client address, for every request. */
   rateLimitPerAddress: { ratePerSecond: number; burst: number };
+  /** WebSocket connections from one client address at most. */
+  wsMaxConnectionsPerAddress: number;
+  /** WebSocket connections without credentials at most (the rest of the 10,000 stay for authenticated clients). */
+  wsMaxAnonymousConnections: number;
   /** A worker whose event loop stalls this long is terminated and restarted (0 = no watchdog). */
   watchdogMs: number;
   /** The execution actor snapshots its state every this many journal records (and at least every minute). */
@@ -84,6 +90,8 @@ export const defaultConfig: EngineConfig = {
   lotSize: 1,
   rateLimitPerPrincipal: { ratePerSecond: 50, burst: 100 },
   rateLimitPerAddress: { ratePerSecond: 200, burst: 400 },
+  wsMaxConnectionsPerAddress: 100,
+  wsMaxAnonymousConnections: 5_000,
   watchdogMs: 10_000,
   snapshotEveryRecords: 10_000,
   recover: false,
@@ -115,6 +123,26 @@ function parseInteger(min: number, max: number) {
     }
     return value;
   };
+}
+
+/** An IP address, or a host name (RFC 1123 labels, the last one not all digits: `256.1.1.1` is neither). */
+function parseHost(text: string, name: string): string {
+  const labels = text.split('.');
+  const isHostName = text.length <= 253 && labels.every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label)) && !/^\d+$/.test(labels.at(-1)!);
+  if (isIP(text) === 0 && !isHostName) throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} to be an IP address or a host name, was "${text}"`);
+  return text;
+}
+
+/** A file that exists and can be read now: a typo must stop the start, not replay nothing. */
+function parseReadableFile(text: string, name: string): string {
+  const path = resolve(parseNonEmpty(text, name));
+  try {
+    accessSync(path, constants.R_OK);
+    if (!statSync(path).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+  } catch (error) {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} to name a readable file, was "${text}" (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  return path;
 }
 
 function parseNonEmpty(text: string, name: string): string {
@@ -183,7 +211,7 @@ function parseRate(text: string, name: string): { ratePerSecond: number; burst: 
 }
 
 export const settings: Setting[] = [
-  { flag: '--host', env: 'OCTOPUS_HOST', key: 'host', parse: parseNonEmpty, help: 'address to listen on (default 127.0.0.1)' },
+  { flag: '--host', env: 'OCTOPUS_HOST', key: 'host', parse: parseHost, help: 'address to listen on (default 127.0.0.1)' },
   { flag: '--port', env: 'PORT', key: 'port', parse: parseInteger(0, 65_535), help: 'HTTP/WS port (default 8080; 0 = any free port)' },
   { flag: '--data-dir', env: 'OCTOPUS_DATA_DIR', key: 'dataDir', parse: parseNonEmpty, help: 'state directory (default ./data)' },
   { flag: '--symbols', env: 'OCTOPUS_SYMBOLS', key: 'symbols', parse: parseSymbols, help: 'simulated feed symbols, comma-separated' },
@@ -195,7 +223,7 @@ export const settings: Setting[] = [
     parse: parseInteger(0, 1_000_000),
     help: 'simulated taker orders (or random-walk trades) per second (default 200; 0 = no feed)',
   },
-  { flag: '--replay', env: 'OCTOPUS_REPLAY', key: 'replayFile', parse: parseNonEmpty, help: 'replay trades/quotes from this CSV file' },
+  { flag: '--replay', env: 'OCTOPUS_REPLAY', key: 'replayFile', parse: parseReadableFile, help: 'replay trades/quotes from this CSV file' },
   { flag: '--replay-speed', env: 'OCTOPUS_REPLAY_SPEED', key: 'replaySpeed', parse: parseSpeed, help: 'replay speed: 1 = real time, N = N x faster, max = as fast as possible' },
   { flag: '--venue', env: 'OCTOPUS_VENUE', key: 'venue', parse: parseVenue, help: 'also take market data from binance or coinbase (public feeds)' },
   { flag: '--venue-symbols', env: 'OCTOPUS_VENUE_SYMBOLS', key: 'venueSymbols', parse: parseSymbols, help: 'venue symbols, e.g. BTCUSDT or BTC-USD' },
@@ -223,6 +251,20 @@ export const settings: Setting[] = [
     key: 'rateLimitPerAddress',
     parse: parseRate,
     help: 'requests/s per client address, burst 2x (default 200)',
+  },
+  {
+    flag: '--ws-max-per-address',
+    env: 'OCTOPUS_WS_MAX_PER_ADDRESS',
+    key: 'wsMaxConnectionsPerAddress',
+    parse: parseInteger(1, 10_000),
+    help: 'WebSocket connections from one client address at most (default 100)',
+  },
+  {
+    flag: '--ws-max-anonymous',
+    env: 'OCTOPUS_WS_MAX_ANONYMOUS',
+    key: 'wsMaxAnonymousConnections',
+    parse: parseInteger(1, 10_000),
+    help: 'WebSocket connections without credentials at most, of 10000 in all (default 5000)',
   },
   { flag: '--max-order-rate', env: 'OCTOPUS_MAX_ORDER_RATE', key: 'maxOrdersPerSecond', parse: parseInteger(1, 1_000_000), help: 'orders/s per account accepted by pre-trade risk (default 100)' },
   { flag: '--starting-cash', env: 'OCTOPUS_STARTING_CASH', key: 'startingCash', parse: parseInteger(0, 1e12), help: 'cash of each new account (default 1000000)' },

@@ -28,7 +28,8 @@ import { closeOptimizerWorkers } from './kernels/optimizer-pool.js';
 import { optimizer } from './kernels/optimizer.js';
 import { statsKernels } from './kernels/stats.js';
 import { indicators } from './kernels/indicators.js';
-import { Authenticator } from './gateway/auth/authenticator.js';
+import { Authenticator, defaultAuthOptions } from './gateway/auth/authenticator.js';
+import { closeComputeWorkers } from './gateway/routes/compute-pool.js';
 import { RateLimiter } from './gateway/auth/rate-limiter.js';
 import { UserStore } from './gateway/auth/users.js';
 import { openStateStore, type StateStore } from './store/state-store.js';
@@ -326,7 +327,7 @@ function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator:
 export async function startEngine(config: EngineConfig, logger: Logger): Promise<Engine> {
   mkdirSync(config.dataDir, { recursive: true });
   const store: StateStore = openStateStore(config.dataDir);
-  const authenticator = new Authenticator(new UserStore(store), store);
+  const authenticator = new Authenticator(new UserStore(store), store, { ...defaultAuthOptions, logger });
   const security = {
     authenticator,
     principalLimiter: new RateLimiter(config.rateLimitPerPrincipal),
@@ -341,7 +342,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     await store.close();
     throw error;
   }
-  const hub = new FeedHub({ logger });
+  const hub = new FeedHub({ logger, maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress, maxAnonymousConnections: config.wsMaxAnonymousConnections });
   const mirror = new BookMirror();
   const counters = wireFeed(system, hub, mirror);
   const statusPoll = pollActorStatus(system, logger);
@@ -379,6 +380,8 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         await system.stop();
         await closeRiskWorkers();
         await closeOptimizerWorkers();
+        await closeComputeWorkers();
+        await authenticator.close();
         await store.close();
       })();
       return stopping;

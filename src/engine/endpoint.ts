@@ -210,6 +210,27 @@ export class Endpoint {
   }
 
   /**
+   * Sends many messages to one target in order, waiting whenever the outboxes are congested: the
+   * producer's side of backpressure, for code that can await (a replay, a test, a bulk export).
+   * @returns how many were sent; stops at the first DeadLetter or TooLarge result.
+   */
+  async sendAll<T extends MessageType>(target: string | number, type: T, bodies: Iterable<BodyOf<T>>): Promise<{ sent: number; result: SendResult }> {
+    let sent = 0;
+    for (const body of bodies) {
+      for (;;) {
+        const result = this.send(target, type, body);
+        if (result === SendResult.Ok) break;
+        if (result !== SendResult.Full) return { sent, result };
+        await (this.congestion() ?? new Promise<void>((resolve) => setTimeout(resolve, 5)));
+      }
+      sent++;
+      const congestion = this.congestion();
+      if (congestion !== null) await congestion;
+    }
+    return { sent, result: SendResult.Ok };
+  }
+
+  /**
    * Null when every outbox is below its high-water mark; otherwise a promise that resolves once they are
    * all back below the low-water mark (or their targets are gone). Producers await it before making more.
    */

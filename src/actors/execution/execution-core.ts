@@ -44,6 +44,7 @@ import { Journal, type JournalRecord } from '../../store/journal.js';
 import { SnapshotStore } from '../../store/snapshots.js';
 import type { StateStore } from '../../store/state-store.js';
 import type { RiskLimits } from '../risk/pre-trade.js';
+import { assertSameOrder } from './client-order-id.js';
 import { LmdbClosedOrders, type ClosedOrderStore } from './closed-orders.js';
 import { kCommandKinds, OrderManager, type Command, type ManagerState, type SubmitCommand } from './order-manager.js';
 import { kDefaultUniverse, SimulatedExchange, type ExchangeState, type SimulatedSymbol } from './simulated-venue/simulated-exchange.js';
@@ -95,8 +96,9 @@ export interface ExecutionOptions {
 
 /** Where released (durable) outputs go, and whether the receivers are keeping up. */
 export interface ExecutionSink {
-  publishMarketData(batch: MarketDataBatch): void;
-  publishReports(reports: ExecutionReports): void;
+  /** `seq`: the journal record whose state change produced it (already durable). */
+  publishMarketData(batch: MarketDataBatch, seq: number): void;
+  publishReports(reports: ExecutionReports, seq: number): void;
   /** True while the receivers are behind (the exchange then does not step). */
   congested(): boolean;
 }
@@ -193,6 +195,8 @@ export class ExecutionCore {
   private lastSnapshotMs: number;
   private snapshotting: Promise<void> | null = null;
   private integrityProblem: string | null = null;
+  /** Closed-order and audit writes in flight (not awaited by a reply): waited for before the store closes. */
+  private readonly backgroundWrites = new Set<Promise<unknown>>();
   private restore: RestoreReport | null = null;
   private readonly counters = { commandsApplied: 0, simSteps: 0, simSkippedMs: 0, simResumes: 0, backpressureTicks: 0, snapshots: 0, lastSnapshotBytes: 0, lastSnapshotMs: 0 };
 
@@ -347,7 +351,21 @@ export class ExecutionCore {
     this.counters.commandsApplied++;
     // What a replay produces is history: no reports or market data, but closed orders go to the store.
     const outputs = this.manager.drainOutputs();
-    if (outputs.closed.length > 0) this.manager.persistClosed(outputs.closed).catch((error: unknown) => this.fatal('closed-order store write failed during replay', error));
+    if (outputs.closed.length > 0) this.background(this.manager.persistClosed(outputs.closed), 'closed-order store write failed during replay');
+  }
+
+  /** Tracks a write nobody awaits; a failure means the disk cannot be trusted (fatal). */
+  private background(write: Promise<unknown>, failure: string): void {
+    const tracked = write.catch((error: unknown) => this.fatal(failure, error)).finally(() => this.backgroundWrites.delete(tracked));
+    this.backgroundWrites.add(tracked);
+  }
+
+  /** Resolves once everything applied so far is durable and every background write has landed. */
+  async settled(): Promise<void> {
+    const waiting = this.journal.whenDurable(this.journal.lastSeq);
+    if (waiting !== null) await waiting;
+    this.release();
+    while (this.backgroundWrites.size > 0) await Promise.all([...this.backgroundWrites]);
   }
 
   private requireExchange(record: JournalRecord): SimulatedExchange {
@@ -422,7 +440,10 @@ export class ExecutionCore {
     this.checkTrading();
     const existing = this.manager.existingForClientId(body.account, body.clientOrderId);
     // An idempotent retry: the same client order id returns the order it created, never a second one.
-    if (existing !== undefined) return { order: await this.durable(copyRecord(existing)), created: false };
+    if (existing !== undefined) {
+      assertSameOrder(existing, body);
+      return { order: await this.durable(copyRecord(existing)), created: false };
+    }
     const timeMs = Math.round(this.clock.nowMs());
     let command: SubmitCommand;
     try {
@@ -504,7 +525,7 @@ export class ExecutionCore {
   /** Refusals change nothing and are not journaled, but a compliance trail keeps them (not awaited). */
   private auditRefusal(kind: string, body: unknown, error: unknown, timeMs: number): void {
     if (!(error instanceof OctopusError)) return;
-    this.audit.append({ type: `${kind}_refused`, command: body, result: { code: error.code, message: error.message } }, timeMs).catch((failure: unknown) => this.fatal('audit write failed', failure));
+    this.background(this.audit.append({ type: `${kind}_refused`, command: body, result: { code: error.code, message: error.message } }, timeMs), 'audit write failed');
   }
 
   /**
@@ -526,9 +547,9 @@ export class ExecutionCore {
     while (this.pendingHead < this.pending.length && this.pending[this.pendingHead]!.seq <= durable) {
       const output = this.pending[this.pendingHead]!;
       this.pending[this.pendingHead++] = undefined as unknown as PendingOutput;
-      if (output.market !== null) this.sink.publishMarketData(output.market);
-      if (output.reports !== null) this.sink.publishReports(output.reports);
-      if (output.closed.length > 0) this.manager.persistClosed(output.closed).catch((error: unknown) => this.fatal('closed-order store write failed', error));
+      if (output.market !== null) this.sink.publishMarketData(output.market, output.seq);
+      if (output.reports !== null) this.sink.publishReports(output.reports, output.seq);
+      if (output.closed.length > 0) this.background(this.manager.persistClosed(output.closed), 'closed-order store write failed');
     }
     if (this.pendingHead === this.pending.length) {
       this.pending = [];
@@ -683,11 +704,10 @@ export class ExecutionCore {
 
   /** Waits until every queued output is released (shutdown), then takes a final snapshot. */
   async close(): Promise<void> {
-    const waiting = this.journal.whenDurable(this.journal.lastSeq);
-    if (waiting !== null) await waiting;
-    this.release();
+    await this.settled();
     if (this.recordsSinceSnapshot > 0 && this.integrityProblem === null) await this.snapshot();
     else if (this.snapshotting !== null) await this.snapshotting;
+    await this.settled();
   }
 
   status(): Record<string, unknown> {

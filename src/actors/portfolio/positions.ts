@@ -107,8 +107,9 @@ export class PositionBook {
     if (price > 0 && Number.isFinite(price)) this.marks.set(symbol, price);
   }
 
+  /** The account's cash, positions and P&L; a read, so an account nobody traded in is not created. */
   view(account: string): AccountView {
-    const state = this.account(account);
+    const state = this.accounts.get(account) ?? { account, cash: this.startingCash, positions: new Map<string, Position>() };
     let realizedPnl = 0;
     let unrealizedPnl = 0;
     let feesPaid = 0;

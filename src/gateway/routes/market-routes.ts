@@ -50,7 +50,7 @@ function parseLimit(text: string | null, fallback: number): number {
 export function marketRoutes(instruments: readonly InstrumentInfo[], client: MarketDataClient) {
   const known = new Set(instruments.map((instrument) => instrument.symbol));
   const symbolOf = (parameter: string | undefined): string => {
-    const symbol = decodeURIComponent(parameter ?? '');
+    const symbol = parameter ?? '';
     if (!known.has(symbol)) throw new OctopusError('ERR_BOOK_UNKNOWN_SYMBOL', `expected one of ${[...known].join(', ')}, was ${JSON.stringify(symbol)}`);
     return symbol;
   };

@@ -12,6 +12,7 @@
  *   DELETE /api/v1/orders                                cancel all of the caller's open orders
  *   GET    /api/v1/positions, GET /api/v1/account         positions, cash, P&L
  *   POST   /api/v1/risk/kill-switch                      risk_officer: halt (cancel all, block new) or resume
+ *   GET    /api/v1/admin/state-hash?full=true|false       admin: state digest (full: compared with a replay of the whole journal)
  */
 import { randomUUID } from 'node:crypto';
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
@@ -35,6 +36,9 @@ export type ExecutionMessage =
   | typeof MessageType.BookQuery
   | typeof MessageType.KillSwitchQuery
   | typeof MessageType.StateHashQuery;
+
+/** An order request is a few hundred bytes; 16 KiB leaves room and keeps a refused body cheap. */
+const kOrderBodyBytesMax = 16_384;
 
 const decimal = Type.Union([Type.Number(), Type.String({ pattern: '^[0-9]{1,15}(\\.[0-9]{1,12})?$' })], { description: 'a decimal, as a number or a string' });
 
@@ -89,6 +93,7 @@ export function orderRoutes(execution: ExecutionClient) {
       permission: 'trade',
       summary: 'Submit an order',
       bodySchema: orderRequest,
+      maxBodyBytes: kOrderBodyBytesMax,
       responseStatus: 201,
       handler: async (context) => {
         const body = context.body as Static<typeof orderRequest>;
@@ -131,7 +136,7 @@ export function orderRoutes(execution: ExecutionClient) {
       summary: 'One order by client_order_id',
       handler: async (context) => ({
         status: 200,
-        body: await execution(MessageType.OrderQuery, { account: account(context), clientOrderId: decodeURIComponent(context.parameters[0] ?? '') }),
+        body: await execution(MessageType.OrderQuery, { account: account(context), clientOrderId: context.parameters[0] ?? '' }),
       }),
     });
     route(app, options, {
@@ -147,6 +152,7 @@ export function orderRoutes(execution: ExecutionClient) {
       permission: 'trade',
       summary: 'Replace an order: new total qty and/or prices (a price change or qty increase loses time priority)',
       bodySchema: replaceRequest,
+      maxBodyBytes: kOrderBodyBytesMax,
       handler: async (context) => {
         const body = context.body as Static<typeof replaceRequest>;
         const command = {
@@ -193,9 +199,20 @@ export function orderRoutes(execution: ExecutionClient) {
       permission: 'risk',
       summary: 'Halt trading (cancel all open orders, block new ones) for one account or everyone, or resume',
       bodySchema: killSwitchRequest,
+      maxBodyBytes: kOrderBodyBytesMax,
       handler: async (context) => {
         const body = context.body as Static<typeof killSwitchRequest>;
         return { status: 200, body: await execution(MessageType.SetKillSwitch, { active: body.active, ...(body.account === undefined ? {} : { account: body.account }) }) };
+      },
+    });
+    route(app, options, {
+      method: 'get',
+      path: '/api/v1/admin/state-hash',
+      permission: 'admin',
+      summary: 'Digest of the execution state and the journal sequence it covers; full=true replays the whole journal into a scratch engine to compare',
+      handler: async (context) => {
+        const full = queryParameter(context.query, 'full') === 'true';
+        return { status: 200, body: await execution(MessageType.StateHashQuery, { full }) };
       },
     });
     route(app, options, {

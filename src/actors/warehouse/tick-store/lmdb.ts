@@ -18,7 +18,7 @@
  * last bar the limit allows. The cost is O(trades in the returned bars); a 1d bar over a busy symbol
  * scans the whole day, which is why the QuestDB store exists for heavy history.
  */
-import { mkdirSync } from 'node:fs';
+import { ensurePrivateDirectory, restrictToOwner } from '../../../store/file-modes.js';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 
@@ -65,13 +65,10 @@ export class LmdbTickStore implements TickStore {
   private lastError: string | undefined = undefined;
 
   constructor(options: LmdbTickStoreOptions) {
-    mkdirSync(options.dataDir, { recursive: true });
-    this.root = open({
-      path: join(options.dataDir, options.fileName ?? 'ticks.lmdb'),
-      compression: false,
-      maxDbs: 8,
-      mapSize: options.mapSizeBytes ?? 16 * 1024 ** 3,
-    });
+    ensurePrivateDirectory(options.dataDir);
+    const path = join(options.dataDir, options.fileName ?? 'ticks.lmdb');
+    this.root = open({ path, compression: false, maxDbs: 8, mapSize: options.mapSizeBytes ?? 16 * 1024 ** 3 });
+    restrictToOwner([path, `${path}-lock`]);
     this.tradeDb = this.root.openDB<TradeValue, TradeKey>({ name: 'trades', encoding: 'msgpack', keyEncoding: 'ordered-binary' });
     this.quoteDb = this.root.openDB<number[], [string, number]>({ name: 'quotes', encoding: 'msgpack', keyEncoding: 'ordered-binary' });
     this.barDb = this.root.openDB<number[], [string, number, number]>({ name: 'bars', encoding: 'msgpack', keyEncoding: 'ordered-binary' });
