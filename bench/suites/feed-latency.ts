@@ -14,6 +14,9 @@
  * its own clock's offset from CLOCK_REALTIME at the start and the end (in the note): it is microseconds,
  * against latencies of milliseconds.
  *
+ * A third engine run at 10k/s has OCTOPUS_BENCH_NO_JOURNAL=1 (bench only): its event -> emit is the
+ * batching alone, without the journal flush that market data waits for (durable before visible).
+ *
  * Baseline: `uWS publish raw, emit -> receipt`: bench/workers/fanout-server.ts replaying the frames this
  * client received at 100k/s requested, at their pace, stamped as it sends them: the wire's own share.
  * Rows have ops/s = 1e9 / p99, so the ratio is baseline p99 / this p99 (bigger is better). The goal: p99
@@ -26,7 +29,7 @@ import { startEngineProcess, temporaryDataDir } from '../../test/support/engine-
 import type { LatencySummary } from '../../src/loadtest/latency.js';
 import type { WsLoadResult } from '../../src/loadtest/ws-load.js';
 import { type BenchOptions, type BenchRow, type BenchSuite, withRatios } from '../lib.js';
-import { runLoadtest, startBenchServer } from '../processes.js';
+import { cpuSeconds, runLoadtest, startBenchServer } from '../processes.js';
 
 const kSuite = 'feed-latency';
 const kSymbols = ['TCHA', 'TCHB', 'TCHC', 'TCHD', 'TCHE', 'FINA', 'FINB', 'FINC', 'FIND', 'FINE', 'ENRA', 'ENRB', 'ENRC', 'ENRD', 'ENRE', 'HLTA', 'HLTB', 'HLTC', 'HLTD', 'HLTE'];
@@ -48,19 +51,25 @@ function latencyRow(name: string, summary: LatencySummary | null, note: string):
   return { suite: kSuite, case: name, ops_per_s: 1e9 / summary.p99_ns, p50_ns: summary.p50_ns, p99_ns: summary.p99_ns, p999_ns: summary.p999_ns, baseline: null, ratio_vs_baseline: null, unit: 'frame (1e9/p99)', note };
 }
 
-async function measureRate(eventsPerS: number, durationS: number, recordPath: string | undefined): Promise<BenchRow[]> {
+async function measureRate(eventsPerS: number, durationS: number, recordPath: string | undefined, journal: boolean): Promise<BenchRow[]> {
   const feedRate = Math.round(eventsPerS / kEventsPerTaker);
-  const engine = await startEngineProcess(['--feed-rate', String(feedRate)], 60_000, temporaryDataDir());
+  const engine = await startEngineProcess(['--feed-rate', String(feedRate)], 60_000, temporaryDataDir(), { env: journal ? {} : { OCTOPUS_BENCH_NO_JOURNAL: '1' } });
   let result: WsLoadResult;
+  let cpu: { process: number; main: number };
   try {
     // The first seconds of a fresh engine are JIT compilation and the exchange's first steps.
     await clientRun(engine.port, 2);
+    const pid = engine.child.pid!;
+    const before = { process: cpuSeconds(pid), main: cpuSeconds(pid, true) };
     result = await clientRun(engine.port, durationS, recordPath);
+    cpu = { process: cpuSeconds(pid) - before.process, main: cpuSeconds(pid, true) - before.main };
   } finally {
     await engine.stop('SIGINT');
   }
-  const label = `${eventsPerS / 1_000}k events/s requested`;
-  const measured = `${(result.events_per_s / 1_000).toFixed(1)}k events/s counted (--feed-rate ${feedRate}), ${result.frames} frames, gaps ${result.gaps}`;
+  const label = `${eventsPerS / 1_000}k events/s requested${journal ? '' : ', no journal'}`;
+  // The client's run includes its start and connecting, about a second: the cores are a slight underestimate.
+  const cores = `engine ${(cpu.process / durationS).toFixed(2)} cores (main thread ${(cpu.main / durationS).toFixed(2)})`;
+  const measured = `${(result.events_per_s / 1_000).toFixed(1)}k events/s counted (--feed-rate ${feedRate}), ${result.frames} frames, gaps ${result.gaps}, ${cores}`;
   const offsets = `clock offset ${(result.clock_offset_ns.start / 1e3).toFixed(1)} -> ${(result.clock_offset_ns.end / 1e3).toFixed(1)} µs`;
   const goal = eventsPerS === 100_000 ? `; goal p99 <= 1 ms: ${(result.event_latency?.p99_ns ?? Number.POSITIVE_INFINITY) <= kGoalP99Ns ? 'met' : 'MISSED'}` : '';
   return [
@@ -85,7 +94,10 @@ async function run(options: BenchOptions): Promise<BenchRow[]> {
   const rates = options.quick ? [10_000] : [10_000, 100_000];
   const recordPath = join(mkdtempSync(join(tmpdir(), 'octopus-feed-latency-')), 'frames.jsonl');
   const rows: BenchRow[] = [];
-  for (const [index, rate] of rates.entries()) rows.push(...(await measureRate(rate, durationS, index === rates.length - 1 ? recordPath : undefined)));
+  for (const [index, rate] of rates.entries()) rows.push(...(await measureRate(rate, durationS, index === rates.length - 1 ? recordPath : undefined, true)));
+  // The same at 10k/s with the bench-only OCTOPUS_BENCH_NO_JOURNAL=1: event -> emit without the journal
+  // flush that market data waits for (durable before visible), i.e. the batching alone.
+  if (!options.quick) rows.push(...(await measureRate(10_000, durationS, undefined, false)));
   rows.unshift(await measureBaseline(recordPath, durationS));
   return withRatios(rows, kBaseline);
 }

@@ -71,7 +71,6 @@ function rowsOf(measured: Measured): BenchRow[] {
   const connections = results.reduce((total, result) => total + result.connections, 0);
   const closed = results.flatMap((result) => Object.entries(result.closed)).map(([code, count]) => `${code} x${count}`);
   const failed = results.flatMap((result) => Object.entries(result.failed)).map(([code, count]) => `${code} x${count}`);
-  if (frames === 0) throw new Error(`expected frames delivered by ${subject}, was none (failed: ${failed.join(', ') || 'none'})`);
   const windowS = Math.max(...results.map((result) => result.duration_s));
   const perCore = framesPerS / (measured.serverCpuS / windowS);
   const note = [

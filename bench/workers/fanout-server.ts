@@ -65,14 +65,21 @@ function snapshotText(channel: string): string {
   return JSON.stringify({ channel, seq: seqByChannel.get(channel) ?? 0, type: 'snapshot', data: { bids: [], asks: [] } });
 }
 
-/** Replays the frames at their recorded pace, over and over: `send(channel, text)` for each. */
+/** Longest one turn of the replay may send for, so that a server that falls behind still accepts and answers. */
+const kTurnBudgetMs = 20;
+
+/**
+ * Replays the frames at their recorded pace, over and over: `send(channel, text)` for each. A server
+ * that cannot keep up falls behind (its frames go out late, and fewer per second) rather than stall.
+ */
 function replay(send: (channel: string, text: string) => void): void {
   const startMs = performance.now();
   let next = 0;
   let lap = 0;
   const tick = (): void => {
     const elapsedMs = performance.now() - startMs;
-    while (lap * spanMs + frames[next]!.atMs <= elapsedMs) {
+    const turnEndMs = performance.now() + kTurnBudgetMs;
+    while (lap * spanMs + frames[next]!.atMs <= elapsedMs && performance.now() < turnEndMs) {
       const frame = frames[next]!;
       send(frame.channel, frameText(frame));
       if (++next === frames.length) {

@@ -8,7 +8,8 @@
  * (no coordinated omission, as in wrk2/HdrHistogram). A request is sent on the connection with the fewest
  * in flight; when every connection has `pipeline` requests in flight, due requests wait in the client, and
  * their wait counts. Requests still waiting when the run ends were never sent: they are reported as
- * `unsent`, the part of the offered load the server did not absorb.
+ * `unsent`, the part of the offered load the server did not absorb. What the warm-up offered and could not
+ * send is dropped when the counted window opens, so that window starts with an empty client queue.
  *
  * `rate: 'max'` is closed loop instead: every connection keeps `pipeline` requests in flight and latency is
  * measured from the send. The first `warmupS` seconds are run but not counted.
@@ -269,9 +270,16 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<HttpLoadRes
   const connections = Array.from({ length: options.connections }, () => new Connection(run, url, dispatchSoon));
   let unsent = 0;
   const encode = requestEncoder(options.request, host);
+  let backlogDropped = false;
   const dispatch = (): void => {
     const now = nowNs();
     if (now >= endNs) return;
+    if (!backlogDropped && intervalNs > 0 && now >= run.countFromNs) {
+      // What the warm-up offered and the server did not take is dropped, so the counted window starts
+      // with an empty client queue instead of the warm-up's backlog.
+      backlogDropped = true;
+      run.nextIndex = Math.max(run.nextIndex, Math.ceil((run.countFromNs - startNs) / intervalNs));
+    }
     for (;;) {
       const scheduledNs = intervalNs === 0 ? now : startNs + run.nextIndex * intervalNs;
       if (scheduledNs > now || scheduledNs >= endNs) break;
