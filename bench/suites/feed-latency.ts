@@ -25,6 +25,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultConfig } from '../../src/config.js';
 import { startEngineProcess, temporaryDataDir } from '../../test/support/engine-process.js';
 import type { LatencySummary } from '../../src/loadtest/latency.js';
 import type { WsLoadResult } from '../../src/loadtest/ws-load.js';
@@ -32,7 +33,8 @@ import { type BenchOptions, type BenchRow, type BenchSuite, withRatios } from '.
 import { cpuSeconds, runLoadtest, startBenchServer } from '../processes.js';
 
 const kSuite = 'feed-latency';
-const kSymbols = ['TCHA', 'TCHB', 'TCHC', 'TCHD', 'TCHE', 'FINA', 'FINB', 'FINC', 'FIND', 'FINE', 'ENRA', 'ENRB', 'ENRC', 'ENRD', 'ENRE', 'HLTA', 'HLTB', 'HLTC', 'HLTD', 'HLTE'];
+/** The 20 simulated symbols of the default configuration. */
+const kSymbols = defaultConfig.symbols;
 const kChannels = kSymbols.flatMap((symbol) => [`trades:${symbol}`, `quotes:${symbol}`, `book:${symbol}`]);
 /** Market events per simulated taker order, measured on this feed (about 6; see docs/benchmarks.md). */
 const kEventsPerTaker = 6;

@@ -1,8 +1,8 @@
 /**
  * WebSocket fan-out end to end: 1,000 clients (4 processes of `octopus loadtest ws`, 250 clients each),
  * every one subscribed to trades:SYM and book:SYM of the 20 simulated symbols, on
- *   - `engine`: a real engine process with its simulated exchange (`--feed-rate`, raised per-address limit
- *     so that 1,000 loopback upgrades are not refused);
+ *   - `engine`: a real engine process with its simulated exchange (`--feed-rate`; `--address-rate-limit` and
+ *     `--ws-max-per-address` raised so that 1,000 loopback upgrades are not refused);
  *   - `ws library` (the baseline) and `uWS publish raw` (the ceiling): bench/workers/fanout-server.ts
  *     replaying the frames one client received from the engine in the same run, at the pace they came, to
  *     the same 1,000 clients.
@@ -19,13 +19,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultConfig } from '../../src/config.js';
 import { startEngineProcess, temporaryDataDir } from '../../test/support/engine-process.js';
 import type { WsLoadResult } from '../../src/loadtest/ws-load.js';
 import { type BenchOptions, type BenchRow, type BenchSuite, withRatios } from '../lib.js';
 import { cpuSeconds, runLoadtest, startBenchServer } from '../processes.js';
 
 const kSuite = 'ws-fanout';
-const kSymbols = ['TCHA', 'TCHB', 'TCHC', 'TCHD', 'TCHE', 'FINA', 'FINB', 'FINC', 'FIND', 'FINE', 'ENRA', 'ENRB', 'ENRC', 'ENRD', 'ENRE', 'HLTA', 'HLTB', 'HLTC', 'HLTD', 'HLTE'];
+/** The 20 simulated symbols of the default configuration. */
+const kSymbols = defaultConfig.symbols;
 const kTargetFramesPerS = 1_000_000;
 const kTargetRatio = 5;
 
@@ -85,7 +87,9 @@ function rowsOf(measured: Measured): BenchRow[] {
 }
 
 async function measureEngine(sizes: Sizes, recordPath: string): Promise<Measured> {
-  const engine = await startEngineProcess(['--feed-rate', String(sizes.feedRate), '--address-rate-limit', '1000000'], 60_000, temporaryDataDir());
+  // Both per-address bounds raised: every client comes from 127.0.0.1 (the request rate that upgrades count
+  // against, and the connections per address).
+  const engine = await startEngineProcess(['--feed-rate', String(sizes.feedRate), '--address-rate-limit', '1000000', '--ws-max-per-address', '2000'], 60_000, temporaryDataDir());
   try {
     const pid = engine.child.pid!;
     const { results, serverCpuS } = await clients(engine.port, sizes, recordPath, () => cpuSeconds(pid, true));

@@ -10,17 +10,12 @@
  * symbol's book (inside the risk collar of 10 % around the last trade), else 1.00 when the book is empty.
  */
 import { signRequest } from '../gateway/auth/authenticator.js';
-import { runHttpLoad, type HttpLoadResult, type HttpRequestSpec, type LoadProgress } from './http-load.js';
+import { runHttpLoad, type HttpLoadOptions, type HttpLoadResult, type HttpRequestSpec, type LoadProgress } from './http-load.js';
 
 export type Credentials = { kind: 'password'; username: string; password: string } | { kind: 'api_key'; keyId: string; secret: string } | { kind: 'token'; token: string };
 
-export interface OrderLoadOptions {
-  target: string;
-  rate: number | 'max';
-  durationS: number;
-  warmupS: number;
-  connections: number;
-  pipeline: number;
+/** The load's shape is the generator's; what is sent is built from the order fields. */
+export interface OrderLoadOptions extends Pick<HttpLoadOptions, 'target' | 'rate' | 'durationS' | 'warmupS' | 'connections' | 'pipeline'> {
   credentials: Credentials;
   symbol: string;
   side: 'buy' | 'sell';
@@ -96,13 +91,14 @@ export async function runOrderLoad(options: OrderLoadOptions): Promise<OrderLoad
     return { method: 'POST', path: kOrdersPath, headers: { 'content-type': 'application/json', ...headersFor('POST', kOrdersPath, signedBody) }, body: signedBody };
   };
   const request = options.credentials.kind === 'api_key' ? signed : () => fixed;
+  const { rate, durationS, warmupS, connections, pipeline } = options;
   const result = await runHttpLoad({
     target: base,
-    rate: options.rate,
-    durationS: options.durationS,
-    warmupS: options.warmupS,
-    connections: options.connections,
-    pipeline: options.pipeline,
+    rate,
+    durationS,
+    warmupS,
+    connections,
+    pipeline,
     request,
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   });
