@@ -52,7 +52,7 @@ async function clients(port: number, sizes: Sizes, recordPath: string | undefine
       runLoadtest<WsLoadResult>(
         [
           'ws', '--target', `http://127.0.0.1:${port}`, '--connections', String(sizes.clientsPerProcess), '--rate', '500',
-          '--duration', String(sizes.durationS), '--symbols', kSymbols.join(','),
+          '--duration', String(sizes.durationS), '--symbols', kSymbols.join(','), '--setup-timeout', '60',
           ...(index === 0 && recordPath !== undefined ? ['--record', recordPath] : []),
         ],
         { timeoutMs: 120_000, allowFailure: true },

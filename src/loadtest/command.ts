@@ -20,6 +20,7 @@ export const loadtestUsage = `usage:
       --symbols A,B,...  subscribe to trades:SYM and book:SYM of each (default: every listed symbol, up to 32)
       --channels a,b,... the channels themselves instead   --depth N (10)   --latency   --token JWT
       --record FILE [--record-max N]  keep the first client's data frames (JSON lines, for replays)
+      --setup-timeout S (30)  clients not subscribed by then count as failed; the run goes on without them
   both: --json (one JSON object on stdout)  --quiet (no progress line)
 `;
 
@@ -55,6 +56,7 @@ const kWsOptions = {
   depth: { type: 'string', default: '10' },
   latency: { type: 'boolean', default: false },
   record: { type: 'string' },
+  'setup-timeout': { type: 'string', default: '30' },
   'record-max': { type: 'string', default: '200000' },
 } as const;
 
@@ -181,6 +183,7 @@ async function wsCommand(args: string[]): Promise<number> {
     channels,
     depth: positive(values.depth, 'depth', 1_000),
     latency: values.latency,
+    setupTimeoutS: positive(values['setup-timeout'], 'setup-timeout', 600, false),
     ...(values.token === undefined ? {} : { token: values.token }),
     ...(values.record === undefined ? {} : { record: { path: values.record, maxFrames: positive(values['record-max'], 'record-max', 10_000_000) } }),
     ...(show === undefined ? {} : { onProgress: (progress) => show(`${progress.elapsedS.toFixed(0)} s  ${progress.framesPerS} frames/s  ${progress.open} open  ${progress.gaps} gaps`) }),

@@ -187,7 +187,8 @@ class Client {
     const settle = (failure: string | null): void => {
       if (settled) return;
       settled = true;
-      if (failure !== null) WsRun.bump(this.run.failed, failure);
+      // After the setup timeout a client was already counted as failed ('setup timeout').
+      if (failure !== null && !this.run.setupOver) WsRun.bump(this.run.failed, failure);
       onSettled();
     };
     socket.on('unexpected-response', (_request, response) => {
