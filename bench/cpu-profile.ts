@@ -34,7 +34,7 @@ const kRepositoryRoot = fileURLToPath(new URL('..', import.meta.url));
 /** Names a thread by the actor module it ran (src/actors/<agent>/), else main / worker. */
 function threadName(file: string, profile: CpuProfile): string {
   for (const node of profile.nodes) {
-    const match = /src\/actors\/([a-z-]+)\/[a-z-]+-actor\./.exec(node.callFrame.url);
+    const match = /(?:src|dist)\/actors\/([a-z-]+)\/[a-z-]+-actor\./.exec(node.callFrame.url);
     if (match !== null) return `${match[1]} worker`;
   }
   // Node names them CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; thread 0 is the main thread.

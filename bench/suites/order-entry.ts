@@ -106,7 +106,7 @@ async function measureEngine(subject: Subject, loads: readonly Load[], options: 
   const profileDir = subject === 'engine' ? process.env.OCTOPUS_BENCH_CPU_PROF : undefined;
   if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
   const engine = await startEngineProcess(kRaisedLimits, 60_000, dataDir, {
-    env: subject === 'engine, no journal' ? { OCTOPUS_BENCH_NO_JOURNAL: '1' } : {},
+    env: { OCTOPUS_BENCH_NO_JOURNAL: subject === 'engine, no journal' ? '1' : '' },
     nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
   });
   try {
