@@ -160,9 +160,10 @@ class Connection {
 
   private open(): Socket {
     const socket = connect({ host: this.url.hostname, port: Number(this.url.port || 80), noDelay: true });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (error: NodeJS.ErrnoException) => this.fail(error.code ?? 'ESOCKET'));
-    socket.on('close', () => this.fail('ECLOSED'));
+    // Events of a socket this connection already gave up (and replaced) are not about the current one.
+    socket.on('data', (chunk: Buffer) => this.socket === socket && this.onData(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => this.socket === socket && this.fail(error.code ?? 'ESOCKET'));
+    socket.on('close', () => this.socket === socket && this.fail('ECLOSED'));
     this.socket = socket;
     return socket;
   }
@@ -213,6 +214,12 @@ class Connection {
       const label = (this.run.options.classify ?? defaultClassify)(response.status, response.body);
       this.run.settle(this.inFlight.shift()!, label, nowNs());
       settled = true;
+      if (response.close) {
+        // The server ends the connection after this answer (the gateway does so after a 429): the next
+        // request goes on a new one; any pipelined behind it are lost with the connection.
+        this.fail('ECLOSED');
+        return;
+      }
     }
     if (this.buffered.length > kMaxResponseBytes) this.fail('EPROTOCOL');
     else if (settled) this.onIdle();
@@ -220,7 +227,7 @@ class Connection {
 }
 
 /** One complete response at the start of `data`, 'incomplete' if more bytes are needed, or 'malformed'. */
-export function parseResponse(data: Buffer): { status: number; body: string; length: number } | 'incomplete' | 'malformed' {
+export function parseResponse(data: Buffer): { status: number; body: string; length: number; close: boolean } | 'incomplete' | 'malformed' {
   const headerEnd = data.indexOf(kHeaderEnd);
   if (headerEnd < 0) return data.length > 64 * 1024 ? 'malformed' : 'incomplete';
   const head = data.toString('latin1', 0, headerEnd);
@@ -230,7 +237,7 @@ export function parseResponse(data: Buffer): { status: number; body: string; len
   const bodyStart = headerEnd + kHeaderEnd.length;
   const length = bodyStart + Number(lengthHeader[1]);
   if (data.length < length) return 'incomplete';
-  return { status: Number(status[1]), body: data.toString('utf8', bodyStart, length), length };
+  return { status: Number(status[1]), body: data.toString('utf8', bodyStart, length), length, close: /\r\nconnection:\s*close/i.test(head) };
 }
 
 function checkOptions(options: HttpLoadOptions): URL {

@@ -4,7 +4,7 @@ import { parseResponse, runHttpLoad, type HttpRequestSpec } from '../../src/load
 
 describe('parseResponse', () => {
   it.each([
-    ['a complete response', 'HTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\n{}', { status: 201, body: '{}', length: 45 }],
+    ['a complete response', 'HTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\n{}', { status: 201, body: '{}', length: 45, close: false }],
     ['a header without its body yet', 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nab', 'incomplete'],
     ['half a header', 'HTTP/1.1 200 OK\r\ncontent-le', 'incomplete'],
     ['no content-length (chunked)', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}', 'malformed'],
@@ -16,7 +16,12 @@ describe('parseResponse', () => {
   it('takes the first of two pipelined responses and says how long it was', () => {
     const first = 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na';
     const parsed = parseResponse(Buffer.from(`${first}HTTP/1.1 429 Too Many\r\ncontent-length: 0\r\n\r\n`));
-    expect(parsed).toEqual({ status: 200, body: 'a', length: first.length });
+    expect(parsed).toEqual({ status: 200, body: 'a', length: first.length, close: false });
+  });
+
+  it('notices a server that closes the connection after its answer', () => {
+    const parsed = parseResponse(Buffer.from('HTTP/1.1 429 Too Many Requests\r\nretry-after: 1\r\nConnection: close\r\ncontent-length: 0\r\n\r\n'));
+    expect(parsed).toMatchObject({ status: 429, close: true });
   });
 });
 
