@@ -17,7 +17,7 @@ export const loadtestUsage = `usage:
       from the book)  --tif ioc|gtc|day|fok (ioc)  --warmup S (1)  --pipeline N (1: no pipelining)
   octopus loadtest ws --target URL --rate N --duration S --connections C [options]
       --rate is new connections per second while connecting
-      --symbols A,B,...  subscribe to trades:SYM and book:SYM of each (default: every listed symbol, up to 32)
+      --symbols A,B,...  subscribe to trades:SYM and book:SYM of each (default, with --token: every listed symbol, up to 32)
       --channels a,b,... the channels themselves instead   --depth N (10)   --latency   --token JWT
       --record FILE [--record-max N]  keep the first client's data frames (JSON lines, for replays)
       --setup-timeout S (30)  clients not subscribed by then count as failed; the run goes on without them
