@@ -61,6 +61,12 @@ export interface EngineConfig {
   snapshotEveryRecords: number;
   /** Start over a broken journal chain by truncating it at the last good record. */
   recover: boolean;
+  /**
+   * BENCH ONLY, from OCTOPUS_BENCH_NO_JOURNAL=1 (no flag on purpose): commands are acknowledged without
+   * being journaled or audited, so nothing survives a restart. The order-entry bench uses it to measure
+   * the journal's share of the order path; never set it for trading.
+   */
+  benchNoJournal: boolean;
 }
 
 export const defaultConfig: EngineConfig = {
@@ -95,6 +101,7 @@ export const defaultConfig: EngineConfig = {
   watchdogMs: 10_000,
   snapshotEveryRecords: 10_000,
   recover: false,
+  benchNoJournal: false,
 };
 
 interface Setting {
@@ -341,6 +348,7 @@ export function loadConfig(args: readonly string[], env: NodeJS.ProcessEnv = pro
     const setting = settings.find((candidate) => candidate.flag === flag)!;
     config[setting.key] = setting.parse(text, flag);
   }
+  config.benchNoJournal = env.OCTOPUS_BENCH_NO_JOURNAL === '1';
   const result = config as unknown as EngineConfig;
   if (result.strategyParams.length > 1 && result.strategyParams.length !== result.strategies.length) {
     throw new OctopusError('ERR_CONFIG_INVALID', `expected one --params object per --strategy (${result.strategies.length}), was ${result.strategyParams.length}`);

@@ -63,8 +63,11 @@ const kIntervalLabels = new Map<number, string>([
   [86_400_000, '1d'],
 ]);
 
-/** Fans a market-data batch out on the public channels and keeps the gateway's book copy current. */
-function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBatch): void {
+/**
+ * Fans a market-data batch out on the public channels and keeps the gateway's book copy current. Every
+ * frame carries `emit_ns`, the batch's envelope timestamp (when the execution actor sent it).
+ */
+function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBatch, emitNs: number): void {
   for (const trade of batch.trades) {
     hub.publish(`trades:${trade.symbol}`, 'trade', {
       symbol: trade.symbol,
@@ -73,7 +76,7 @@ function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBa
       side: trade.side,
       trade_id: String(trade.tradeId),
       time_ms: trade.timeMs,
-    });
+    }, emitNs);
   }
   for (const quote of batch.quotes) {
     hub.publish(`quotes:${quote.symbol}`, 'quote', {
@@ -83,7 +86,7 @@ function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBa
       ask_price: quote.askPrice,
       ask_qty: quote.askQty,
       time_ms: quote.timeMs,
-    });
+    }, emitNs);
   }
   // One delta frame per symbol per batch: every changed level's new total (qty 0 removes it).
   const deltas = new Map<string, { bids: [number, number][]; asks: [number, number][] }>();
@@ -93,7 +96,7 @@ function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBa
     if (frame === undefined) deltas.set(delta.symbol, (frame = { bids: [], asks: [] }));
     (delta.side === 'buy' ? frame.bids : frame.asks).push([delta.price, delta.qty]);
   }
-  for (const [symbol, frame] of deltas) hub.publish(`book:${symbol}`, 'delta', frame);
+  for (const [symbol, frame] of deltas) hub.publish(`book:${symbol}`, 'delta', frame, emitNs);
 }
 
 /** Seeds the book copy from the execution actor (resting orders replayed from the journal). */
@@ -178,6 +181,7 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     makerFeeBps: config.makerFeeBps,
     takerFeeBps: config.takerFeeBps,
     riskLimits: { ...defaultRiskLimits, ordersPerSecond: config.maxOrdersPerSecond },
+    ...(config.benchNoJournal ? { benchNoJournal: true } : {}),
     marketDataSubscribers: ['realtime', kMainEndpointName, 'warehouse'],
     reportSubscribers: [kMainEndpointName],
     snapshotEveryRecords: config.snapshotEveryRecords,
@@ -224,9 +228,9 @@ function wireFeed(system: ActorSystem, hub: FeedHub, mirror: BookMirror): FeedCo
     const label = kIntervalLabels.get(bar.intervalMs);
     if (label !== undefined) hub.publish(`bars:${label}:${bar.symbol}`, 'bar', bar);
   });
-  system.on(MessageType.MarketDataBatch, (batch) => {
+  system.on(MessageType.MarketDataBatch, (batch, envelope) => {
     counters.marketDataBatches++;
-    publishMarketData(hub, mirror, batch);
+    publishMarketData(hub, mirror, batch, envelope.tsHigh * 4_294_967_296 + envelope.tsLow);
   });
   system.on(MessageType.ExecutionReports, (reports) => {
     for (const order of reports.orders) hub.publishPrivate(order.account, 'orders', 'order', order);
@@ -359,6 +363,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     addressLimiter: new RateLimiter(config.rateLimitPerAddress),
   };
   logKernelBackends(logger);
+  if (config.benchNoJournal) logger.warn('OCTOPUS_BENCH_NO_JOURNAL=1: orders are acknowledged WITHOUT the journal or the audit trail (bench only; nothing survives a restart)');
   let system: ActorSystem;
   try {
     system = await ActorSystem.start(engineSpecs(config), { inboxBytes: config.inboxBytes, logger, watchdogMs: config.watchdogMs });

@@ -35,6 +35,13 @@ describe('loadConfig', () => {
   it('rejects a bad environment value too', () => {
     expect(() => loadConfig([], { PORT: 'NaN' })).toThrowError(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
   });
+
+  it('turns journaling off only for OCTOPUS_BENCH_NO_JOURNAL=1 (bench only, no flag)', () => {
+    expect(loadConfig([], {}).benchNoJournal).toBe(false);
+    expect(loadConfig([], { OCTOPUS_BENCH_NO_JOURNAL: '1' }).benchNoJournal).toBe(true);
+    expect(loadConfig([], { OCTOPUS_BENCH_NO_JOURNAL: 'yes' }).benchNoJournal).toBe(false);
+    expect(() => loadConfig(['--bench-no-journal', '1'], {})).toThrowError(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+  });
 });
 
 describe('strategy settings (--strategy, --params)', () => {

@@ -94,6 +94,11 @@ export interface ExecutionOptions {
   recover?: boolean;
   /** Test hook: delay before a flush counts as durable. */
   durabilityDelayMs?: number;
+  /**
+   * BENCH ONLY (OCTOPUS_BENCH_NO_JOURNAL=1, src/config.ts): the journal writes nothing and commands are
+   * not audited, so an acknowledgement waits for no disk; the order-entry bench's "no journal" ceiling.
+   */
+  benchNoJournal?: boolean;
 }
 
 /** Where released (durable) outputs go, and whether the receivers are keeping up. */
@@ -229,7 +234,7 @@ export class ExecutionCore {
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
-    this.journal = new Journal(store, 'commands', { durabilityDelayMs: options.durabilityDelayMs ?? 0 });
+    this.journal = new Journal(store, 'commands', { durabilityDelayMs: options.durabilityDelayMs ?? 0, benchNoWrites: options.benchNoJournal === true });
     this.audit = new AuditLog(store);
     this.snapshots = new SnapshotStore(store);
     this.closedOrders = new LmdbClosedOrders(store);
@@ -596,7 +601,7 @@ export class ExecutionCore {
   private async commit(kind: Command['kind'], command: unknown, timeMs: number, summary: unknown): Promise<void> {
     this.counters.commandsApplied++;
     const journaled = this.journalRecord(kind, command, timeMs, null);
-    const audited = this.audit.append({ type: kind, command, result: summary }, timeMs);
+    const audited = this.options.benchNoJournal === true ? null : this.audit.append({ type: kind, command, result: summary }, timeMs);
     try {
       await Promise.all([journaled, audited]);
     } catch (error) {
