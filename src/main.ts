@@ -188,7 +188,7 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     recover: config.recover,
     ...(process.env.OCTOPUS_TEST_DURABILITY_DELAY_MS === undefined ? {} : { durabilityDelayMs: Number(process.env.OCTOPUS_TEST_DURABILITY_DELAY_MS) }),
     ...(simulated
-      ? { simulation: { seed: config.feedSeed, takerRatePerSecond: config.feedTradesPerSecond / config.symbols.length, publishMs: 50 } }
+      ? { simulation: { seed: config.feedSeed, takerRatePerSecond: config.feedTradesPerSecond / config.symbols.length, publishMs: 50, stepMs: config.simStepMs } }
       : {}),
   };
   const warehouse: WarehouseOptions = {

@@ -81,7 +81,6 @@ export function aggregateBars(symbol: string, intervalMs: number, trades: Iterab
 
 export class BarAggregator {
   private readonly open = new Map<string, OpenBar<Bar>>();
-  private readonly latest = new Map<string, Bar>();
 
   constructor(
     readonly intervalMs: number,
@@ -112,17 +111,8 @@ export class BarAggregator {
     }
   }
 
-  latestBars(symbols: readonly string[]): Bar[] {
-    const wanted = symbols.length === 0 ? [...this.latest.keys()] : symbols;
-    return wanted.flatMap((symbol) => {
-      const bar = this.latest.get(symbol);
-      return bar === undefined ? [] : [bar];
-    });
-  }
-
   private finish(symbol: string, current: OpenBar<Bar>): void {
     this.open.delete(symbol);
-    this.latest.set(symbol, current.bar);
     this.emit(current.bar);
   }
 }
