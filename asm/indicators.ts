@@ -58,7 +58,7 @@ let arrayCount: i32 = 0;
   return value - value == 0.0;
 }
 
-export function indicatorsAbiVersion(): i32 {
+export function version(): i32 {
   return kAbiVersion;
 }
 

@@ -35,7 +35,7 @@ const kStatusNotPositiveDefinite: i32 = 2;
 const kStatusIterationLimit: i32 = 3;
 const kPageBytes: usize = 65536;
 
-export function algorithmVersion(): i32 {
+export function version(): i32 {
   return kAlgorithmVersion;
 }
 

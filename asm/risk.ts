@@ -409,7 +409,7 @@ function simulateFour(exposures: usize, assets: i32, days: i32, seed: u32, first
 // ---------------------------------------------------------------------------------------------------
 // Exports
 
-export function statsKernelVersion(): i32 {
+export function version(): i32 {
   return kStatsKernelVersion;
 }
 

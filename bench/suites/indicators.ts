@@ -21,8 +21,8 @@
 import ti from 'technicalindicators';
 import { BollingerBands, EMA, MACD, RSI, SMA } from 'trading-signals';
 import { getBackend, type BackendName } from '../../src/kernels/index.js';
-import { indicators, selectIndicators, type Indicators } from '../../src/kernels/indicators.js';
-import * as reference from '../../src/kernels/reference/indicators.js';
+import { indicators, selectIndicators, type Indicators } from '../../src/kernels/indicators/indicators.js';
+import * as reference from '../../src/kernels/indicators/batch.js';
 import { measureCases, type BenchCase, type BenchOptions, type BenchRow, type BenchSuite } from '../lib.js';
 
 const kSuite = 'indicators';

@@ -15,10 +15,10 @@
  * (tested in test/kernels/optimizer-backends.test.ts), so the ratios compare equal work. The WASM cases
  * include copying the program in and the solution out. Backends that are not built are left out.
  */
-import { getOptimizerBackend } from '../../src/kernels/optimizer-backends.js';
-import { maximumSharpe, minimumVariance, riskParity, type PortfolioModel, type PortfolioOptimum } from '../../src/kernels/optimizer.js';
-import { covarianceMatrix } from '../../src/kernels/stats.js';
-import type { BackendName } from '../../src/kernels/contract.js';
+import { getOptimizerBackend } from '../../src/kernels/optimizer/backends.js';
+import { maximumSharpe, minimumVariance, riskParity, type PortfolioModel, type PortfolioOptimum } from '../../src/kernels/optimizer/optimizer.js';
+import { covarianceMatrix } from '../../src/kernels/stats/stats.js';
+import type { BackendName } from '../../src/kernels/backend.js';
 import { measureCases, type BenchCase, type BenchOptions, type BenchRow, type BenchSuite } from '../lib.js';
 
 const kAssetsFull = 100;

@@ -12,9 +12,9 @@
  */
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import { Type } from '@sinclair/typebox';
-import { indicatorOutputsToJson, indicators } from '../../kernels/indicators.js';
-import { optimizePortfolioAsync } from '../../kernels/optimizer-pool.js';
-import { computeVarAsync } from '../../kernels/risk.js';
+import { indicatorOutputsToJson, indicators } from '../../kernels/indicators/indicators.js';
+import { optimizePortfolioAsync } from '../../actors/portfolio/optimize-pool.js';
+import { computeVarAsync } from '../../actors/risk/var.js';
 import { route, type RouteOptions } from '../http/http.js';
 
 const numberOrNull = Type.Union([Type.Number(), Type.Null()]);

@@ -10,9 +10,9 @@ import { Authenticator } from '../../../src/gateway/auth/authenticator.js';
 import { RateLimiter } from '../../../src/gateway/auth/rate-limiter.js';
 import { UserStore } from '../../../src/gateway/auth/users.js';
 import { openStateStore, type StateStore } from '../../../src/store/state-store.js';
-import { indicators } from '../../../src/kernels/indicators.js';
-import { closeRiskWorkers } from '../../../src/kernels/risk.js';
-import { closeOptimizerWorkers } from '../../../src/kernels/optimizer-pool.js';
+import { indicators } from '../../../src/kernels/indicators/indicators.js';
+import { closeRiskWorkers } from '../../../src/actors/risk/var.js';
+import { closeOptimizerWorkers } from '../../../src/actors/portfolio/optimize-pool.js';
 
 let gateway: Gateway;
 let store: StateStore;
