@@ -24,7 +24,7 @@ import { feedRoutes } from './gateway/ws/feed-routes.js';
 import { healthSamples, metricsRoutes, type MetricSample } from './gateway/routes/metrics-routes.js';
 import { defaultRiskLimits } from './actors/risk/pre-trade.js';
 import { closeRiskWorkers } from './actors/risk/var.js';
-import { closeOptimizerWorkers } from './actors/portfolio/optimize-pool.js';
+import { closeOptimizerWorkers } from './actors/portfolio/optimize.js';
 import { optimizer } from './kernels/optimizer/optimizer.js';
 import { statsKernels } from './kernels/stats/stats.js';
 import { indicators } from './kernels/indicators/indicators.js';

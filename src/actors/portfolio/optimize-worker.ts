@@ -1,10 +1,10 @@
 /**
- * The piscina worker of the optimiser pool (optimizer-pool.ts): runs one validated optimisation off the
+ * The piscina worker of the optimiser pool (optimize.ts): runs one validated optimisation off the
  * gateway's event loop. Typed errors travel back as values, because a thrown error loses its code when
  * it is cloned between threads.
  */
 import { isOctopusError } from '../../engine/errors.js';
-import { optimizePortfolio, type PortfolioResponse } from '../../kernels/optimizer/optimizer.js';
+import { optimizePortfolio, type PortfolioResponse } from './optimize.js';
 
 export type OptimizerWorkerResult = { ok: true; value: PortfolioResponse } | { ok: false; code: string; message: string };
 

@@ -13,7 +13,7 @@
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import { Type } from '@sinclair/typebox';
 import { indicatorOutputsToJson, indicators } from '../../kernels/indicators/indicators.js';
-import { optimizePortfolioAsync } from '../../actors/portfolio/optimize-pool.js';
+import { optimizePortfolioAsync } from '../../actors/portfolio/optimize.js';
 import { computeVarAsync } from '../../actors/risk/var.js';
 import { route, type RouteOptions } from '../http/http.js';
 

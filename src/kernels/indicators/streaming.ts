@@ -2,7 +2,7 @@
  * Streaming indicators: one object per series, `update(...)` per new point or bar, O(1) per update
  * (amortised for the moving windows, and O(period) for the CCI; see indicators-windows.ts). Feeding a
  * series point by point gives exactly the values (the same bits) of the batch function of the same name
- * in indicators.ts, warm-up NaN included.
+ * in batch.ts, warm-up NaN included.
  *
  * `save()` returns a plain, JSON-safe object (non-finite numbers are written as strings, see
  * indicators-state.ts) holding everything the indicator needs to continue; `Class.restore(state)` builds an
@@ -12,52 +12,21 @@
  * Multi-output indicators return one result object that is reused by every update (no allocation per
  * point); copy its fields to keep them.
  *
+ * Each indicator is one `streamingIndicator` definition: how its parameters are checked, the parts of its
+ * state (windows, smoothers, numbers; each part knows how to be created, saved and restored), and its
+ * update step. The class, its constructor, `save` and `restore` are generated from that, once.
+ *
  * Errors: a period that is not an integer in 1..kIndicatorPeriodMax throws KernelError
  * ERR_KERNEL_BAD_PERIOD; other bad parameters ERR_KERNEL_BAD_PARAM; `restore` of a malformed state, or of
  * a state saved by another indicator or version, ERR_KERNEL_BAD_STATE. `update` does not check its
  * arguments (it is the hot path): NaN and infinities follow the rules of the batch functions.
  */
 import { describeValue, kernelError } from '../errors.js';
-import {
-  demaValue,
-  directionalIndex,
-  directionalIndicator,
-  donchianMiddle,
-  minusDirectionalMovement,
-  plusDirectionalMovement,
-  stochasticK,
-  stochasticLookback,
-  temaValue,
-  trueRange,
-  typicalPrice,
-  vwapValue,
-  type BollingerParams,
-  type MacdParams,
-  type StochasticParams,
-} from './formulas.js';
+import * as formulas from './formulas.js';
+import type { BollingerParams, MacdParams, StochasticParams } from './formulas.js';
 import { macdLookback, zScoreValue } from './primitives.js';
-import {
-  kIndicatorStateVersion,
-  readFinite,
-  readInteger,
-  readNumber,
-  readPart,
-  readState,
-  saveNumber,
-  type SavedNumber,
-} from './state.js';
-import {
-  CciWindow,
-  ExtremumWindow,
-  MomentsWindow,
-  ObvCore,
-  RsiCore,
-  SmaWindow,
-  Smoother,
-  WmaWindow,
-  type BlockWindowState,
-  type SmootherState,
-} from './windows.js';
+import { kIndicatorStateVersion, readFinite, readInteger, readNumber, readPart, readState, saveNumber, type SavedNumber } from './state.js';
+import { CciWindow, ExtremumWindow, MomentsWindow, ObvCore, RsiCore, SmaWindow, Smoother, WmaWindow, type BlockWindowState, type SmootherKind } from './windows.js';
 
 /**
  * The longest period a streaming indicator (and the registry) accepts: TA-Lib's bound for its periods.
@@ -112,699 +81,77 @@ export function checkStreamingPeriod(value: unknown, name = 'period'): number {
   return value;
 }
 
-function header<Kind extends string>(kind: Kind): SavedIndicatorHeader<Kind> {
-  return { kind, version: kIndicatorStateVersion };
-}
-
 /** The period field of a saved state. @throws KernelError ERR_KERNEL_BAD_STATE. */
 function savedPeriod(record: Readonly<Record<string, unknown>>, key = 'period'): number {
   return readInteger(record, key, 1, kIndicatorPeriodMax, 'state');
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Single series in, one value out
+// The generic streaming indicator
 
-export interface WindowIndicatorState<Kind extends string> extends SavedIndicatorHeader<Kind> {
-  period: number;
-  window: BlockWindowState;
+type StateRecord = Readonly<Record<string, unknown>>;
+
+/** One part of an indicator's state: made from the parameters, saved as a plain value, restored from it. */
+interface Part<Params, Value, Saved> {
+  create(params: Params): Value;
+  save(value: Value): Saved;
+  /** @throws KernelError ERR_KERNEL_BAD_STATE naming `state.<key>`. */
+  restore(record: StateRecord, key: string, params: Params): Value;
 }
 
-/** Simple moving average; bit-identical to `sma`. */
-export class StreamingSma {
-  readonly period: number;
-  private window: SmaWindow;
+type Parts<Params> = Record<string, Part<Params, unknown, unknown>>;
+type ValuesOf<Specs> = { -readonly [K in keyof Specs]: Specs[K] extends Part<never, infer Value, unknown> ? Value : never };
+type SavedOf<Specs> = { [K in keyof Specs]: Specs[K] extends Part<never, unknown, infer Saved> ? Saved : never };
 
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
-  constructor(period: number) {
-    this.period = checkStreamingPeriod(period);
-    this.window = new SmaWindow(period);
-  }
-
-  update(value: number): number {
-    return this.window.update(value);
-  }
-
-  save(): WindowIndicatorState<'sma'> {
-    return { ...header('sma'), period: this.period, window: this.window.save() };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingSma {
-    const record = readState(state, 'sma');
-    const stream = new StreamingSma(savedPeriod(record));
-    stream.window = SmaWindow.restore(readPart(record, 'window', 'state'), stream.period, 'state.window');
-    return stream;
-  }
+interface StreamingDefinition<Kind extends string, Args extends unknown[], Params extends object, Specs extends Parts<Params>> {
+  readonly kind: Kind;
+  /** Checks the constructor's arguments. @throws KernelError ERR_KERNEL_BAD_PERIOD, ERR_KERNEL_BAD_PARAM. */
+  params(...args: Args): Params;
+  /** The constructor's arguments as a saved state holds them. @throws KernelError ERR_KERNEL_BAD_STATE. */
+  savedArgs(record: StateRecord): Args;
+  readonly parts: Specs;
 }
 
-/** Weighted moving average; bit-identical to `wma`. */
-export class StreamingWma {
-  readonly period: number;
-  private window: WmaWindow;
+/**
+ * The base class of one streaming indicator, built from its definition (see the module comment): the
+ * constructor checks the parameters and creates the parts as fields of the instance, `save` writes them,
+ * `restoreAs` reads them. Each indicator extends it with its own `update`, so every update is its own
+ * monomorphic code reading its parts straight from `this` (one shared generic update, or the parts in a
+ * nested object, measured 5-12% slower per point).
+ */
+function streamingIndicator<Kind extends string, Args extends unknown[], Params extends object, Specs extends Parts<Params>>(
+  definition: StreamingDefinition<Kind, Args, Params, Specs>,
+) {
+  const { kind, parts } = definition;
+  const keys = Object.keys(parts);
+  abstract class Streaming {
+    readonly params: Readonly<Params>;
 
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
-  constructor(period: number) {
-    this.period = checkStreamingPeriod(period);
-    this.window = new WmaWindow(period);
-  }
-
-  update(value: number): number {
-    return this.window.update(value);
-  }
-
-  save(): WindowIndicatorState<'wma'> {
-    return { ...header('wma'), period: this.period, window: this.window.save() };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingWma {
-    const record = readState(state, 'wma');
-    const stream = new StreamingWma(savedPeriod(record));
-    stream.window = WmaWindow.restore(readPart(record, 'window', 'state'), stream.period, 'state.window');
-    return stream;
-  }
-}
-
-/** Moving population standard deviation; bit-identical to `standardDeviation`. */
-export class StreamingStandardDeviation {
-  readonly period: number;
-  private window: MomentsWindow;
-
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
-  constructor(period: number) {
-    this.period = checkStreamingPeriod(period);
-    this.window = new MomentsWindow(period);
-  }
-
-  update(value: number): number {
-    return Math.sqrt(this.window.update(value));
-  }
-
-  save(): WindowIndicatorState<'stddev'> {
-    return { ...header('stddev'), period: this.period, window: this.window.save() };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingStandardDeviation {
-    const record = readState(state, 'stddev');
-    const stream = new StreamingStandardDeviation(savedPeriod(record));
-    stream.window = MomentsWindow.restore(readPart(record, 'window', 'state'), stream.period, 'state.window');
-    return stream;
-  }
-}
-
-/** Moving z-score; bit-identical to `zScore`. */
-export class StreamingZScore {
-  readonly period: number;
-  private window: MomentsWindow;
-
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
-  constructor(period: number) {
-    this.period = checkStreamingPeriod(period);
-    this.window = new MomentsWindow(period);
-  }
-
-  update(value: number): number {
-    const variance = this.window.update(value);
-    return zScoreValue(this.window.deviation, variance);
-  }
-
-  save(): WindowIndicatorState<'zscore'> {
-    return { ...header('zscore'), period: this.period, window: this.window.save() };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingZScore {
-    const record = readState(state, 'zscore');
-    const stream = new StreamingZScore(savedPeriod(record));
-    stream.window = MomentsWindow.restore(readPart(record, 'window', 'state'), stream.period, 'state.window');
-    return stream;
-  }
-}
-
-export interface SmootherIndicatorState<Kind extends string> extends SavedIndicatorHeader<Kind> {
-  period: number;
-  smoothers: SmootherState[];
-}
-
-/** Restores `count` EMA smoothers of one period from state.smoothers. @throws ERR_KERNEL_BAD_STATE. */
-function restoreSmoothers(record: Readonly<Record<string, unknown>>, period: number, count: number): Smoother[] {
-  const saved = record.smoothers;
-  if (!Array.isArray(saved) || saved.length !== count) {
-    throw kernelError('ERR_KERNEL_BAD_STATE', `state.smoothers to hold ${count} smoother states`, describeValue(saved));
-  }
-  return saved.map((part: unknown, index) => {
-    const label = `state.smoothers[${index}]`;
-    return Smoother.restore(readPart({ part }, 'part', label), period, 'ema', label);
-  });
-}
-
-/** Exponential moving average; bit-identical to `ema`. */
-export class StreamingEma {
-  readonly period: number;
-  private smoother: Smoother;
-
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
-  constructor(period: number) {
-    this.period = checkStreamingPeriod(period);
-    this.smoother = new Smoother(period, 'ema');
-  }
-
-  update(value: number): number {
-    return this.smoother.update(value);
-  }
-
-  save(): SmootherIndicatorState<'ema'> {
-    return { ...header('ema'), period: this.period, smoothers: [this.smoother.save()] };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingEma {
-    const record = readState(state, 'ema');
-    const stream = new StreamingEma(savedPeriod(record));
-    [stream.smoother] = restoreSmoothers(record, stream.period, 1) as [Smoother];
-    return stream;
-  }
-}
-
-/** Double EMA, 2 EMA - EMA(EMA); bit-identical to `dema`. */
-export class StreamingDema {
-  readonly period: number;
-  private first: Smoother;
-  private second: Smoother;
-
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
-  constructor(period: number) {
-    this.period = checkStreamingPeriod(period);
-    this.first = new Smoother(period, 'ema');
-    this.second = new Smoother(period, 'ema');
-  }
-
-  update(value: number): number {
-    const first = this.first.update(value);
-    return demaValue(first, this.second.update(first));
-  }
-
-  save(): SmootherIndicatorState<'dema'> {
-    return { ...header('dema'), period: this.period, smoothers: [this.first.save(), this.second.save()] };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingDema {
-    const record = readState(state, 'dema');
-    const stream = new StreamingDema(savedPeriod(record));
-    [stream.first, stream.second] = restoreSmoothers(record, stream.period, 2) as [Smoother, Smoother];
-    return stream;
-  }
-}
-
-/** Triple EMA, 3 EMA - 3 EMA(EMA) + EMA(EMA(EMA)); bit-identical to `tema`. */
-export class StreamingTema {
-  readonly period: number;
-  private first: Smoother;
-  private second: Smoother;
-  private third: Smoother;
-
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
-  constructor(period: number) {
-    this.period = checkStreamingPeriod(period);
-    this.first = new Smoother(period, 'ema');
-    this.second = new Smoother(period, 'ema');
-    this.third = new Smoother(period, 'ema');
-  }
-
-  update(value: number): number {
-    const first = this.first.update(value);
-    const second = this.second.update(first);
-    return temaValue(first, second, this.third.update(second));
-  }
-
-  save(): SmootherIndicatorState<'tema'> {
-    return {
-      ...header('tema'),
-      period: this.period,
-      smoothers: [this.first.save(), this.second.save(), this.third.save()],
-    };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingTema {
-    const record = readState(state, 'tema');
-    const stream = new StreamingTema(savedPeriod(record));
-    [stream.first, stream.second, stream.third] = restoreSmoothers(record, stream.period, 3) as [Smoother, Smoother, Smoother];
-    return stream;
-  }
-}
-
-/** Wilder's RSI; bit-identical to `rsi`. */
-export class StreamingRsi {
-  readonly period: number;
-  private core: RsiCore;
-
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
-  constructor(period: number) {
-    this.period = checkStreamingPeriod(period);
-    this.core = new RsiCore(period);
-  }
-
-  update(close: number): number {
-    return this.core.update(close);
-  }
-
-  save(): SavedIndicatorHeader<'rsi'> & { period: number; core: ReturnType<RsiCore['save']> } {
-    return { ...header('rsi'), period: this.period, core: this.core.save() };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingRsi {
-    const record = readState(state, 'rsi');
-    const stream = new StreamingRsi(savedPeriod(record));
-    stream.core = RsiCore.restore(readPart(record, 'core', 'state'), stream.period, 'state.core');
-    return stream;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Multi-output over one series
-
-/** MACD line, signal and histogram; bit-identical to `macd`. */
-export class StreamingMacd {
-  readonly params: Readonly<MacdParams>;
-  private fast: Smoother;
-  private slow: Smoother;
-  private signal: Smoother;
-  /** Points seen, counted up to the lookback (the line is NaN before it, as in the batch). */
-  private pointsSeen = 0;
-  private readonly lookback: number;
-  private readonly result: MacdPoint = { macd: Number.NaN, signal: Number.NaN, histogram: Number.NaN };
-
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD, ERR_KERNEL_BAD_PARAM unless fastPeriod < slowPeriod. */
-  constructor(params: MacdParams) {
-    const fastPeriod = checkStreamingPeriod(params.fastPeriod, 'fastPeriod');
-    const slowPeriod = checkStreamingPeriod(params.slowPeriod, 'slowPeriod');
-    const signalPeriod = checkStreamingPeriod(params.signalPeriod, 'signalPeriod');
-    if (fastPeriod >= slowPeriod) {
-      throw kernelError('ERR_KERNEL_BAD_PARAM', `fastPeriod < slowPeriod ${slowPeriod}`, `${fastPeriod}`);
+    constructor(...args: Args) {
+      this.params = Object.freeze(definition.params(...args));
+      for (const key of keys) (this as Record<string, unknown>)[key] = parts[key]!.create(this.params);
     }
-    this.params = Object.freeze({ fastPeriod, slowPeriod, signalPeriod });
-    this.fast = new Smoother(fastPeriod, 'ema');
-    this.slow = new Smoother(slowPeriod, 'ema');
-    this.signal = new Smoother(signalPeriod, 'ema');
-    this.lookback = macdLookback(slowPeriod, signalPeriod);
-  }
 
-  /** The returned object is reused by the next update. */
-  update(value: number): Readonly<MacdPoint> {
-    const line = this.fast.update(value) - this.slow.update(value);
-    const signal = this.signal.update(line);
-    this.result.histogram = line - signal;
-    this.result.signal = signal;
-    this.result.macd = this.pointsSeen < this.lookback ? Number.NaN : line;
-    if (this.pointsSeen < this.lookback) this.pointsSeen++;
-    return this.result;
-  }
-
-  save(): SavedIndicatorHeader<'macd'> & MacdParams & { pointsSeen: number; smoothers: SmootherState[] } {
-    return {
-      ...header('macd'),
-      ...this.params,
-      pointsSeen: this.pointsSeen,
-      smoothers: [this.fast.save(), this.slow.save(), this.signal.save()],
-    };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingMacd {
-    const record = readState(state, 'macd');
-    const stream = construct(() =>
-      new StreamingMacd({
-        fastPeriod: savedPeriod(record, 'fastPeriod'),
-        slowPeriod: savedPeriod(record, 'slowPeriod'),
-        signalPeriod: savedPeriod(record, 'signalPeriod'),
-      }),
-    );
-    stream.pointsSeen = readInteger(record, 'pointsSeen', 0, stream.lookback, 'state');
-    const saved = record.smoothers;
-    if (!Array.isArray(saved) || saved.length !== 3) {
-      throw kernelError('ERR_KERNEL_BAD_STATE', 'state.smoothers to hold 3 smoother states', describeValue(saved));
+    /** A JSON-safe copy of everything the indicator needs to continue. */
+    save(): SavedIndicatorHeader<Kind> & Params & SavedOf<Specs> {
+      const saved: Record<string, unknown> = { kind, version: kIndicatorStateVersion, ...this.params };
+      for (const key of keys) saved[key] = parts[key]!.save((this as Record<string, unknown>)[key]);
+      return saved as SavedIndicatorHeader<Kind> & Params & SavedOf<Specs>;
     }
-    const { fastPeriod, slowPeriod, signalPeriod } = stream.params;
-    stream.fast = Smoother.restore(readPart({ part: saved[0] }, 'part', 'state.smoothers[0]'), fastPeriod, 'ema', 'state.smoothers[0]');
-    stream.slow = Smoother.restore(readPart({ part: saved[1] }, 'part', 'state.smoothers[1]'), slowPeriod, 'ema', 'state.smoothers[1]');
-    stream.signal = Smoother.restore(readPart({ part: saved[2] }, 'part', 'state.smoothers[2]'), signalPeriod, 'ema', 'state.smoothers[2]');
-    return stream;
-  }
-}
 
-/** Bollinger bands; bit-identical to `bollinger`. */
-export class StreamingBollinger {
-  readonly params: Readonly<BollingerParams>;
-  private average: SmaWindow;
-  private moments: MomentsWindow;
-  private readonly result: BandPoint = { upper: Number.NaN, middle: Number.NaN, lower: Number.NaN };
-
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD, ERR_KERNEL_BAD_PARAM for a multiplier not finite and >= 0. */
-  constructor(params: BollingerParams) {
-    const period = checkStreamingPeriod(params.period);
-    const multiplier = params.multiplier;
-    if (typeof multiplier !== 'number' || !Number.isFinite(multiplier) || multiplier < 0) {
-      throw kernelError('ERR_KERNEL_BAD_PARAM', 'multiplier to be a finite number >= 0', describeValue(multiplier));
+    /**
+     * An indicator of class `Class` that continues exactly where the saved one was.
+     * @throws KernelError ERR_KERNEL_BAD_STATE.
+     */
+    static restoreAs<T extends Streaming>(Class: new (...args: Args) => T, saved: unknown): T {
+      const record = readState(saved, kind);
+      const stream = construct(() => new Class(...definition.savedArgs(record)));
+      for (const key of keys) (stream as Record<string, unknown>)[key] = parts[key]!.restore(record, key, stream.params);
+      return stream;
     }
-    this.params = Object.freeze({ period, multiplier });
-    this.average = new SmaWindow(period);
-    this.moments = new MomentsWindow(period);
   }
-
-  /** The returned object is reused by the next update. */
-  update(value: number): Readonly<BandPoint> {
-    const middle = this.average.update(value);
-    const width = this.params.multiplier * Math.sqrt(this.moments.update(value));
-    this.result.upper = middle + width;
-    this.result.middle = middle;
-    this.result.lower = middle - width;
-    return this.result;
-  }
-
-  save(): SavedIndicatorHeader<'bollinger'> & BollingerParams & { window: BlockWindowState } {
-    // Both windows hold the same points, so one of them is saved.
-    return { ...header('bollinger'), ...this.params, window: this.average.save() };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingBollinger {
-    const record = readState(state, 'bollinger');
-    const stream = construct(
-      () => new StreamingBollinger({ period: savedPeriod(record), multiplier: readFinite(record, 'multiplier', 'state') }),
-    );
-    const window = readPart(record, 'window', 'state');
-    stream.average = SmaWindow.restore(window, stream.params.period, 'state.window');
-    stream.moments = MomentsWindow.restore(window, stream.params.period, 'state.window');
-    return stream;
-  }
+  return Streaming as Omit<typeof Streaming, 'prototype'> & (abstract new (...args: Args) => Streaming & ValuesOf<Specs>);
 }
-
-// ---------------------------------------------------------------------------------------------------
-// OHLCV bars
-
-/** Average true range; bit-identical to `atr`. */
-export class StreamingAtr {
-  readonly period: number;
-  private smoother: Smoother;
-  private previousClose = Number.NaN;
-
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
-  constructor(period: number) {
-    this.period = checkStreamingPeriod(period);
-    this.smoother = new Smoother(period, 'wilder');
-  }
-
-  update(bar: BarOf<'high' | 'low' | 'close'>): number {
-    const range = trueRange(bar.high, bar.low, this.previousClose);
-    this.previousClose = bar.close;
-    return this.smoother.update(range);
-  }
-
-  save(): SavedIndicatorHeader<'atr'> & { period: number; previousClose: SavedNumber; smoother: SmootherState } {
-    const smoother = this.smoother.save();
-    return { ...header('atr'), period: this.period, previousClose: savedNumberOf(this.previousClose), smoother };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingAtr {
-    const record = readState(state, 'atr');
-    const stream = new StreamingAtr(savedPeriod(record));
-    stream.previousClose = restoredNumberOf(record, 'previousClose');
-    stream.smoother = Smoother.restore(readPart(record, 'smoother', 'state'), stream.period, 'wilder', 'state.smoother');
-    return stream;
-  }
-}
-
-/** ADX with +DI and -DI; bit-identical to `adx`. */
-export class StreamingAdx {
-  readonly period: number;
-  private ranges: Smoother;
-  private plusMoves: Smoother;
-  private minusMoves: Smoother;
-  private index: Smoother;
-  private previousHigh = Number.NaN;
-  private previousLow = Number.NaN;
-  private previousClose = Number.NaN;
-  private readonly result: AdxPoint = { adx: Number.NaN, plusDi: Number.NaN, minusDi: Number.NaN };
-
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
-  constructor(period: number) {
-    this.period = checkStreamingPeriod(period);
-    this.ranges = new Smoother(period, 'wilder');
-    this.plusMoves = new Smoother(period, 'wilder');
-    this.minusMoves = new Smoother(period, 'wilder');
-    this.index = new Smoother(period, 'wilder');
-  }
-
-  /** The returned object is reused by the next update. */
-  update(bar: BarOf<'high' | 'low' | 'close'>): Readonly<AdxPoint> {
-    const { high, low } = bar;
-    let range = trueRange(high, low, this.previousClose);
-    let plus = plusDirectionalMovement(high, low, this.previousHigh, this.previousLow);
-    let minus = minusDirectionalMovement(high, low, this.previousHigh, this.previousLow);
-    if (range !== range || plus !== plus) {
-      range = Number.NaN;
-      plus = Number.NaN;
-      minus = Number.NaN;
-    }
-    this.previousHigh = high;
-    this.previousLow = low;
-    this.previousClose = bar.close;
-    const smoothedRange = this.ranges.update(range);
-    const plusIndicator = directionalIndicator(this.plusMoves.update(plus), smoothedRange);
-    const minusIndicator = directionalIndicator(this.minusMoves.update(minus), smoothedRange);
-    this.result.adx = this.index.update(directionalIndex(plusIndicator, minusIndicator));
-    this.result.plusDi = plusIndicator;
-    this.result.minusDi = minusIndicator;
-    return this.result;
-  }
-
-  save(): SavedIndicatorHeader<'adx'> & {
-    period: number;
-    previousHigh: SavedNumber;
-    previousLow: SavedNumber;
-    previousClose: SavedNumber;
-    smoothers: SmootherState[];
-  } {
-    return {
-      ...header('adx'),
-      period: this.period,
-      previousHigh: savedNumberOf(this.previousHigh),
-      previousLow: savedNumberOf(this.previousLow),
-      previousClose: savedNumberOf(this.previousClose),
-      smoothers: [this.ranges.save(), this.plusMoves.save(), this.minusMoves.save(), this.index.save()],
-    };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingAdx {
-    const record = readState(state, 'adx');
-    const stream = new StreamingAdx(savedPeriod(record));
-    stream.previousHigh = restoredNumberOf(record, 'previousHigh');
-    stream.previousLow = restoredNumberOf(record, 'previousLow');
-    stream.previousClose = restoredNumberOf(record, 'previousClose');
-    const saved = record.smoothers;
-    if (!Array.isArray(saved) || saved.length !== 4) {
-      throw kernelError('ERR_KERNEL_BAD_STATE', 'state.smoothers to hold 4 smoother states', describeValue(saved));
-    }
-    const smoothers = saved.map((part: unknown, index) => {
-      const label = `state.smoothers[${index}]`;
-      return Smoother.restore(readPart({ part }, 'part', label), stream.period, 'wilder', label);
-    });
-    [stream.ranges, stream.plusMoves, stream.minusMoves, stream.index] = smoothers as [Smoother, Smoother, Smoother, Smoother];
-    return stream;
-  }
-}
-
-/** Stochastic %K and %D; bit-identical to `stochastic`. */
-export class StreamingStochastic {
-  readonly params: Readonly<StochasticParams>;
-  private highest: ExtremumWindow;
-  private lowest: ExtremumWindow;
-  private smoothedK: SmaWindow;
-  private signal: SmaWindow;
-  private barsSeen = 0;
-  private readonly lookback: number;
-  private readonly result: StochasticPoint = { k: Number.NaN, d: Number.NaN };
-
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
-  constructor(params: StochasticParams) {
-    const kPeriod = checkStreamingPeriod(params.kPeriod, 'kPeriod');
-    const kSmoothing = checkStreamingPeriod(params.kSmoothing, 'kSmoothing');
-    const dPeriod = checkStreamingPeriod(params.dPeriod, 'dPeriod');
-    this.params = Object.freeze({ kPeriod, kSmoothing, dPeriod });
-    this.highest = new ExtremumWindow(kPeriod, true);
-    this.lowest = new ExtremumWindow(kPeriod, false);
-    this.smoothedK = new SmaWindow(kSmoothing);
-    this.signal = new SmaWindow(dPeriod);
-    this.lookback = stochasticLookback(this.params);
-  }
-
-  /** The returned object is reused by the next update. */
-  update(bar: BarOf<'high' | 'low' | 'close'>): Readonly<StochasticPoint> {
-    const fastK = stochasticK(bar.close, this.highest.update(bar.high), this.lowest.update(bar.low));
-    const k = this.smoothedK.update(fastK);
-    this.result.d = this.signal.update(k);
-    this.result.k = this.barsSeen < this.lookback ? Number.NaN : k;
-    if (this.barsSeen < this.lookback) this.barsSeen++;
-    return this.result;
-  }
-
-  save(): SavedIndicatorHeader<'stochastic'> &
-    StochasticParams & { barsSeen: number; highest: BlockWindowState; lowest: BlockWindowState; smoothedK: BlockWindowState; signal: BlockWindowState } {
-    return {
-      ...header('stochastic'),
-      ...this.params,
-      barsSeen: this.barsSeen,
-      highest: this.highest.save(),
-      lowest: this.lowest.save(),
-      smoothedK: this.smoothedK.save(),
-      signal: this.signal.save(),
-    };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingStochastic {
-    const record = readState(state, 'stochastic');
-    const stream = new StreamingStochastic({
-      kPeriod: savedPeriod(record, 'kPeriod'),
-      kSmoothing: savedPeriod(record, 'kSmoothing'),
-      dPeriod: savedPeriod(record, 'dPeriod'),
-    });
-    const { kPeriod, kSmoothing, dPeriod } = stream.params;
-    stream.barsSeen = readInteger(record, 'barsSeen', 0, stream.lookback, 'state');
-    stream.highest = ExtremumWindow.restore(readPart(record, 'highest', 'state'), kPeriod, true, 'state.highest');
-    stream.lowest = ExtremumWindow.restore(readPart(record, 'lowest', 'state'), kPeriod, false, 'state.lowest');
-    stream.smoothedK = SmaWindow.restore(readPart(record, 'smoothedK', 'state'), kSmoothing, 'state.smoothedK');
-    stream.signal = SmaWindow.restore(readPart(record, 'signal', 'state'), dPeriod, 'state.signal');
-    return stream;
-  }
-}
-
-/** Commodity channel index; bit-identical to `cci`. O(period) per update (see CciWindow). */
-export class StreamingCci {
-  readonly period: number;
-  private window: CciWindow;
-
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
-  constructor(period: number) {
-    this.period = checkStreamingPeriod(period);
-    this.window = new CciWindow(period);
-  }
-
-  update(bar: BarOf<'high' | 'low' | 'close'>): number {
-    return this.window.update(typicalPrice(bar.high, bar.low, bar.close));
-  }
-
-  save(): SavedIndicatorHeader<'cci'> & { period: number; window: ReturnType<CciWindow['save']> } {
-    return { ...header('cci'), period: this.period, window: this.window.save() };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingCci {
-    const record = readState(state, 'cci');
-    const stream = new StreamingCci(savedPeriod(record));
-    stream.window = CciWindow.restore(readPart(record, 'window', 'state'), stream.period, 'state.window');
-    return stream;
-  }
-}
-
-/** On-balance volume; bit-identical to `obv`. */
-export class StreamingObv {
-  private core = new ObvCore();
-
-  update(bar: BarOf<'close' | 'volume'>): number {
-    return this.core.update(bar.close, bar.volume);
-  }
-
-  save(): SavedIndicatorHeader<'obv'> & { core: ReturnType<ObvCore['save']> } {
-    return { ...header('obv'), core: this.core.save() };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingObv {
-    const record = readState(state, 'obv');
-    const stream = new StreamingObv();
-    stream.core = ObvCore.restore(readPart(record, 'core', 'state'), 'state.core');
-    return stream;
-  }
-}
-
-/** Rolling VWAP over `period` bars; bit-identical to `vwap`. */
-export class StreamingVwap {
-  readonly period: number;
-  private priceVolume: SmaWindow;
-  private volume: SmaWindow;
-
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
-  constructor(period: number) {
-    this.period = checkStreamingPeriod(period);
-    this.priceVolume = new SmaWindow(period);
-    this.volume = new SmaWindow(period);
-  }
-
-  update(bar: BarOf<'high' | 'low' | 'close' | 'volume'>): number {
-    const meanPriceVolume = this.priceVolume.update(typicalPrice(bar.high, bar.low, bar.close) * bar.volume);
-    return vwapValue(meanPriceVolume, this.volume.update(bar.volume));
-  }
-
-  save(): SavedIndicatorHeader<'vwap'> & { period: number; priceVolume: BlockWindowState; volume: BlockWindowState } {
-    return { ...header('vwap'), period: this.period, priceVolume: this.priceVolume.save(), volume: this.volume.save() };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingVwap {
-    const record = readState(state, 'vwap');
-    const stream = new StreamingVwap(savedPeriod(record));
-    stream.priceVolume = SmaWindow.restore(readPart(record, 'priceVolume', 'state'), stream.period, 'state.priceVolume');
-    stream.volume = SmaWindow.restore(readPart(record, 'volume', 'state'), stream.period, 'state.volume');
-    return stream;
-  }
-}
-
-/** Donchian channels; bit-identical to `donchian`. */
-export class StreamingDonchian {
-  readonly period: number;
-  private highest: ExtremumWindow;
-  private lowest: ExtremumWindow;
-  private readonly result: BandPoint = { upper: Number.NaN, middle: Number.NaN, lower: Number.NaN };
-
-  /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
-  constructor(period: number) {
-    this.period = checkStreamingPeriod(period);
-    this.highest = new ExtremumWindow(period, true);
-    this.lowest = new ExtremumWindow(period, false);
-  }
-
-  /** The returned object is reused by the next update. */
-  update(bar: BarOf<'high' | 'low'>): Readonly<BandPoint> {
-    const upper = this.highest.update(bar.high);
-    const lower = this.lowest.update(bar.low);
-    this.result.upper = upper;
-    this.result.middle = donchianMiddle(upper, lower);
-    this.result.lower = lower;
-    return this.result;
-  }
-
-  save(): SavedIndicatorHeader<'donchian'> & { period: number; highest: BlockWindowState; lowest: BlockWindowState } {
-    return { ...header('donchian'), period: this.period, highest: this.highest.save(), lowest: this.lowest.save() };
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: unknown): StreamingDonchian {
-    const record = readState(state, 'donchian');
-    const stream = new StreamingDonchian(savedPeriod(record));
-    stream.highest = ExtremumWindow.restore(readPart(record, 'highest', 'state'), stream.period, true, 'state.highest');
-    stream.lowest = ExtremumWindow.restore(readPart(record, 'lowest', 'state'), stream.period, false, 'state.lowest');
-    return stream;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
 
 /** Builds an indicator from saved parameters, reporting a parameter error as a bad state. */
 function construct<T>(build: () => T): T {
@@ -815,10 +162,381 @@ function construct<T>(build: () => T): T {
   }
 }
 
-function savedNumberOf(value: number): SavedNumber {
-  return saveNumber(value);
+// Parts. A block window or a core restores from `state.<key>`; numbers are saved as SavedNumber.
+
+function windowPart<Params, Value extends { save(): unknown }>(
+  create: (params: Params) => Value,
+  restore: (saved: StateRecord, params: Params, label: string) => Value,
+): Part<Params, Value, ReturnType<Value['save']>> {
+  return {
+    create,
+    save: (value) => value.save() as ReturnType<Value['save']>,
+    restore: (record, key, params) => restore(readPart(record, key, 'state'), params, `state.${key}`),
+  };
 }
 
-function restoredNumberOf(record: Readonly<Record<string, unknown>>, key: string): number {
-  return readNumber(record, key, 'state');
+type PeriodOf<Params> = (params: Params) => number;
+const periodOf = (params: { period: number }): number => params.period;
+
+const smaPart = <Params>(period: PeriodOf<Params>) =>
+  windowPart((params: Params) => new SmaWindow(period(params)), (saved, params, label) => SmaWindow.restore(saved, period(params), label));
+const momentsPart = windowPart((params: { period: number }) => new MomentsWindow(params.period), (saved, params, label) => MomentsWindow.restore(saved, params.period, label));
+const extremumPart = <Params>(period: PeriodOf<Params>, isMaximum: boolean) =>
+  windowPart(
+    (params: Params) => new ExtremumWindow(period(params), isMaximum),
+    (saved, params, label) => ExtremumWindow.restore(saved, period(params), isMaximum, label),
+  );
+const smootherPart = (kind: SmootherKind) =>
+  windowPart((params: { period: number }) => new Smoother(params.period, kind), (saved, params, label) => Smoother.restore(saved, params.period, kind, label));
+
+/** Smoothers of the given periods, saved as one array. */
+function smoothersPart<Params>(kind: SmootherKind, periods: (params: Params) => readonly number[]): Part<Params, Smoother[], unknown[]> {
+  return {
+    create: (params) => periods(params).map((period) => new Smoother(period, kind)),
+    save: (smoothers) => smoothers.map((smoother) => smoother.save()),
+    restore(record, key, params) {
+      const list = periods(params);
+      const saved = record[key];
+      if (!Array.isArray(saved) || saved.length !== list.length) {
+        throw kernelError('ERR_KERNEL_BAD_STATE', `state.${key} to hold ${list.length} smoother states`, describeValue(saved));
+      }
+      return saved.map((part: unknown, index) => {
+        const label = `state.${key}[${index}]`;
+        return Smoother.restore(readPart({ part }, 'part', label), list[index]!, kind, label);
+      });
+    },
+  };
+}
+
+/** A double, NaN at first. */
+const numberPart: Part<unknown, number, SavedNumber> = {
+  create: () => Number.NaN,
+  save: saveNumber,
+  restore: (record, key) => readNumber(record, key, 'state'),
+};
+
+/** A count of points seen, up to the lookback, from which the outputs are defined. */
+function counterPart<Params>(lookback: (params: Params) => number): Part<Params, number, number> {
+  return { create: () => 0, save: (count) => count, restore: (record, key, params) => readInteger(record, key, 0, lookback(params), 'state') };
+}
+
+/** Bollinger's mean and deviation windows hold the same points, so one is saved and both restore from it. */
+const bandsPart: Part<BollingerParams, { average: SmaWindow; moments: MomentsWindow }, BlockWindowState> = {
+  create: (params) => ({ average: new SmaWindow(params.period), moments: new MomentsWindow(params.period) }),
+  save: (window) => window.average.save(),
+  restore(record, key, params) {
+    const saved = readPart(record, key, 'state');
+    return { average: SmaWindow.restore(saved, params.period, `state.${key}`), moments: MomentsWindow.restore(saved, params.period, `state.${key}`) };
+  },
+};
+
+/** The arguments of a single-period indicator. */
+const period = {
+  params: (value: number) => ({ period: checkStreamingPeriod(value) }),
+  savedArgs: (record: StateRecord): [number] => [savedPeriod(record)],
+};
+
+const repeat = <T>(count: number, value: T): T[] => Array.from({ length: count }, () => value);
+
+// ---------------------------------------------------------------------------------------------------
+// Single series in, one value out
+
+const wmaPart = windowPart((params: { period: number }) => new WmaWindow(params.period), (saved, params, label) => WmaWindow.restore(saved, params.period, label));
+const rsiPart = windowPart((params: { period: number }) => new RsiCore(params.period), (saved, params, label) => RsiCore.restore(saved, params.period, label));
+const cciPart = windowPart((params: { period: number }) => new CciWindow(params.period), (saved, params, label) => CciWindow.restore(saved, params.period, label));
+const emaSmoothers = (count: number) => smoothersPart('ema', (params: { period: number }) => repeat(count, params.period));
+
+/** Simple moving average; bit-identical to `sma`. */
+export class StreamingSma extends streamingIndicator({ kind: 'sma', ...period, parts: { window: smaPart(periodOf) } }) {
+  static restore = (state: unknown): StreamingSma => StreamingSma.restoreAs(StreamingSma, state);
+
+  update(value: number): number {
+    return this.window.update(value);
+  }
+}
+
+/** Weighted moving average; bit-identical to `wma`. */
+export class StreamingWma extends streamingIndicator({ kind: 'wma', ...period, parts: { window: wmaPart } }) {
+  static restore = (state: unknown): StreamingWma => StreamingWma.restoreAs(StreamingWma, state);
+
+  update(value: number): number {
+    return this.window.update(value);
+  }
+}
+
+/** Moving population standard deviation; bit-identical to `standardDeviation`. */
+export class StreamingStandardDeviation extends streamingIndicator({ kind: 'stddev', ...period, parts: { window: momentsPart } }) {
+  static restore = (state: unknown): StreamingStandardDeviation => StreamingStandardDeviation.restoreAs(StreamingStandardDeviation, state);
+
+  update(value: number): number {
+    return Math.sqrt(this.window.update(value));
+  }
+}
+
+/** Moving z-score; bit-identical to `zScore`. */
+export class StreamingZScore extends streamingIndicator({ kind: 'zscore', ...period, parts: { window: momentsPart } }) {
+  static restore = (state: unknown): StreamingZScore => StreamingZScore.restoreAs(StreamingZScore, state);
+
+  update(value: number): number {
+    const variance = this.window.update(value);
+    return zScoreValue(this.window.deviation, variance);
+  }
+}
+
+/** Exponential moving average; bit-identical to `ema`. */
+export class StreamingEma extends streamingIndicator({ kind: 'ema', ...period, parts: { smoothers: emaSmoothers(1) } }) {
+  static restore = (state: unknown): StreamingEma => StreamingEma.restoreAs(StreamingEma, state);
+  update(value: number): number {
+    return this.smoothers[0]!.update(value);
+  }
+}
+
+/** Double EMA, 2 EMA - EMA(EMA); bit-identical to `dema`. */
+export class StreamingDema extends streamingIndicator({ kind: 'dema', ...period, parts: { smoothers: emaSmoothers(2) } }) {
+  static restore = (state: unknown): StreamingDema => StreamingDema.restoreAs(StreamingDema, state);
+
+  update(value: number): number {
+    const [first, second] = this.smoothers as [Smoother, Smoother];
+    const once = first.update(value);
+    return formulas.demaValue(once, second.update(once));
+  }
+}
+
+/** Triple EMA, 3 EMA - 3 EMA(EMA) + EMA(EMA(EMA)); bit-identical to `tema`. */
+export class StreamingTema extends streamingIndicator({ kind: 'tema', ...period, parts: { smoothers: emaSmoothers(3) } }) {
+  static restore = (state: unknown): StreamingTema => StreamingTema.restoreAs(StreamingTema, state);
+
+  update(value: number): number {
+    const [first, second, third] = this.smoothers as [Smoother, Smoother, Smoother];
+    const once = first.update(value);
+    const twice = second.update(once);
+    return formulas.temaValue(once, twice, third.update(twice));
+  }
+}
+
+/** Wilder's RSI; bit-identical to `rsi`. */
+export class StreamingRsi extends streamingIndicator({ kind: 'rsi', ...period, parts: { core: rsiPart } }) {
+  static restore = (state: unknown): StreamingRsi => StreamingRsi.restoreAs(StreamingRsi, state);
+
+  update(close: number): number {
+    return this.core.update(close);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Multi-output over one series
+
+const macd = streamingIndicator({
+  kind: 'macd',
+  params(params: MacdParams): MacdParams {
+    const fastPeriod = checkStreamingPeriod(params.fastPeriod, 'fastPeriod');
+    const slowPeriod = checkStreamingPeriod(params.slowPeriod, 'slowPeriod');
+    const signalPeriod = checkStreamingPeriod(params.signalPeriod, 'signalPeriod');
+    if (fastPeriod >= slowPeriod) throw kernelError('ERR_KERNEL_BAD_PARAM', `fastPeriod < slowPeriod ${slowPeriod}`, `${fastPeriod}`);
+    return { fastPeriod, slowPeriod, signalPeriod };
+  },
+  savedArgs: (record): [MacdParams] => [
+    { fastPeriod: savedPeriod(record, 'fastPeriod'), slowPeriod: savedPeriod(record, 'slowPeriod'), signalPeriod: savedPeriod(record, 'signalPeriod') },
+  ],
+  parts: {
+    /** Points seen, counted up to the lookback (the line is NaN before it, as in the batch). */
+    pointsSeen: counterPart((params: MacdParams) => macdLookback(params.slowPeriod, params.signalPeriod)),
+    smoothers: smoothersPart('ema', (params: MacdParams) => [params.fastPeriod, params.slowPeriod, params.signalPeriod]),
+  },
+});
+
+/** MACD line, signal and histogram; bit-identical to `macd`. */
+export class StreamingMacd extends macd {
+  static restore = (state: unknown): StreamingMacd => StreamingMacd.restoreAs(StreamingMacd, state);
+  private readonly lookback = macdLookback(this.params.slowPeriod, this.params.signalPeriod);
+  private readonly result: MacdPoint = { macd: Number.NaN, signal: Number.NaN, histogram: Number.NaN };
+
+  /** The returned object is reused by the next update. */
+  update(value: number): Readonly<MacdPoint> {
+    const smoothers = this.smoothers;
+    const line = smoothers[0]!.update(value) - smoothers[1]!.update(value);
+    const signal = smoothers[2]!.update(line);
+    this.result.histogram = line - signal;
+    this.result.signal = signal;
+    this.result.macd = this.pointsSeen < this.lookback ? Number.NaN : line;
+    if (this.pointsSeen < this.lookback) this.pointsSeen++;
+    return this.result;
+  }
+}
+
+const bollinger = streamingIndicator({
+  kind: 'bollinger',
+  params(params: BollingerParams): BollingerParams {
+    const period = checkStreamingPeriod(params.period);
+    const multiplier = params.multiplier;
+    if (typeof multiplier !== 'number' || !Number.isFinite(multiplier) || multiplier < 0) {
+      throw kernelError('ERR_KERNEL_BAD_PARAM', 'multiplier to be a finite number >= 0', describeValue(multiplier));
+    }
+    return { period, multiplier };
+  },
+  savedArgs: (record): [BollingerParams] => [{ period: savedPeriod(record), multiplier: readFinite(record, 'multiplier', 'state') }],
+  parts: { window: bandsPart },
+});
+
+/** Bollinger bands; bit-identical to `bollinger`. */
+export class StreamingBollinger extends bollinger {
+  static restore = (state: unknown): StreamingBollinger => StreamingBollinger.restoreAs(StreamingBollinger, state);
+  private readonly result: BandPoint = { upper: Number.NaN, middle: Number.NaN, lower: Number.NaN };
+
+  /** The returned object is reused by the next update. */
+  update(value: number): Readonly<BandPoint> {
+    const middle = this.window.average.update(value);
+    const width = this.params.multiplier * Math.sqrt(this.window.moments.update(value));
+    this.result.upper = middle + width;
+    this.result.middle = middle;
+    this.result.lower = middle - width;
+    return this.result;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// OHLCV bars
+
+type Hlc = BarOf<'high' | 'low' | 'close'>;
+
+/** Average true range; bit-identical to `atr`. */
+export class StreamingAtr extends streamingIndicator({ kind: 'atr', ...period, parts: { previousClose: numberPart, smoother: smootherPart('wilder') } }) {
+  static restore = (state: unknown): StreamingAtr => StreamingAtr.restoreAs(StreamingAtr, state);
+
+  update(bar: Hlc): number {
+    const range = formulas.trueRange(bar.high, bar.low, this.previousClose);
+    this.previousClose = bar.close;
+    return this.smoother.update(range);
+  }
+}
+
+const adx = streamingIndicator({
+  kind: 'adx',
+  ...period,
+  parts: {
+    previousHigh: numberPart,
+    previousLow: numberPart,
+    previousClose: numberPart,
+    /** True range, +DM, -DM and DX, each smoothed by Wilder's smoothing. */
+    smoothers: smoothersPart('wilder', (params: { period: number }) => repeat(4, params.period)),
+  },
+});
+
+/** ADX with +DI and -DI; bit-identical to `adx`. */
+export class StreamingAdx extends adx {
+  static restore = (state: unknown): StreamingAdx => StreamingAdx.restoreAs(StreamingAdx, state);
+  private readonly result: AdxPoint = { adx: Number.NaN, plusDi: Number.NaN, minusDi: Number.NaN };
+
+  /** The returned object is reused by the next update. */
+  update(bar: Hlc): Readonly<AdxPoint> {
+    const { high, low } = bar;
+    const state = this;
+    const [ranges, plusMoves, minusMoves, index] = state.smoothers as [Smoother, Smoother, Smoother, Smoother];
+    let range = formulas.trueRange(high, low, state.previousClose);
+    let plus = formulas.plusDirectionalMovement(high, low, state.previousHigh, state.previousLow);
+    let minus = formulas.minusDirectionalMovement(high, low, state.previousHigh, state.previousLow);
+    if (range !== range || plus !== plus) {
+      range = Number.NaN;
+      plus = Number.NaN;
+      minus = Number.NaN;
+    }
+    state.previousHigh = high;
+    state.previousLow = low;
+    state.previousClose = bar.close;
+    const smoothedRange = ranges.update(range);
+    const plusIndicator = formulas.directionalIndicator(plusMoves.update(plus), smoothedRange);
+    const minusIndicator = formulas.directionalIndicator(minusMoves.update(minus), smoothedRange);
+    this.result.adx = index.update(formulas.directionalIndex(plusIndicator, minusIndicator));
+    this.result.plusDi = plusIndicator;
+    this.result.minusDi = minusIndicator;
+    return this.result;
+  }
+}
+
+const stochastic = streamingIndicator({
+  kind: 'stochastic',
+  params: (params: StochasticParams): StochasticParams => ({
+    kPeriod: checkStreamingPeriod(params.kPeriod, 'kPeriod'),
+    kSmoothing: checkStreamingPeriod(params.kSmoothing, 'kSmoothing'),
+    dPeriod: checkStreamingPeriod(params.dPeriod, 'dPeriod'),
+  }),
+  savedArgs: (record): [StochasticParams] => [
+    { kPeriod: savedPeriod(record, 'kPeriod'), kSmoothing: savedPeriod(record, 'kSmoothing'), dPeriod: savedPeriod(record, 'dPeriod') },
+  ],
+  parts: {
+    barsSeen: counterPart(formulas.stochasticLookback),
+    highest: extremumPart((params: StochasticParams) => params.kPeriod, true),
+    lowest: extremumPart((params: StochasticParams) => params.kPeriod, false),
+    smoothedK: smaPart((params: StochasticParams) => params.kSmoothing),
+    signal: smaPart((params: StochasticParams) => params.dPeriod),
+  },
+});
+
+/** Stochastic %K and %D; bit-identical to `stochastic`. */
+export class StreamingStochastic extends stochastic {
+  static restore = (state: unknown): StreamingStochastic => StreamingStochastic.restoreAs(StreamingStochastic, state);
+  private readonly lookback = formulas.stochasticLookback(this.params);
+  private readonly result: StochasticPoint = { k: Number.NaN, d: Number.NaN };
+
+  /** The returned object is reused by the next update. */
+  update(bar: Hlc): Readonly<StochasticPoint> {
+    const state = this;
+    const fastK = formulas.stochasticK(bar.close, state.highest.update(bar.high), state.lowest.update(bar.low));
+    const k = state.smoothedK.update(fastK);
+    this.result.d = state.signal.update(k);
+    this.result.k = state.barsSeen < this.lookback ? Number.NaN : k;
+    if (state.barsSeen < this.lookback) state.barsSeen++;
+    return this.result;
+  }
+}
+
+/** Commodity channel index; bit-identical to `cci`. O(period) per update (see CciWindow). */
+export class StreamingCci extends streamingIndicator({ kind: 'cci', ...period, parts: { window: cciPart } }) {
+  static restore = (state: unknown): StreamingCci => StreamingCci.restoreAs(StreamingCci, state);
+
+  update(bar: Hlc): number {
+    return this.window.update(formulas.typicalPrice(bar.high, bar.low, bar.close));
+  }
+}
+
+const obv = streamingIndicator({
+  kind: 'obv',
+  params: () => ({}),
+  savedArgs: (): [] => [],
+  parts: { core: windowPart(() => new ObvCore(), (saved, _params, label) => ObvCore.restore(saved, label)) },
+});
+
+/** On-balance volume; bit-identical to `obv`. */
+export class StreamingObv extends obv {
+  static restore = (state: unknown): StreamingObv => StreamingObv.restoreAs(StreamingObv, state);
+
+  update(bar: BarOf<'close' | 'volume'>): number {
+    return this.core.update(bar.close, bar.volume);
+  }
+}
+
+/** Rolling VWAP over `period` bars; bit-identical to `vwap`. */
+export class StreamingVwap extends streamingIndicator({ kind: 'vwap', ...period, parts: { priceVolume: smaPart(periodOf), volume: smaPart(periodOf) } }) {
+  static restore = (state: unknown): StreamingVwap => StreamingVwap.restoreAs(StreamingVwap, state);
+
+  update(bar: BarOf<'high' | 'low' | 'close' | 'volume'>): number {
+    const meanPriceVolume = this.priceVolume.update(formulas.typicalPrice(bar.high, bar.low, bar.close) * bar.volume);
+    return formulas.vwapValue(meanPriceVolume, this.volume.update(bar.volume));
+  }
+}
+
+/** Donchian channels; bit-identical to `donchian`. */
+export class StreamingDonchian extends streamingIndicator({ kind: 'donchian', ...period, parts: { highest: extremumPart(periodOf, true), lowest: extremumPart(periodOf, false) } }) {
+  static restore = (state: unknown): StreamingDonchian => StreamingDonchian.restoreAs(StreamingDonchian, state);
+  private readonly result: BandPoint = { upper: Number.NaN, middle: Number.NaN, lower: Number.NaN };
+
+  /** The returned object is reused by the next update. */
+  update(bar: BarOf<'high' | 'low'>): Readonly<BandPoint> {
+    const upper = this.highest.update(bar.high);
+    const lower = this.lowest.update(bar.low);
+    this.result.upper = upper;
+    this.result.middle = formulas.donchianMiddle(upper, lower);
+    this.result.lower = lower;
+    return this.result;
+  }
 }

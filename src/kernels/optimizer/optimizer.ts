@@ -40,14 +40,12 @@ import {
   type QuadraticProgram,
   type SolverProgram,
 } from './contract.js';
-import { parsePortfolioRequest, type PortfolioResponse } from '../../actors/portfolio/optimize.js';
 import { getOptimizerBackend, selectOptimizerBackend, type OptimizerSelection } from './backends.js';
 import { nearestPositiveDefinite } from '../stats/linalg.js';
 import { decomposeRisk, maximumLinearValue } from './model.js';
 
 export { kAssetsMax, kMagnitudeMax, kRiskAversionMax, kRiskAversionMin, kRiskBudgetRatioMax } from './contract.js';
 export type { QpSolution, QuadraticProgram, SolverProgram } from './contract.js';
-export { parsePortfolioRequest, type PortfolioRequest, type PortfolioResponse } from '../../actors/portfolio/optimize.js';
 
 export type PortfolioObjective = 'min_variance' | 'max_sharpe' | 'mean_variance' | 'risk_parity';
 
@@ -131,57 +129,6 @@ export interface PortfolioOptimum {
 
 /** The optimiser backend chosen at import (see the module comment). */
 export const optimizer: OptimizerSelection = selectOptimizerBackend(process.env.OCTOPUS_KERNELS);
-
-// ---------------------------------------------------------------------------------------------------
-// The JSON entry point.
-
-/**
- * The handler behind POST /api/v1/portfolio/optimize: checks an untrusted request body (see
- * PortfolioRequest), optimises, and returns the response body (PortfolioResponse).
- * @throws KernelError ERR_KERNEL_BAD_INPUT, ERR_KERNEL_INPUT_TOO_LONG for a malformed request; the
- *   optimisation errors of the module comment. Each carries its HTTP status (httpStatus).
- */
-export function optimizePortfolio(request: unknown, options: { backend?: BackendName } = {}): PortfolioResponse {
-  const parsed = parsePortfolioRequest(request);
-  const optimizeOptions: RiskParityOptions = {
-    constraints: parsed.constraints,
-    repairCovariance: parsed.repairCovariance,
-    ...(options.backend === undefined ? {} : { backend: options.backend }),
-    ...(parsed.riskBudgets === undefined ? {} : { riskBudgets: parsed.riskBudgets }),
-  };
-  let optimum: PortfolioOptimum;
-  switch (parsed.objective) {
-    case 'min_variance':
-      optimum = minimumVariance(parsed.model, optimizeOptions);
-      break;
-    case 'max_sharpe':
-      optimum = maximumSharpe(parsed.model, optimizeOptions);
-      break;
-    case 'mean_variance':
-      optimum = meanVariance(parsed.model, parsed.target!, optimizeOptions);
-      break;
-    case 'risk_parity':
-      optimum = riskParity(parsed.model, optimizeOptions);
-      break;
-  }
-  return {
-    objective: optimum.objective,
-    assets: parsed.assetNames,
-    weights: Array.from(optimum.weights),
-    expected_return: optimum.expectedReturn,
-    variance: optimum.variance,
-    volatility: optimum.volatility,
-    sharpe: optimum.sharpe,
-    risk_free_rate: parsed.model.riskFreeRate ?? 0,
-    marginal_contributions: Array.from(optimum.marginalContributions),
-    risk_contributions: Array.from(optimum.riskContributions),
-    risk_contributions_percent: Array.from(optimum.riskContributionShares, (share) => 100 * share),
-    iterations: optimum.iterations,
-    converged: optimum.converged,
-    covariance_repaired: optimum.covarianceRepaired,
-    backend: optimum.backend,
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------
 // The four objectives.

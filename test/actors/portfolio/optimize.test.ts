@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KernelError } from '../../../src/kernels/errors.js';
-import { kAssetsMax, optimizePortfolio, parsePortfolioRequest, type PortfolioResponse } from '../../../src/kernels/optimizer/optimizer.js';
+import { kAssetsMax } from '../../../src/kernels/optimizer/optimizer.js';
+import { optimizePortfolio, parsePortfolioRequest, type PortfolioResponse } from '../../../src/actors/portfolio/optimize.js';
 import { seededRandom } from '../../kernels/support.js';
 
 const ts = { backend: 'ts' } as const;

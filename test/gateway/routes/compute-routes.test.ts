@@ -12,7 +12,7 @@ import { UserStore } from '../../../src/gateway/auth/users.js';
 import { openStateStore, type StateStore } from '../../../src/store/state-store.js';
 import { indicators } from '../../../src/kernels/indicators/indicators.js';
 import { closeRiskWorkers } from '../../../src/actors/risk/var.js';
-import { closeOptimizerWorkers } from '../../../src/actors/portfolio/optimize-pool.js';
+import { closeOptimizerWorkers } from '../../../src/actors/portfolio/optimize.js';
 
 let gateway: Gateway;
 let store: StateStore;

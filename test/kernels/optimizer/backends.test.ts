@@ -28,12 +28,12 @@ import {
   meanVariance,
   minimumVariance,
   optimizer,
-  optimizePortfolio,
   riskParity,
   type PortfolioModel,
   type PortfolioOptimum,
 } from '../../../src/kernels/optimizer/optimizer.js';
 import type { BackendName } from '../../../src/kernels/backend.js';
+import { optimizePortfolio } from '../../../src/actors/portfolio/optimize.js';
 import { seededRandom } from '../support.js';
 
 /** A random positive definite covariance (factor model) and expected returns, as in optimizer.test.ts. */
