@@ -162,32 +162,33 @@ function construct<T>(build: () => T): T {
   }
 }
 
-// Parts. A block window or a core restores from `state.<key>`; numbers are saved as SavedNumber.
+// Parts. A window, smoother or core restores into a fresh one from `state.<key>`; numbers are saved as
+// SavedNumber.
 
-function windowPart<Params, Value extends { save(): unknown }>(
-  create: (params: Params) => Value,
-  restore: (saved: StateRecord, params: Params, label: string) => Value,
-): Part<Params, Value, ReturnType<Value['save']>> {
+interface Restorable {
+  save(): unknown;
+  restoredFrom(saved: StateRecord, label: string): this;
+}
+
+function part<Params, Value extends Restorable>(create: (params: Params) => Value): Part<Params, Value, ReturnType<Value['save']>> {
   return {
     create,
     save: (value) => value.save() as ReturnType<Value['save']>,
-    restore: (record, key, params) => restore(readPart(record, key, 'state'), params, `state.${key}`),
+    restore: (record, key, params) => create(params).restoredFrom(readPart(record, key, 'state'), `state.${key}`),
   };
 }
 
 type PeriodOf<Params> = (params: Params) => number;
 const periodOf = (params: { period: number }): number => params.period;
 
-const smaPart = <Params>(period: PeriodOf<Params>) =>
-  windowPart((params: Params) => new SmaWindow(period(params)), (saved, params, label) => SmaWindow.restore(saved, period(params), label));
-const momentsPart = windowPart((params: { period: number }) => new MomentsWindow(params.period), (saved, params, label) => MomentsWindow.restore(saved, params.period, label));
-const extremumPart = <Params>(period: PeriodOf<Params>, isMaximum: boolean) =>
-  windowPart(
-    (params: Params) => new ExtremumWindow(period(params), isMaximum),
-    (saved, params, label) => ExtremumWindow.restore(saved, period(params), isMaximum, label),
-  );
-const smootherPart = (kind: SmootherKind) =>
-  windowPart((params: { period: number }) => new Smoother(params.period, kind), (saved, params, label) => Smoother.restore(saved, params.period, kind, label));
+const smaPart = <Params>(period: PeriodOf<Params>) => part((params: Params) => new SmaWindow(period(params)));
+const extremumPart = <Params>(period: PeriodOf<Params>, isMaximum: boolean) => part((params: Params) => new ExtremumWindow(period(params), isMaximum));
+const momentsPart = part((params: { period: number }) => new MomentsWindow(params.period));
+const wmaPart = part((params: { period: number }) => new WmaWindow(params.period));
+const rsiPart = part((params: { period: number }) => new RsiCore(params.period));
+const cciPart = part((params: { period: number }) => new CciWindow(params.period));
+const obvPart = part(() => new ObvCore());
+const smootherPart = (kind: SmootherKind) => part((params: { period: number }) => new Smoother(params.period, kind));
 
 /** Smoothers of the given periods, saved as one array. */
 function smoothersPart<Params>(kind: SmootherKind, periods: (params: Params) => readonly number[]): Part<Params, Smoother[], unknown[]> {
@@ -200,13 +201,24 @@ function smoothersPart<Params>(kind: SmootherKind, periods: (params: Params) => 
       if (!Array.isArray(saved) || saved.length !== list.length) {
         throw kernelError('ERR_KERNEL_BAD_STATE', `state.${key} to hold ${list.length} smoother states`, describeValue(saved));
       }
-      return saved.map((part: unknown, index) => {
+      return saved.map((state: unknown, index) => {
         const label = `state.${key}[${index}]`;
-        return Smoother.restore(readPart({ part }, 'part', label), list[index]!, kind, label);
+        return new Smoother(list[index]!, kind).restoredFrom(readPart({ state }, 'state', label), label);
       });
     },
   };
 }
+
+/** Bollinger's mean and deviation windows hold the same points, so one is saved and both restore from it. */
+const bandsPart: Part<BollingerParams, { average: SmaWindow; moments: MomentsWindow }, BlockWindowState> = {
+  create: (params) => ({ average: new SmaWindow(params.period), moments: new MomentsWindow(params.period) }),
+  save: (window) => window.average.save(),
+  restore(record, key, params) {
+    const saved = readPart(record, key, 'state');
+    const label = `state.${key}`;
+    return { average: new SmaWindow(params.period).restoredFrom(saved, label), moments: new MomentsWindow(params.period).restoredFrom(saved, label) };
+  },
+};
 
 /** A double, NaN at first. */
 const numberPart: Part<unknown, number, SavedNumber> = {
@@ -220,16 +232,6 @@ function counterPart<Params>(lookback: (params: Params) => number): Part<Params,
   return { create: () => 0, save: (count) => count, restore: (record, key, params) => readInteger(record, key, 0, lookback(params), 'state') };
 }
 
-/** Bollinger's mean and deviation windows hold the same points, so one is saved and both restore from it. */
-const bandsPart: Part<BollingerParams, { average: SmaWindow; moments: MomentsWindow }, BlockWindowState> = {
-  create: (params) => ({ average: new SmaWindow(params.period), moments: new MomentsWindow(params.period) }),
-  save: (window) => window.average.save(),
-  restore(record, key, params) {
-    const saved = readPart(record, key, 'state');
-    return { average: SmaWindow.restore(saved, params.period, `state.${key}`), moments: MomentsWindow.restore(saved, params.period, `state.${key}`) };
-  },
-};
-
 /** The arguments of a single-period indicator. */
 const period = {
   params: (value: number) => ({ period: checkStreamingPeriod(value) }),
@@ -241,9 +243,6 @@ const repeat = <T>(count: number, value: T): T[] => Array.from({ length: count }
 // ---------------------------------------------------------------------------------------------------
 // Single series in, one value out
 
-const wmaPart = windowPart((params: { period: number }) => new WmaWindow(params.period), (saved, params, label) => WmaWindow.restore(saved, params.period, label));
-const rsiPart = windowPart((params: { period: number }) => new RsiCore(params.period), (saved, params, label) => RsiCore.restore(saved, params.period, label));
-const cciPart = windowPart((params: { period: number }) => new CciWindow(params.period), (saved, params, label) => CciWindow.restore(saved, params.period, label));
 const emaSmoothers = (count: number) => smoothersPart('ema', (params: { period: number }) => repeat(count, params.period));
 
 /** Simple moving average; bit-identical to `sma`. */
@@ -503,7 +502,7 @@ const obv = streamingIndicator({
   kind: 'obv',
   params: () => ({}),
   savedArgs: (): [] => [],
-  parts: { core: windowPart(() => new ObvCore(), (saved, _params, label) => ObvCore.restore(saved, label)) },
+  parts: { core: obvPart },
 });
 
 /** On-balance volume; bit-identical to `obv`. */

@@ -98,11 +98,11 @@ abstract class BlockWindow {
   }
 
   /**
-   * Loads a saved state into this window (of the same period) by replaying the saved points: the suffix
-   * pass over the previous block, the prefix over the current one.
+   * Loads a saved state into this fresh window (of the same period) by replaying the saved points: the
+   * suffix pass over the previous block, the prefix over the current one. Returns the window.
    * @throws KernelError ERR_KERNEL_BAD_STATE.
    */
-  protected load(state: Readonly<Record<string, unknown>>, label: string): void {
+  restoredFrom(state: Readonly<Record<string, unknown>>, label: string): this {
     const period = this.period;
     readInteger(state, 'period', period, period, label);
     const block = state.block;
@@ -122,6 +122,7 @@ abstract class BlockWindow {
     this.resetPrefix();
     for (let position = 0; position < block.length; position++) this.addToPrefix(this.block[position]!, position);
     this.position = block.length;
+    return this;
   }
 
   protected incompleteWindow(): number {
@@ -151,13 +152,6 @@ export class SmaWindow extends BlockWindow {
     super(period);
     this.reciprocal = 1 / period;
     this.suffix = new Float64Array(period);
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: Readonly<Record<string, unknown>>, period: number, label: string): SmaWindow {
-    const window = new SmaWindow(period);
-    window.load(state, label);
-    return window;
   }
 
   protected addToPrefix(value: number): void {
@@ -207,13 +201,6 @@ export class WmaWindow extends BlockWindow {
     super(period);
     this.reciprocal = 1 / ((period * (period + 1)) / 2);
     this.suffixWeighted = new Float64Array(period);
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: Readonly<Record<string, unknown>>, period: number, label: string): WmaWindow {
-    const window = new WmaWindow(period);
-    window.load(state, label);
-    return window;
   }
 
   protected addToPrefix(value: number, position: number): void {
@@ -283,13 +270,6 @@ export class MomentsWindow extends BlockWindow {
     this.reciprocal = 1 / period;
     this.suffix1 = new Float64Array(period);
     this.suffix2 = new Float64Array(period);
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: Readonly<Record<string, unknown>>, period: number, label: string): MomentsWindow {
-    const window = new MomentsWindow(period);
-    window.load(state, label);
-    return window;
   }
 
   protected addToPrefix(value: number, position: number): void {
@@ -364,13 +344,6 @@ export class ExtremumWindow extends BlockWindow {
     super(period);
     this.isMaximum = isMaximum;
     this.suffix = new Float64Array(period);
-  }
-
-  /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: Readonly<Record<string, unknown>>, period: number, isMaximum: boolean, label: string): ExtremumWindow {
-    const window = new ExtremumWindow(period, isMaximum);
-    window.load(state, label);
-    return window;
   }
 
   protected addToPrefix(value: number, position: number): void {
@@ -502,16 +475,16 @@ export class Smoother {
   }
 
   /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: Readonly<Record<string, unknown>>, period: number, kind: SmootherKind, label: string): Smoother {
-    const smoother = new Smoother(period, kind);
+  restoredFrom(state: Readonly<Record<string, unknown>>, label: string): this {
+    const period = this.period;
     readInteger(state, 'period', period, period, label);
-    smoother.isSeeded = readBoolean(state, 'isSeeded', label);
-    smoother.runLength = readInteger(state, 'runLength', 0, period - 1, label);
-    smoother.runSum = readNumber(state, 'runSum', label);
-    smoother.previous = readNumber(state, 'previous', label);
-    smoother.local = readNumber(state, 'local', label);
-    smoother.offset = readInteger(state, 'offset', 0, kEmaBlockLength - 1, label);
-    return smoother;
+    this.isSeeded = readBoolean(state, 'isSeeded', label);
+    this.runLength = readInteger(state, 'runLength', 0, period - 1, label);
+    this.runSum = readNumber(state, 'runSum', label);
+    this.previous = readNumber(state, 'previous', label);
+    this.local = readNumber(state, 'local', label);
+    this.offset = readInteger(state, 'offset', 0, kEmaBlockLength - 1, label);
+    return this;
   }
 
   private warmUp(value: number): number {
@@ -642,20 +615,20 @@ export class RsiCore {
   }
 
   /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: Readonly<Record<string, unknown>>, period: number, label: string): RsiCore {
-    const core = new RsiCore(period);
+  restoredFrom(state: Readonly<Record<string, unknown>>, label: string): this {
+    const period = this.period;
     readInteger(state, 'period', period, period, label);
-    core.previousClose = readNumber(state, 'previousClose', label);
-    core.isSeeded = readBoolean(state, 'isSeeded', label);
-    core.runLength = readInteger(state, 'runLength', 0, period - 1, label);
-    core.runGain = readNumber(state, 'runGain', label);
-    core.runLoss = readNumber(state, 'runLoss', label);
-    core.previousGain = readNumber(state, 'previousGain', label);
-    core.previousLoss = readNumber(state, 'previousLoss', label);
-    core.localGain = readNumber(state, 'localGain', label);
-    core.localLoss = readNumber(state, 'localLoss', label);
-    core.offset = readInteger(state, 'offset', 0, kEmaBlockLength - 1, label);
-    return core;
+    this.previousClose = readNumber(state, 'previousClose', label);
+    this.isSeeded = readBoolean(state, 'isSeeded', label);
+    this.runLength = readInteger(state, 'runLength', 0, period - 1, label);
+    this.runGain = readNumber(state, 'runGain', label);
+    this.runLoss = readNumber(state, 'runLoss', label);
+    this.previousGain = readNumber(state, 'previousGain', label);
+    this.previousLoss = readNumber(state, 'previousLoss', label);
+    this.localGain = readNumber(state, 'localGain', label);
+    this.localLoss = readNumber(state, 'localLoss', label);
+    this.offset = readInteger(state, 'offset', 0, kEmaBlockLength - 1, label);
+    return this;
   }
 
   private warmUp(gain: number, loss: number): number {
@@ -750,15 +723,15 @@ export class CciWindow {
   }
 
   /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: Readonly<Record<string, unknown>>, period: number, label: string): CciWindow {
-    const window = new CciWindow(period);
+  restoredFrom(state: Readonly<Record<string, unknown>>, label: string): this {
+    const period = this.period;
     readInteger(state, 'period', period, period, label);
     const saved = state.window;
     const count = Array.isArray(saved) ? Math.min(saved.length, period) : 0;
-    restoreNumbersInto(saved, count, window.ring, 0, `${label}.window`);
-    window.count = count;
-    window.head = count === period ? 0 : count;
-    return window;
+    restoreNumbersInto(saved, count, this.ring, 0, `${label}.window`);
+    this.count = count;
+    this.head = count === period ? 0 : count;
+    return this;
   }
 }
 
@@ -802,11 +775,10 @@ export class ObvCore {
   }
 
   /** @throws KernelError ERR_KERNEL_BAD_STATE. */
-  static restore(state: Readonly<Record<string, unknown>>, label: string): ObvCore {
-    const core = new ObvCore();
-    core.isStarted = readBoolean(state, 'isStarted', label);
-    core.previousClose = readNumber(state, 'previousClose', label);
-    core.total = readNumber(state, 'total', label);
-    return core;
+  restoredFrom(state: Readonly<Record<string, unknown>>, label: string): this {
+    this.isStarted = readBoolean(state, 'isStarted', label);
+    this.previousClose = readNumber(state, 'previousClose', label);
+    this.total = readNumber(state, 'total', label);
+    return this;
   }
 }
