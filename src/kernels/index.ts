@@ -35,24 +35,10 @@ export interface Kernels extends KernelBackend {
 
 export type LoadedBackends = FamilyLoad<KernelBackend>;
 
-const movingAverages = backendFamily<KernelBackend>({
-  noun: 'backend',
-  subject: '',
-  ts: tsMovingAverages,
-  native: loadNativeMovingAverages,
-  wasm: loadWasmMovingAverages,
-});
+const movingAverages = backendFamily<KernelBackend>({ noun: 'backend', subject: '', ts: tsMovingAverages, native: loadNativeMovingAverages, wasm: loadWasmMovingAverages });
 
-/** Loads every backend once per process (per worker thread); failures are recorded, never thrown. */
-export const loadBackends = movingAverages.load;
-
-/**
- * One backend by name, for tests and benches that compare backends directly.
- * @throws KernelError ERR_KERNEL_UNKNOWN_BACKEND, ERR_KERNEL_BACKEND_UNAVAILABLE (with the reason).
- */
-export function getBackend(name: BackendName): KernelBackend {
-  return movingAverages.get(name);
-}
+/** Loading and picking by name, as every family (see BackendFamily in backend.ts). */
+export const { load: loadBackends, get: getBackend } = movingAverages;
 
 /** The WASM backend with its extras (resident series), or null, without throwing, when it is not built. */
 export function getWasmBackend(): WasmMovingAverages | null {

@@ -21,17 +21,8 @@
  * The indicator functions (batch.ts) have checked every argument before a primitive runs, so an addon
  * error or a trap is a broken invariant, reported as ERR_KERNEL_BACKEND_FAILED with the cause.
  */
-import {
-  callNative,
-  loadNativeBackend,
-  loadWasmBackend,
-  nativeAddonPath,
-  wasmModulePath,
-  type ArtifactRecipe,
-  type BackendLoad,
-  type WasmExportsBase,
-  type WasmInstance,
-} from '../backend.js';
+import { callNative, loadNativeBackend, loadWasmBackend, nativeAddonPath, wasmModulePath } from '../backend.js';
+import type { ArtifactRecipe, BackendLoad, WasmExportsBase, WasmInstance } from '../backend.js';
 import { tsPrimitives, type IndicatorPrimitives, type PrimitiveName } from './primitives.js';
 
 /** The version of the indicator exports this code expects (indicator_version in indicators.rs, version in asm/indicators.ts). */

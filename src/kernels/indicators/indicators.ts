@@ -24,42 +24,14 @@
  */
 import { describeValue, kernelError } from '../errors.js';
 import { backendNames, kernels, loadBackends, type BackendName } from '../index.js';
-import {
-  indicatorRegistry,
-  indicatorSpec,
-  resolveIndicatorParams,
-  type IndicatorData,
-  type IndicatorName,
-  type IndicatorOutputs,
-  type IndicatorParams,
-  type IndicatorSpec,
-} from './registry.js';
+import { indicatorRegistry, indicatorSpec, resolveIndicatorParams } from './registry.js';
+import type { IndicatorData, IndicatorName, IndicatorOutputs, IndicatorParams, IndicatorSpec } from './registry.js';
 import { loadNativeIndicatorPrimitives, loadWasmIndicatorPrimitives } from './compiled-primitives.js';
 import { kInputLengthMax } from '../contract.js';
-import {
-  createIndicatorFunctions,
-  ohlcvFields,
-  primitiveNames,
-  tsPrimitives,
-  type IndicatorFunctions,
-  type IndicatorPrimitives,
-  type OhlcvField,
-  type OhlcvSeries,
-  type PrimitiveName,
-} from './batch.js';
+import { createIndicatorFunctions, ohlcvFields, primitiveNames, tsPrimitives } from './batch.js';
+import type { IndicatorFunctions, IndicatorPrimitives, OhlcvField, OhlcvSeries, PrimitiveName } from './batch.js';
 
-export {
-  indicatorNames,
-  indicatorRegistry,
-  indicatorSpec,
-  resolveIndicatorParams,
-  type IndicatorData,
-  type IndicatorName,
-  type IndicatorOutputs,
-  type IndicatorParams,
-  type IndicatorParamSpec,
-  type IndicatorSpec,
-} from './registry.js';
+export * from './registry.js';
 export * from './batch.js';
 
 /** A series as `compute` accepts it: a Float64Array, or numbers with null for a missing point (JSON). */

@@ -12,18 +12,8 @@
  * 256 KiB out), which stay in the L2 cache between the copy in, the kernel, and the copy out. Results are
  * bit-identical to a single pass (see the chunking notes on each method).
  */
-import {
-  callNative,
-  loadNativeBackend,
-  loadWasmBackend,
-  nativeAddonPath,
-  wasmModulePath,
-  WasmInstance,
-  type ArtifactRecipe,
-  type BackendLoad,
-  type WasmExportsBase,
-  type WasmModule,
-} from '../backend.js';
+import { callNative, loadNativeBackend, loadWasmBackend, nativeAddonPath, wasmModulePath, WasmInstance } from '../backend.js';
+import type { ArtifactRecipe, BackendLoad, WasmExportsBase, WasmModule } from '../backend.js';
 import { checkArguments, checkPeriod, kEmaBlockLength, kInputLengthMax, type KernelBackend } from '../contract.js';
 import { kernelError } from '../errors.js';
 import { ema, sma } from './moving-average.js';
@@ -213,21 +203,20 @@ export class ResidentSeries {
 
   /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
   sma(period: number): Float64Array {
-    checkPeriod(period);
-    const length = this.input.length;
-    if (period > length) return this.output.fill(Number.NaN);
-    const exports = this.instance.exports;
-    this.instance.call(() => exports.sma(this.input.byteOffset, this.output.byteOffset, length, period));
-    return this.output;
+    return this.run('sma', period);
   }
 
   /** @throws KernelError ERR_KERNEL_BAD_PERIOD. */
   ema(period: number): Float64Array {
+    return this.run('ema', period);
+  }
+
+  private run(kernel: 'sma' | 'ema', period: number): Float64Array {
     checkPeriod(period);
     const length = this.input.length;
     if (period > length) return this.output.fill(Number.NaN);
     const exports = this.instance.exports;
-    this.instance.call(() => exports.ema(this.input.byteOffset, this.output.byteOffset, length, period));
+    this.instance.call(() => exports[kernel](this.input.byteOffset, this.output.byteOffset, length, period));
     return this.output;
   }
 }

@@ -1,27 +1,19 @@
 /**
  * The primitive kernels every indicator is built from, and their TypeScript implementations.
  *
- * The indicator functions (reference/indicators.ts) are compositions: a few primitives plus elementwise
+ * The indicator functions (batch.ts) are compositions: a few primitives plus elementwise
  * formulas. A backend supplies the primitives; the WASM and Rust backends implement the ones that cost
- * the most and the facade (src/kernels/indicators.ts) takes the rest from here. Each compiled primitive
+ * the most and the facade (indicators.ts) takes the rest from here. Each compiled primitive
  * performs the floating-point operations of the TS one below in the same order, so the results are the
  * same on every backend.
  *
- * Preconditions (checked by the callers, src/kernels/reference/indicators.ts): every array is a
+ * Preconditions (checked by the callers, batch.ts): every array is a
  * Float64Array of the same length, at most kInputLengthMax points; no output shares memory with an input
  * or with another output; every period is an integer >= 1 (it may exceed the length: all NaN); for macd,
  * fast < slow.
  */
 import { emaUnchecked, smaUnchecked } from './moving-average.js';
-import {
-  cciFromWindow,
-  ExtremumWindow,
-  MomentsWindow,
-  ObvCore,
-  RsiCore,
-  Smoother,
-  WmaWindow,
-} from './windows.js';
+import { cciFromWindow, ExtremumWindow, MomentsWindow, ObvCore, RsiCore, Smoother, WmaWindow } from './windows.js';
 
 export interface IndicatorPrimitives {
   /** Simple moving average (moving-average.ts). */
@@ -46,7 +38,7 @@ export interface IndicatorPrimitives {
   cci(typicalPrice: Float64Array, period: number, output: Float64Array): void;
   /** On-balance volume (ObvCore). */
   obv(close: Float64Array, volume: Float64Array, output: Float64Array): void;
-  /** MACD line, signal and histogram (macdWith). */
+  /** MACD line, signal and histogram (tsPrimitives.macd). */
   macd(
     input: Float64Array,
     fastPeriod: number,
@@ -56,7 +48,7 @@ export interface IndicatorPrimitives {
     signal: Float64Array,
     histogram: Float64Array,
   ): void;
-  /** Bollinger bands about the SMA, `multiplier` population standard deviations wide (bollingerWith). */
+  /** Bollinger bands about the SMA, `multiplier` population standard deviations wide (tsPrimitives.bollinger). */
   bollinger(
     input: Float64Array,
     period: number,
@@ -90,57 +82,6 @@ export function macdLookback(slowPeriod: number, signalPeriod: number): number {
   return slowPeriod - 1 + (signalPeriod - 1);
 }
 
-/**
- * MACD (G. Appel, 1979) on top of an EMA kernel: line = EMA(fast) - EMA(slow), signal = EMA(line, signal),
- * histogram = line - signal. Each EMA is seeded with the mean of its own first `period` points (as
- * StockCharts computes it; TA-Lib seeds the fast EMA later, at slow - 1, which moves its first values a
- * little). The line is NaN before the signal's first value, as in TA-Lib (lookback slow - 1 + signal - 1).
- * The signal EMA sees the line's leading NaN as a gap, so it seeds on the line's first `signal` values.
- * The histogram output serves as scratch for the slow EMA, so no memory is allocated.
- */
-export function macdWith(
-  ema: IndicatorPrimitives['ema'],
-  input: Float64Array,
-  fastPeriod: number,
-  slowPeriod: number,
-  signalPeriod: number,
-  line: Float64Array,
-  signal: Float64Array,
-  histogram: Float64Array,
-): void {
-  const length = input.length;
-  ema(input, fastPeriod, line);
-  ema(input, slowPeriod, histogram);
-  for (let index = 0; index < length; index++) line[index] = line[index]! - histogram[index]!;
-  ema(line, signalPeriod, signal);
-  for (let index = 0; index < length; index++) histogram[index] = line[index]! - signal[index]!;
-  line.fill(Number.NaN, 0, Math.min(length, macdLookback(slowPeriod, signalPeriod)));
-}
-
-/**
- * Bollinger bands (J. Bollinger, Bollinger on Bollinger Bands, 2001): middle = SMA, upper and lower =
- * middle +- multiplier * population standard deviation (the deviation TA-Lib's BBANDS and StockCharts
- * use). The upper output serves as scratch for the deviation.
- */
-export function bollingerWith(
-  sma: IndicatorPrimitives['sma'],
-  movingStd: IndicatorPrimitives['movingStd'],
-  input: Float64Array,
-  period: number,
-  multiplier: number,
-  upper: Float64Array,
-  middle: Float64Array,
-  lower: Float64Array,
-): void {
-  sma(input, period, middle);
-  movingStd(input, period, upper);
-  for (let index = 0; index < input.length; index++) {
-    const width = multiplier * upper[index]!;
-    upper[index] = middle[index]! + width;
-    lower[index] = middle[index]! - width;
-  }
-}
-
 /** Runs a block window over the series; all NaN when the period is longer than the series. */
 function runWindow(window: { update(value: number): number } | null, input: Float64Array, output: Float64Array): void {
   if (window === null) {
@@ -150,69 +91,62 @@ function runWindow(window: { update(value: number): number } | null, input: Floa
   for (let index = 0; index < input.length; index++) output[index] = window.update(input[index]!);
 }
 
+/** Runs a moments window over the series with `value` of each window's variance; all NaN as runWindow. */
+function runMoments(input: Float64Array, period: number, output: Float64Array, value: (window: MomentsWindow, variance: number) => number): void {
+  if (period > input.length) {
+    output.fill(Number.NaN);
+    return;
+  }
+  const window = new MomentsWindow(period);
+  for (let index = 0; index < input.length; index++) output[index] = value(window, window.update(input[index]!));
+}
+
 /** The TypeScript primitives: the reference for every backend, and the fallback for what one lacks. */
-export const tsPrimitives: IndicatorPrimitives = Object.freeze({
+export const tsPrimitives: IndicatorPrimitives = Object.freeze<IndicatorPrimitives>({
   sma: smaUnchecked,
   ema: emaUnchecked,
-  wilder(input: Float64Array, period: number, output: Float64Array): void {
-    runWindow(new Smoother(period, 'wilder'), input, output);
-  },
-  wma(input: Float64Array, period: number, output: Float64Array): void {
-    runWindow(period > input.length ? null : new WmaWindow(period), input, output);
-  },
-  rsi(input: Float64Array, period: number, output: Float64Array): void {
-    runWindow(new RsiCore(period), input, output);
-  },
-  movingStd(input: Float64Array, period: number, output: Float64Array): void {
-    if (period > input.length) {
-      output.fill(Number.NaN);
-      return;
-    }
-    const window = new MomentsWindow(period);
-    for (let index = 0; index < input.length; index++) output[index] = Math.sqrt(window.update(input[index]!));
-  },
-  zScore(input: Float64Array, period: number, output: Float64Array): void {
-    if (period > input.length) {
-      output.fill(Number.NaN);
-      return;
-    }
-    const window = new MomentsWindow(period);
-    for (let index = 0; index < input.length; index++) {
-      const variance = window.update(input[index]!);
-      output[index] = zScoreValue(window.deviation, variance);
-    }
-  },
-  highest(input: Float64Array, period: number, output: Float64Array): void {
-    runWindow(period > input.length ? null : new ExtremumWindow(period, true), input, output);
-  },
-  lowest(input: Float64Array, period: number, output: Float64Array): void {
-    runWindow(period > input.length ? null : new ExtremumWindow(period, false), input, output);
-  },
+  wilder: (input, period, output) => runWindow(new Smoother(period, 'wilder'), input, output),
+  wma: (input, period, output) => runWindow(period > input.length ? null : new WmaWindow(period), input, output),
+  rsi: (input, period, output) => runWindow(new RsiCore(period), input, output),
+  movingStd: (input, period, output) => runMoments(input, period, output, (_window, variance) => Math.sqrt(variance)),
+  zScore: (input, period, output) => runMoments(input, period, output, (window, variance) => zScoreValue(window.deviation, variance)),
+  highest: (input, period, output) => runWindow(period > input.length ? null : new ExtremumWindow(period, true), input, output),
+  lowest: (input, period, output) => runWindow(period > input.length ? null : new ExtremumWindow(period, false), input, output),
   cci: cciBatch,
-  obv(close: Float64Array, volume: Float64Array, output: Float64Array): void {
+  obv(close, volume, output) {
     const core = new ObvCore();
     for (let index = 0; index < close.length; index++) output[index] = core.update(close[index]!, volume[index]!);
   },
-  macd(
-    input: Float64Array,
-    fastPeriod: number,
-    slowPeriod: number,
-    signalPeriod: number,
-    line: Float64Array,
-    signal: Float64Array,
-    histogram: Float64Array,
-  ): void {
-    macdWith(emaUnchecked, input, fastPeriod, slowPeriod, signalPeriod, line, signal, histogram);
+  /**
+   * MACD (G. Appel, 1979) on top of an EMA kernel: line = EMA(fast) - EMA(slow), signal = EMA(line, signal),
+   * histogram = line - signal. Each EMA is seeded with the mean of its own first `period` points (as
+   * StockCharts computes it; TA-Lib seeds the fast EMA later, at slow - 1, which moves its first values a
+   * little). The line is NaN before the signal's first value, as in TA-Lib (lookback slow - 1 + signal - 1).
+   * The signal EMA sees the line's leading NaN as a gap, so it seeds on the line's first `signal` values.
+   * The histogram output serves as scratch for the slow EMA, so no memory is allocated.
+   */
+  macd(input, fastPeriod, slowPeriod, signalPeriod, line, signal, histogram) {
+    const length = input.length;
+    emaUnchecked(input, fastPeriod, line);
+    emaUnchecked(input, slowPeriod, histogram);
+    for (let index = 0; index < length; index++) line[index] = line[index]! - histogram[index]!;
+    emaUnchecked(line, signalPeriod, signal);
+    for (let index = 0; index < length; index++) histogram[index] = line[index]! - signal[index]!;
+    line.fill(Number.NaN, 0, Math.min(length, macdLookback(slowPeriod, signalPeriod)));
   },
-  bollinger(
-    input: Float64Array,
-    period: number,
-    multiplier: number,
-    upper: Float64Array,
-    middle: Float64Array,
-    lower: Float64Array,
-  ): void {
-    bollingerWith(smaUnchecked, tsPrimitives.movingStd, input, period, multiplier, upper, middle, lower);
+  /**
+   * Bollinger bands (J. Bollinger, Bollinger on Bollinger Bands, 2001): middle = SMA, upper and lower =
+   * middle +- multiplier * population standard deviation (the deviation TA-Lib's BBANDS and StockCharts
+   * use). The upper output serves as scratch for the deviation.
+   */
+  bollinger(input, period, multiplier, upper, middle, lower) {
+    smaUnchecked(input, period, middle);
+    tsPrimitives.movingStd(input, period, upper);
+    for (let index = 0; index < input.length; index++) {
+      const width = multiplier * upper[index]!;
+      upper[index] = middle[index]! + width;
+      lower[index] = middle[index]! - width;
+    }
   },
 });
 

@@ -102,70 +102,43 @@ function ohlcvOf(data: IndicatorData): OhlcvSeries {
   return data.ohlcv;
 }
 
-interface SeriesSpecInput {
+interface PeriodSpecInput<Data> {
   name: IndicatorName;
   title: string;
   source: string;
+  /** 0: the indicator has no period (OBV). */
   defaultPeriod: number;
   primitives: readonly PrimitiveName[];
   streaming: string;
   lookback: (period: number) => number;
-  run: (functions: IndicatorFunctions, series: Float64Array, period: number) => Float64Array;
+  run: (functions: IndicatorFunctions, data: Data, period: number) => Float64Array;
 }
 
-/** An indicator of one series and one period with one output, `values`. */
-function seriesIndicator(input: SeriesSpecInput): IndicatorSpec {
-  const lookback = (params: IndicatorParams): number => input.lookback(params.period!);
+/** An indicator of one period (or none) with one output, `values`, over one series or OHLCV columns. */
+function periodIndicator<Data>(input: 'series' | 'ohlcv', fields: readonly OhlcvField[], spec: PeriodSpecInput<Data>, dataOf: (data: IndicatorData) => Data): IndicatorSpec {
+  const lookback = (params: IndicatorParams): number => spec.lookback(params.period ?? 0);
+  const unit = input === 'series' ? 'points' : 'bars';
   return Object.freeze({
-    name: input.name,
-    title: input.title,
-    input: 'series',
-    fields: Object.freeze([]),
-    params: Object.freeze([periodParam('Number of points in the window', input.defaultPeriod)]),
+    name: spec.name,
+    title: spec.title,
+    input,
+    fields: Object.freeze([...fields]),
+    params: Object.freeze(spec.defaultPeriod > 0 ? [periodParam(`Number of ${unit} in the window`, spec.defaultPeriod)] : []),
     outputs: Object.freeze(['values']),
-    primitives: Object.freeze([...input.primitives]),
-    streaming: input.streaming,
-    source: input.source,
+    primitives: Object.freeze([...spec.primitives]),
+    streaming: spec.streaming,
+    source: spec.source,
     lookback,
     outputLookbacks: sameLookback(['values'], lookback),
     compute: (functions: IndicatorFunctions, params: IndicatorParams, data: IndicatorData) => ({
-      values: input.run(functions, seriesOf(data), params.period!),
+      values: spec.run(functions, dataOf(data), params.period ?? 0),
     }),
   });
 }
 
-interface OhlcvSpecInput {
-  name: IndicatorName;
-  title: string;
-  source: string;
-  fields: readonly OhlcvField[];
-  defaultPeriod: number;
-  primitives: readonly PrimitiveName[];
-  streaming: string;
-  lookback: (period: number) => number;
-  run: (functions: IndicatorFunctions, ohlcv: OhlcvSeries, period: number) => Float64Array;
-}
-
-/** An indicator of OHLCV columns and one period with one output, `values`. */
-function ohlcvIndicator(input: OhlcvSpecInput): IndicatorSpec {
-  const lookback = (params: IndicatorParams): number => input.lookback(params.period ?? 0);
-  return Object.freeze({
-    name: input.name,
-    title: input.title,
-    input: 'ohlcv',
-    fields: Object.freeze([...input.fields]),
-    params: Object.freeze(input.defaultPeriod > 0 ? [periodParam('Number of bars in the window', input.defaultPeriod)] : []),
-    outputs: Object.freeze(['values']),
-    primitives: Object.freeze([...input.primitives]),
-    streaming: input.streaming,
-    source: input.source,
-    lookback,
-    outputLookbacks: sameLookback(['values'], lookback),
-    compute: (functions: IndicatorFunctions, params: IndicatorParams, data: IndicatorData) => ({
-      values: input.run(functions, ohlcvOf(data), params.period ?? 0),
-    }),
-  });
-}
+const seriesIndicator = (spec: PeriodSpecInput<Float64Array>): IndicatorSpec => periodIndicator('series', [], spec, seriesOf);
+const ohlcvIndicator = (spec: PeriodSpecInput<OhlcvSeries> & { fields: readonly OhlcvField[] }): IndicatorSpec =>
+  periodIndicator('ohlcv', spec.fields, spec, ohlcvOf);
 
 const windowLookback = (period: number): number => period - 1;
 
@@ -175,66 +148,24 @@ const adxOutputs = Object.freeze(['adx', 'plusDi', 'minusDi']);
 const stochasticOutputs = Object.freeze(['k', 'd']);
 
 const specs: readonly IndicatorSpec[] = [
-  seriesIndicator({
-    name: 'sma',
-    title: 'Simple moving average',
+  seriesIndicator({ name: 'sma', title: 'Simple moving average', streaming: 'StreamingSma', primitives: ['sma'], defaultPeriod: 20,
     source: 'mean of the last `period` points; TA-Lib SMA',
-    defaultPeriod: 20,
-    primitives: ['sma'],
-    streaming: 'StreamingSma',
-    lookback: windowLookback,
-    run: (functions, series, period) => functions.sma(series, period),
-  }),
-  seriesIndicator({
-    name: 'ema',
-    title: 'Exponential moving average',
+    lookback: windowLookback, run: (functions, series, period) => functions.sma(series, period) }),
+  seriesIndicator({ name: 'ema', title: 'Exponential moving average', streaming: 'StreamingEma', primitives: ['ema'], defaultPeriod: 20,
     source: 'alpha = 2 / (period + 1), seeded with the SMA of the first `period` points; TA-Lib EMA',
-    defaultPeriod: 20,
-    primitives: ['ema'],
-    streaming: 'StreamingEma',
-    lookback: windowLookback,
-    run: (functions, series, period) => functions.ema(series, period),
-  }),
-  seriesIndicator({
-    name: 'wma',
-    title: 'Weighted moving average',
+    lookback: windowLookback, run: (functions, series, period) => functions.ema(series, period) }),
+  seriesIndicator({ name: 'wma', title: 'Weighted moving average', streaming: 'StreamingWma', primitives: ['wma'], defaultPeriod: 20,
     source: 'weights 1 (oldest) .. period (newest); TA-Lib WMA',
-    defaultPeriod: 20,
-    primitives: ['wma'],
-    streaming: 'StreamingWma',
-    lookback: windowLookback,
-    run: (functions, series, period) => functions.wma(series, period),
-  }),
-  seriesIndicator({
-    name: 'dema',
-    title: 'Double exponential moving average',
+    lookback: windowLookback, run: (functions, series, period) => functions.wma(series, period) }),
+  seriesIndicator({ name: 'dema', title: 'Double exponential moving average', streaming: 'StreamingDema', primitives: ['ema'], defaultPeriod: 20,
     source: '2 EMA - EMA(EMA) (P. Mulloy, Technical Analysis of Stocks & Commodities, 1994); TA-Lib DEMA',
-    defaultPeriod: 20,
-    primitives: ['ema'],
-    streaming: 'StreamingDema',
-    lookback: (period) => 2 * (period - 1),
-    run: (functions, series, period) => functions.dema(series, period),
-  }),
-  seriesIndicator({
-    name: 'tema',
-    title: 'Triple exponential moving average',
+    lookback: (period) => 2 * (period - 1), run: (functions, series, period) => functions.dema(series, period) }),
+  seriesIndicator({ name: 'tema', title: 'Triple exponential moving average', streaming: 'StreamingTema', primitives: ['ema'], defaultPeriod: 20,
     source: '3 EMA - 3 EMA(EMA) + EMA(EMA(EMA)) (P. Mulloy, 1994); TA-Lib TEMA',
-    defaultPeriod: 20,
-    primitives: ['ema'],
-    streaming: 'StreamingTema',
-    lookback: (period) => 3 * (period - 1),
-    run: (functions, series, period) => functions.tema(series, period),
-  }),
-  seriesIndicator({
-    name: 'rsi',
-    title: 'Relative strength index (Wilder)',
+    lookback: (period) => 3 * (period - 1), run: (functions, series, period) => functions.tema(series, period) }),
+  seriesIndicator({ name: 'rsi', title: 'Relative strength index (Wilder)', streaming: 'StreamingRsi', primitives: ['rsi'], defaultPeriod: 14,
     source: "Wilder's smoothing of gains and losses (New Concepts in Technical Trading Systems, 1978); TA-Lib RSI",
-    defaultPeriod: 14,
-    primitives: ['rsi'],
-    streaming: 'StreamingRsi',
-    lookback: (period) => period,
-    run: (functions, series, period) => functions.rsi(series, period),
-  }),
+    lookback: (period) => period, run: (functions, series, period) => functions.rsi(series, period) }),
   Object.freeze({
     name: 'macd',
     title: 'Moving average convergence/divergence',
@@ -282,37 +213,15 @@ const specs: readonly IndicatorSpec[] = [
       ...functions.bollinger(seriesOf(data), { period: params.period!, multiplier: params.multiplier! }),
     }),
   }),
-  seriesIndicator({
-    name: 'stddev',
-    title: 'Moving standard deviation (population)',
+  seriesIndicator({ name: 'stddev', title: 'Moving standard deviation (population)', streaming: 'StreamingStandardDeviation', primitives: ['movingStd'], defaultPeriod: 20,
     source: 'sqrt(mean of squares - square of mean) about a centre inside the window; TA-Lib STDDEV (nbDev 1)',
-    defaultPeriod: 20,
-    primitives: ['movingStd'],
-    streaming: 'StreamingStandardDeviation',
-    lookback: windowLookback,
-    run: (functions, series, period) => functions.standardDeviation(series, period),
-  }),
-  seriesIndicator({
-    name: 'zscore',
-    title: 'Moving z-score',
+    lookback: windowLookback, run: (functions, series, period) => functions.standardDeviation(series, period) }),
+  seriesIndicator({ name: 'zscore', title: 'Moving z-score', streaming: 'StreamingZScore', primitives: ['zScore'], defaultPeriod: 20,
     source: '(x - moving mean) / moving population standard deviation; 0 where the deviation is 0',
-    defaultPeriod: 20,
-    primitives: ['zScore'],
-    streaming: 'StreamingZScore',
-    lookback: windowLookback,
-    run: (functions, series, period) => functions.zScore(series, period),
-  }),
-  ohlcvIndicator({
-    name: 'atr',
-    title: 'Average true range (Wilder)',
+    lookback: windowLookback, run: (functions, series, period) => functions.zScore(series, period) }),
+  ohlcvIndicator({ name: 'atr', title: 'Average true range (Wilder)', streaming: 'StreamingAtr', primitives: ['wilder'], defaultPeriod: 14, fields: ['high', 'low', 'close'],
     source: "Wilder's smoothing of the true range (1978); TA-Lib ATR",
-    fields: ['high', 'low', 'close'],
-    defaultPeriod: 14,
-    primitives: ['wilder'],
-    streaming: 'StreamingAtr',
-    lookback: (period) => period,
-    run: (functions, ohlcv, period) => functions.atr(ohlcv, period),
-  }),
+    lookback: (period) => period, run: (functions, ohlcv, period) => functions.atr(ohlcv, period) }),
   Object.freeze({
     name: 'adx',
     title: 'Average directional index with +DI and -DI (Wilder)',
@@ -349,39 +258,15 @@ const specs: readonly IndicatorSpec[] = [
       ...functions.stochastic(ohlcvOf(data), { kPeriod: params.kPeriod!, kSmoothing: params.kSmoothing!, dPeriod: params.dPeriod! }),
     }),
   }),
-  ohlcvIndicator({
-    name: 'cci',
-    title: 'Commodity channel index',
+  ohlcvIndicator({ name: 'cci', title: 'Commodity channel index', streaming: 'StreamingCci', primitives: ['cci'], defaultPeriod: 20, fields: ['high', 'low', 'close'],
     source: '(TP - SMA(TP)) / (0.015 x mean deviation) (D. Lambert, Commodities, 1980); TA-Lib CCI',
-    fields: ['high', 'low', 'close'],
-    defaultPeriod: 20,
-    primitives: ['cci'],
-    streaming: 'StreamingCci',
-    lookback: windowLookback,
-    run: (functions, ohlcv, period) => functions.cci(ohlcv, period),
-  }),
-  ohlcvIndicator({
-    name: 'obv',
-    title: 'On-balance volume',
+    lookback: windowLookback, run: (functions, ohlcv, period) => functions.cci(ohlcv, period) }),
+  ohlcvIndicator({ name: 'obv', title: 'On-balance volume', streaming: 'StreamingObv', primitives: ['obv'], defaultPeriod: 0, fields: ['close', 'volume'],
     source: 'J. Granville (1963); first value = first volume, as TA-Lib OBV',
-    fields: ['close', 'volume'],
-    defaultPeriod: 0,
-    primitives: ['obv'],
-    streaming: 'StreamingObv',
-    lookback: () => 0,
-    run: (functions, ohlcv) => functions.obv(ohlcv as OhlcvSeries & { volume: Float64Array }),
-  }),
-  ohlcvIndicator({
-    name: 'vwap',
-    title: 'Rolling volume-weighted average price',
+    lookback: () => 0, run: (functions, ohlcv) => functions.obv(ohlcv as OhlcvSeries & { volume: Float64Array }) }),
+  ohlcvIndicator({ name: 'vwap', title: 'Rolling volume-weighted average price', streaming: 'StreamingVwap', primitives: ['sma'], defaultPeriod: 20, fields: ['high', 'low', 'close', 'volume'],
     source: 'sum(typical price x volume) / sum(volume) over the last `period` bars',
-    fields: ['high', 'low', 'close', 'volume'],
-    defaultPeriod: 20,
-    primitives: ['sma'],
-    streaming: 'StreamingVwap',
-    lookback: windowLookback,
-    run: (functions, ohlcv, period) => functions.vwap(ohlcv as OhlcvSeries & { volume: Float64Array }, period),
-  }),
+    lookback: windowLookback, run: (functions, ohlcv, period) => functions.vwap(ohlcv as OhlcvSeries & { volume: Float64Array }, period) }),
   Object.freeze({
     name: 'donchian',
     title: 'Donchian channels',

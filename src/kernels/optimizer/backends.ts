@@ -20,21 +20,8 @@
  * and for risk parity: | covariance n*n | budgets n | x n | scratch (riskParityScratchBytes) |.
  * The memory grows to the largest solve seen and is reused.
  */
-import {
-  backendFamily,
-  callNative,
-  loadNativeBackend,
-  loadWasmBackend,
-  nativeAddonPath,
-  wasmModulePath,
-  type ArtifactRecipe,
-  type BackendChoice,
-  type BackendLoad,
-  type BackendName,
-  type LoadedBackends,
-  type WasmExportsBase,
-  type WasmInstance,
-} from '../backend.js';
+import { backendFamily, callNative, loadNativeBackend, loadWasmBackend, nativeAddonPath, wasmModulePath } from '../backend.js';
+import type { ArtifactRecipe, BackendChoice, BackendLoad, LoadedBackends, WasmExportsBase, WasmInstance } from '../backend.js';
 import { kernelError } from '../errors.js';
 import {
   kOptimizerAlgorithmVersion,
@@ -60,6 +47,25 @@ function recipe(functions: readonly string[], versionExport: string): ArtifactRe
 // ---------------------------------------------------------------------------------------------------
 // Rust
 
+/** A program's arrays in the order both compiled solvers take them. */
+type ProgramArrays = [
+  hessian: Float64Array,
+  linear: Float64Array,
+  equalityMatrix: Float64Array,
+  equalityTarget: Float64Array,
+  inequalityMatrix: Float64Array,
+  inequalityTarget: Float64Array,
+  lower: Float64Array,
+  upper: Float64Array,
+  lowerShare: Float64Array,
+  upperShare: Float64Array,
+];
+
+function programArrays(program: SolverProgram): ProgramArrays {
+  const { hessian, linear, equalityMatrix, equalityTarget, inequalityMatrix, inequalityTarget, lower, upper, lowerShare, upperShare } = program;
+  return [hessian, linear, equalityMatrix, equalityTarget, inequalityMatrix, inequalityTarget, lower, upper, lowerShare, upperShare];
+}
+
 interface OptimizerReport {
   status: number;
   iterations: number;
@@ -72,19 +78,7 @@ export interface OptimizerNativeAddon {
     variables: number,
     equalityCount: number,
     inequalityCount: number,
-    hessian: Float64Array,
-    linear: Float64Array,
-    equalityMatrix: Float64Array,
-    equalityTarget: Float64Array,
-    inequalityMatrix: Float64Array,
-    inequalityTarget: Float64Array,
-    lower: Float64Array,
-    upper: Float64Array,
-    lowerShare: Float64Array,
-    upperShare: Float64Array,
-    iterationsMax: number,
-    x: Float64Array,
-    multipliers: Float64Array,
+    ...arrays: [...ProgramArrays, iterationsMax: number, x: Float64Array, multipliers: Float64Array]
   ): OptimizerReport;
   optimizerRiskParity(assets: number, covariance: Float64Array, budgets: Float64Array, iterationsMax: number, x: Float64Array): OptimizerReport;
 }
@@ -106,26 +100,8 @@ export function nativeOptimizerBackend(addon: OptimizerNativeAddon): OptimizerBa
       const n = program.variables;
       const x = new Float64Array(n);
       const multipliers = new Float64Array(program.equalityCount + 4 * n + program.inequalityCount);
-      const report = callNative(() =>
-        addon.optimizerSolveQp(
-          n,
-          program.equalityCount,
-          program.inequalityCount,
-          program.hessian,
-          program.linear,
-          program.equalityMatrix,
-          program.equalityTarget,
-          program.inequalityMatrix,
-          program.inequalityTarget,
-          program.lower,
-          program.upper,
-          program.lowerShare,
-          program.upperShare,
-          iterationsMax,
-          x,
-          multipliers,
-        ),
-      );
+      const { equalityCount, inequalityCount } = program;
+      const report = callNative(() => addon.optimizerSolveQp(n, equalityCount, inequalityCount, ...programArrays(program), iterationsMax, x, multipliers));
       return { status: checkStatus(report.status), x, multipliers, iterations: report.iterations };
     },
     riskParity(covariance: Float64Array, assets: number, budgets: Float64Array, iterationsMax: number): RiskParitySolution {
@@ -153,25 +129,8 @@ interface OptimizerWasmExports extends WasmExportsBase {
   qpScratchBytes(n: number, meq: number, rows: number): number;
   riskParityScratchBytes(n: number): number;
   lastIterations(): number;
-  solveQp(
-    n: number,
-    meq: number,
-    rows: number,
-    iterationsMax: number,
-    hessian: number,
-    linear: number,
-    equalityMatrix: number,
-    equalityTarget: number,
-    inequalityMatrix: number,
-    inequalityTarget: number,
-    lower: number,
-    upper: number,
-    lowerShare: number,
-    upperShare: number,
-    x: number,
-    multipliers: number,
-    scratch: number,
-  ): number;
+  /** Pointers: the program's arrays (ProgramArrays), x, the multipliers, then the scratch. */
+  solveQp(n: number, meq: number, rows: number, iterationsMax: number, ...pointers: number[]): number;
   riskParity(n: number, covariance: number, budgets: number, iterationsMax: number, x: number, scratch: number): number;
 }
 
@@ -196,42 +155,9 @@ function wasmOptimizerBackend(instance: WasmInstance<OptimizerWasmExports>): Opt
       const { pointers, end } = layout(exports.heapStart(), sizes);
       reserve(exports, end + exports.qpScratchBytes(n, meq, rows) - exports.heapStart());
       const memory = instance.view();
-      const inputs = [
-        program.hessian,
-        program.linear,
-        program.equalityMatrix,
-        program.equalityTarget,
-        program.inequalityMatrix,
-        program.inequalityTarget,
-        program.lower,
-        program.upper,
-        program.lowerShare,
-        program.upperShare,
-      ];
-      inputs.forEach((input, index) => memory.set(input, pointers[index]! / 8));
-      const [hessian, linear, equalityMatrix, equalityTarget, inequalityMatrix, inequalityTarget, lower, upper, lowerShare, upperShare, x, multipliers] =
-        pointers as [number, number, number, number, number, number, number, number, number, number, number, number];
-      const status = instance.call(() =>
-        exports.solveQp(
-          n,
-          meq,
-          rows,
-          iterationsMax,
-          hessian,
-          linear,
-          equalityMatrix,
-          equalityTarget,
-          inequalityMatrix,
-          inequalityTarget,
-          lower,
-          upper,
-          lowerShare,
-          upperShare,
-          x,
-          multipliers,
-          end,
-        ),
-      );
+      programArrays(program).forEach((input, index) => memory.set(input, pointers[index]! / 8));
+      const status = instance.call(() => exports.solveQp(n, meq, rows, iterationsMax, ...pointers, end));
+      const [x, multipliers] = pointers.slice(-2) as [number, number];
       const view = instance.view();
       return {
         status: checkStatus(status),
@@ -281,29 +207,7 @@ function layout(start: number, sizes: readonly number[]): { pointers: number[]; 
 export type LoadedOptimizerBackends = LoadedBackends<OptimizerBackend>;
 export type OptimizerSelection = BackendChoice<OptimizerBackend>;
 
-const optimizerFamily = backendFamily<OptimizerBackend>({
-  noun: 'optimiser backend',
-  subject: 'optimiser',
-  ts: optimizerTsBackend,
-  native: loadOptimizerNativeBackend,
-  wasm: loadOptimizerWasmBackend,
-});
-
-/** Loads every optimiser backend once per process (per worker thread); failures are recorded, never thrown. */
-export const loadOptimizerBackends = optimizerFamily.load;
-
-/**
- * One optimiser backend by name, for tests, benches and callers that pin one.
- * @throws KernelError ERR_KERNEL_UNKNOWN_BACKEND, ERR_KERNEL_BACKEND_UNAVAILABLE (with the reason).
- */
-export function getOptimizerBackend(name: BackendName, loaded: LoadedOptimizerBackends = loadOptimizerBackends()): OptimizerBackend {
-  return optimizerFamily.get(name, loaded);
-}
-
-/**
- * Chooses the backend for an OCTOPUS_KERNELS value (undefined or '' means "fastest available").
- * @throws KernelError ERR_KERNEL_UNKNOWN_BACKEND, ERR_KERNEL_BACKEND_UNAVAILABLE.
- */
-export function selectOptimizerBackend(preference: string | undefined, loaded: LoadedOptimizerBackends = loadOptimizerBackends()): OptimizerSelection {
-  return optimizerFamily.select(preference, loaded);
-}
+/** Loading, picking by name and choosing by OCTOPUS_KERNELS, as every family (see BackendFamily). */
+export const { load: loadOptimizerBackends, get: getOptimizerBackend, select: selectOptimizerBackend } = backendFamily<OptimizerBackend>(
+  { noun: 'optimiser backend', subject: 'optimiser', ts: optimizerTsBackend, native: loadOptimizerNativeBackend, wasm: loadOptimizerWasmBackend },
+);

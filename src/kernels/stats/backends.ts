@@ -12,21 +12,8 @@
  * OCTOPUS_KERNELS names one; a stale artifact (built before these kernels, or with a different recipe
  * version) is refused with a reason.
  */
-import {
-  backendFamily,
-  callNative,
-  loadNativeBackend,
-  loadWasmBackend,
-  nativeAddonPath,
-  wasmModulePath,
-  type ArtifactRecipe,
-  type BackendChoice,
-  type BackendLoad,
-  type BackendName,
-  type LoadedBackends,
-  type WasmExportsBase,
-  type WasmInstance,
-} from '../backend.js';
+import { backendFamily, callNative, loadNativeBackend, loadWasmBackend, nativeAddonPath, wasmModulePath } from '../backend.js';
+import type { ArtifactRecipe, BackendChoice, BackendLoad, BackendName, LoadedBackends, WasmExportsBase, WasmInstance } from '../backend.js';
 import { kernelError } from '../errors.js';
 import { choleskyUnchecked } from './linalg.js';
 import { monteCarloSumsUnchecked } from '../var/random.js';
@@ -165,29 +152,7 @@ function layout(exports: RiskWasmExports, lengths: readonly number[]): number[] 
 export type LoadedStatsBackends = LoadedBackends<StatsBackend>;
 export type StatsKernelsChoice = BackendChoice<StatsBackend>;
 
-const statsFamily = backendFamily<StatsBackend>({
-  noun: 'statistics backend',
-  subject: 'statistics kernels',
-  ts: tsStatsBackend,
-  native: loadNativeStatsBackend,
-  wasm: loadWasmStatsBackend,
-});
-
-/** Loads every statistics backend once per thread; failures are recorded, never thrown. */
-export const loadStatsBackends = statsFamily.load;
-
-/**
- * One statistics backend by name, for tests and benches.
- * @throws KernelError ERR_KERNEL_UNKNOWN_BACKEND, ERR_KERNEL_BACKEND_UNAVAILABLE (with the reason).
- */
-export function getStatsBackend(name: BackendName): StatsBackend {
-  return statsFamily.get(name);
-}
-
-/**
- * Chooses for an OCTOPUS_KERNELS value (undefined or '' = fastest).
- * @throws KernelError ERR_KERNEL_UNKNOWN_BACKEND, ERR_KERNEL_BACKEND_UNAVAILABLE.
- */
-export function selectStatsBackend(preference: string | undefined, loaded: LoadedStatsBackends = loadStatsBackends()): StatsKernelsChoice {
-  return statsFamily.select(preference, loaded);
-}
+/** Loading, picking by name and choosing by OCTOPUS_KERNELS, as every family (see BackendFamily). */
+export const { load: loadStatsBackends, get: getStatsBackend, select: selectStatsBackend } = backendFamily<StatsBackend>(
+  { noun: 'statistics backend', subject: 'statistics kernels', ts: tsStatsBackend, native: loadNativeStatsBackend, wasm: loadWasmStatsBackend },
+);

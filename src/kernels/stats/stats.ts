@@ -55,14 +55,8 @@ export function covarianceMatrix(
  * Correlation matrix: the covariance (same options) scaled to a unit diagonal, clamped to [-1, 1].
  * @throws as covarianceMatrix; ERR_KERNEL_BAD_INPUT when an asset has zero variance.
  */
-export function correlationMatrix(
-  returns: Float64Array,
-  assets: number,
-  observations: number,
-  options?: CovarianceOptions,
-  backend: StatsBackend = statsKernels.backend,
-): Float64Array {
-  return correlationFromCovariance(covarianceMatrix(returns, assets, observations, options, backend), assets);
+export function correlationMatrix(...args: Parameters<typeof covarianceMatrix>): Float64Array {
+  return correlationFromCovariance(covarianceMatrix(...args), args[1]);
 }
 
 /**
