@@ -20,6 +20,7 @@
 // kernel with their pointers (plus scratch arrays where a kernel needs one), and copies outputs back.
 
 import { ema, sma } from './moving-average';
+import { isFiniteValue, readAt, writeAt } from './shared/memory';
 
 /** Longest series: 2^27 points, as kInputLengthMax in src/kernels/contract.ts. */
 const kInputLengthMax: i32 = 1 << 27;
@@ -43,19 +44,6 @@ let arrayCount: i32 = 0;
 
 @inline function arrayStride(capacity: i32): usize {
   return ((<usize>capacity << 3) + 4095 & ~(<usize>4095)) + kAliasSkewBytes;
-}
-
-@inline function readAt(base: usize, index: i32): f64 {
-  return load<f64>(base + (<usize>index << 3));
-}
-
-@inline function writeAt(base: usize, index: i32, value: f64): void {
-  store<f64>(base + (<usize>index << 3), value);
-}
-
-@inline function isFiniteValue(value: f64): bool {
-  // x - x is 0 for every finite x and NaN for NaN and both infinities.
-  return value - value == 0.0;
 }
 
 export function version(): i32 {

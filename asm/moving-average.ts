@@ -24,6 +24,8 @@
 // The SMA needs no state for that (a chunk that starts one block early recomputes what it needs); the
 // EMA carries its state between calls: `emaBegin(period)`, then `emaRun(...)` per chunk.
 
+import { addressOf, isFiniteValue, readAt, writeAt } from './shared/memory';
+
 /** Longest series: 2^27 points, as kInputLengthMax in src/kernels/contract.ts. */
 const kInputLengthMax: i32 = 1 << 27;
 /** EMA block length; must equal kEmaBlockLength in src/kernels/contract.ts (a test checks). */
@@ -41,24 +43,6 @@ let capacityPoints: i32 = 0;
 
 @inline function heapStart(): usize {
   return (__heap_base + 15) & ~(<usize>15);
-}
-
-@inline function readAt(base: usize, index: i32): f64 {
-  return load<f64>(base + (<usize>index << 3));
-}
-
-@inline function writeAt(base: usize, index: i32, value: f64): void {
-  store<f64>(base + (<usize>index << 3), value);
-}
-
-/** Address of point `index` of the series at `base`, for lane loads and stores. */
-@inline function addressOf(base: usize, index: i32): usize {
-  return base + (<usize>index << 3);
-}
-
-@inline function isFiniteValue(value: f64): bool {
-  // x - x is 0 for every finite x and NaN for NaN and both infinities.
-  return value - value == 0.0;
 }
 
 /** The EMA block length this module was built with, for the facade's consistency check. */

@@ -117,13 +117,8 @@ pub fn indicator_obv(close: Float64ArraySlice, volume: Float64ArraySlice, mut ou
 /// ERR_KERNEL_BAD_INPUT, ERR_KERNEL_INPUT_TOO_LONG, ERR_KERNEL_ALIASED_OUTPUT.
 #[napi(catch_unwind)]
 pub fn indicator_macd(
-    input: Float64ArraySlice,
-    fast_period: f64,
-    slow_period: f64,
-    signal_period: f64,
-    mut line: Float64ArraySlice,
-    mut signal: Float64ArraySlice,
-    mut histogram: Float64ArraySlice,
+    input: Float64ArraySlice, fast_period: f64, slow_period: f64, signal_period: f64,
+    mut line: Float64ArraySlice, mut signal: Float64ArraySlice, mut histogram: Float64ArraySlice,
 ) -> Result<()> {
     let fast = check_period(fast_period, "fastPeriod")?;
     let slow = check_period(slow_period, "slowPeriod")?;
@@ -131,31 +126,36 @@ pub fn indicator_macd(
     if fast >= slow {
         return Err(invalid(format!("ERR_KERNEL_BAD_PARAM: expected fastPeriod < slowPeriod {slow}, was {fast}")));
     }
-    check_arrays(&[&input], &[&line, &signal, &histogram])?;
-    // SAFETY: as in series_kernel; check_arrays also proved the three outputs disjoint.
-    let (line, signal, histogram) = unsafe { (line.as_mut(), signal.as_mut(), histogram.as_mut()) };
-    kernels::macd(&input, fast, slow, signal_length, line, signal, histogram);
-    Ok(())
+    three_outputs(&input, &mut line, &mut signal, &mut histogram, |line, signal, histogram| {
+        kernels::macd(&input, fast, slow, signal_length, line, signal, histogram)
+    })
 }
 
 /// Bollinger bands. Errors: ERR_KERNEL_BAD_PERIOD, ERR_KERNEL_BAD_PARAM (multiplier not finite),
 /// ERR_KERNEL_BAD_INPUT, ERR_KERNEL_INPUT_TOO_LONG, ERR_KERNEL_ALIASED_OUTPUT.
 #[napi(catch_unwind)]
 pub fn indicator_bollinger(
-    input: Float64ArraySlice,
-    period: f64,
-    multiplier: f64,
-    mut upper: Float64ArraySlice,
-    mut middle: Float64ArraySlice,
-    mut lower: Float64ArraySlice,
+    input: Float64ArraySlice, period: f64, multiplier: f64,
+    mut upper: Float64ArraySlice, mut middle: Float64ArraySlice, mut lower: Float64ArraySlice,
 ) -> Result<()> {
     let period = check_period(period, "period")?;
     if !multiplier.is_finite() {
         return Err(invalid(format!("ERR_KERNEL_BAD_PARAM: expected a finite multiplier, was {multiplier}")));
     }
-    check_arrays(&[&input], &[&upper, &middle, &lower])?;
-    // SAFETY: as in indicator_macd.
-    let (upper, middle, lower) = unsafe { (upper.as_mut(), middle.as_mut(), lower.as_mut()) };
-    kernels::bollinger(&input, period, multiplier, upper, middle, lower);
+    three_outputs(&input, &mut upper, &mut middle, &mut lower, |upper, middle, lower| {
+        kernels::bollinger(&input, period, multiplier, upper, middle, lower)
+    })
+}
+
+/// One input and three outputs: checks them, then runs `kernel` on the outputs borrowed mutably.
+fn three_outputs(
+    input: &[f64], first: &mut Float64ArraySlice<'_>, second: &mut Float64ArraySlice<'_>, third: &mut Float64ArraySlice<'_>,
+    kernel: impl FnOnce(&mut [f64], &mut [f64], &mut [f64]),
+) -> Result<()> {
+    check_arrays(&[input], &[&**first, &**second, &**third])?;
+    // SAFETY: check_arrays proved the outputs disjoint from the input and from each other, and JS cannot
+    // touch the arrays while this synchronous call runs on its thread.
+    let (first, second, third) = unsafe { (first.as_mut(), second.as_mut(), third.as_mut()) };
+    kernel(first, second, third);
     Ok(())
 }

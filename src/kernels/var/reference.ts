@@ -11,6 +11,7 @@
  *     is the mean loss over that tail (Acerbi and Tasche 2002).
  */
 import { describeValue, kernelError } from '../errors.js';
+import { ewmaWeights } from '../stats/reference.js';
 
 // ---------------------------------------------------------------------------------------------------
 // The normal distribution
@@ -191,20 +192,10 @@ export function topTailStatistics(top: Float64Array, count: number, confidence: 
 /**
  * Boudoukh, Richardson and Whitelaw ("The Best of Both Worlds", Risk 11(5), 1998) age weights for `count`
  * scenarios, oldest first: w_t = decay^(count-1-t) normalised to sum to one, i.e.
- * (1 - decay) decay^age / (1 - decay^count). Powers by repeated multiplication from the newest.
+ * (1 - decay) decay^age / (1 - decay^count): the RiskMetrics EWMA weights (stats/reference.ts) of the
+ * scenarios, with the age decay as lambda.
  */
-export function ageWeights(count: number, decay: number): Float64Array {
-  const weights = new Float64Array(count);
-  let power = 1;
-  for (let t = count - 1; t >= 0; t--) {
-    weights[t] = power;
-    power *= decay;
-  }
-  let total = 0;
-  for (let t = 0; t < count; t++) total += weights[t]!;
-  for (let t = 0; t < count; t++) weights[t] = weights[t]! / total;
-  return weights;
-}
+export const ageWeights: (count: number, decay: number) => Float64Array = ewmaWeights;
 
 // ---------------------------------------------------------------------------------------------------
 // Estimates
