@@ -34,12 +34,6 @@ import type { IndicatorFunctions, IndicatorPrimitives, OhlcvField, OhlcvSeries, 
 export * from './registry.js';
 export * from './batch.js';
 
-/** A series as `compute` accepts it: a Float64Array, or numbers with null for a missing point (JSON). */
-export type SeriesInput = Float64Array | readonly (number | null)[];
-/** OHLCV columns as `compute` accepts them. */
-export type OhlcvInput = Partial<Record<OhlcvField, SeriesInput>>;
-export type IndicatorInput = SeriesInput | OhlcvInput;
-
 /** A JSON-ready description of one indicator, for a catalogue endpoint. */
 export interface IndicatorDescription {
   name: IndicatorName;

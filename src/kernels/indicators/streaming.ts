@@ -34,14 +34,7 @@ import { CciWindow, ExtremumWindow, MomentsWindow, ObvCore, RsiCore, SmaWindow, 
  */
 export const kIndicatorPeriodMax = 100_000;
 
-/** One OHLCV bar; each indicator reads the fields it names. The engine's Bar message fits. */
-export interface OhlcvBar {
-  readonly open?: number;
-  readonly high: number;
-  readonly low: number;
-  readonly close: number;
-  readonly volume?: number;
-}
+/** The fields of an OHLCV bar an indicator reads; the engine's Bar message fits. */
 export type BarOf<K extends 'high' | 'low' | 'close' | 'volume'> = { readonly [P in K]: number };
 
 export interface MacdPoint {

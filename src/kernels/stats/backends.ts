@@ -13,7 +13,7 @@
  * version) is refused with a reason.
  */
 import { backendFamily, callNative, loadNativeBackend, loadWasmBackend, nativeAddonPath, wasmModulePath } from '../backend.js';
-import type { ArtifactRecipe, BackendChoice, BackendLoad, BackendName, LoadedBackends, WasmExportsBase, WasmInstance } from '../backend.js';
+import type { ArtifactRecipe, BackendChoice, BackendLoad, BackendName, WasmExportsBase, WasmInstance } from '../backend.js';
 import { kernelError } from '../errors.js';
 import { choleskyUnchecked } from './linalg.js';
 import { monteCarloSumsUnchecked } from '../var/random.js';
@@ -149,7 +149,6 @@ function layout(exports: RiskWasmExports, lengths: readonly number[]): number[] 
 // ---------------------------------------------------------------------------------------------------
 // Selection
 
-export type LoadedStatsBackends = LoadedBackends<StatsBackend>;
 export type StatsKernelsChoice = BackendChoice<StatsBackend>;
 
 /** Loading, picking by name and choosing by OCTOPUS_KERNELS, as every family (see BackendFamily). */

@@ -162,18 +162,3 @@ export function resolveCovarianceOptions(options: unknown): ResolvedCovarianceOp
   checkLambda(lambda);
   return { method, lambda };
 }
-
-/**
- * Checks a caller's output array for an n x n result (or allocates one).
- * @throws KernelError ERR_KERNEL_BAD_OUTPUT, ERR_KERNEL_ALIASED_OUTPUT.
- */
-export function matrixOutput(n: number, out: unknown, input: Float64Array): Float64Array {
-  if (out === undefined) return new Float64Array(n * n);
-  if (!(out instanceof Float64Array) || out.length !== n * n) {
-    throw kernelError('ERR_KERNEL_BAD_OUTPUT', `out to be a Float64Array of ${n * n} values or undefined`, describeValue(out));
-  }
-  if (out.buffer === input.buffer && out.byteOffset < input.byteOffset + input.byteLength && input.byteOffset < out.byteOffset + out.byteLength) {
-    throw kernelError('ERR_KERNEL_ALIASED_OUTPUT', 'out not to share memory with the input', 'overlapping');
-  }
-  return out;
-}
