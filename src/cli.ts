@@ -5,12 +5,15 @@
  *   octopus user add <username> --role <role> [--password <pw>] [--data-dir DIR]   (password from stdin if not given)
  *   octopus key add <username> [--read-only] [--data-dir DIR]
  *   octopus audit verify [--data-dir DIR]
+ *   octopus secret rotate [--drop-previous] [--data-dir DIR]
  *   octopus help
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadConfig, settings } from './config.js';
 import { OctopusError, isOctopusError } from './engine/errors.js';
 import { UserStore, roles } from './gateway/auth/users.js';
+import { rotateJwtKey } from './gateway/auth/jwt-keys.js';
 import { openStateStore } from './store/state-store.js';
 import { AuditLog } from './store/audit-log.js';
 import { rootLogger } from './engine/logger.js';
@@ -26,6 +29,10 @@ commands:
   key add <username> [--read-only] [--data-dir <dir>]
                                           create an API key; prints its id and secret once
   audit verify [--data-dir <dir>]         prove the audit chain intact, or name its first broken record
+  secret rotate [--drop-previous] [--data-dir <dir>]
+                                          new JWT signing key (a running engine uses it at once);
+                                          tokens of the previous key stay valid until they expire,
+                                          unless --drop-previous (then they are refused at once)
   help                                    show this text
 
 options for start (flags override environment variables):
@@ -139,6 +146,25 @@ async function keyAdd(args: string[]): Promise<number> {
   return 0;
 }
 
+async function secretRotate(args: string[]): Promise<number> {
+  const flags = parseFlags(args, ['--data-dir'], ['--drop-previous']);
+  if (flags.positional.length > 0) throw new OctopusError('ERR_CONFIG_INVALID', `expected no arguments, was ${flags.positional.join(' ')}`);
+  const dataDir = dataDirOf(flags);
+  if (!existsSync(join(dataDir, 'state.lmdb'))) throw new OctopusError('ERR_CONFIG_INVALID', `expected a data dir with state.lmdb, was ${dataDir}`);
+  const store = openStateStore(dataDir);
+  try {
+    const dropPrevious = flags.switches.has('--drop-previous');
+    const { kid, retiredKid, version } = rotateJwtKey(store, { dropPrevious });
+    process.stdout.write(
+      `JWT signing key rotated: new key ${kid} (version ${version}); previous key ${retiredKid} ` +
+        `${dropPrevious ? 'dropped: its tokens are refused now' : 'accepted until its tokens expire'}\n`,
+    );
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
+
 async function auditVerify(args: string[]): Promise<number> {
   const flags = parseFlags(args, ['--data-dir'], []);
   if (flags.positional.length > 0) throw new OctopusError('ERR_CONFIG_INVALID', `expected no arguments, was ${flags.positional.join(' ')}`);
@@ -172,6 +198,14 @@ export async function main(argv: string[]): Promise<number> {
         }
         return command === 'user' ? await userAdd(rest) : await keyAdd(rest);
       }
+      case 'secret': {
+        const [action, ...rest] = args;
+        if (action !== 'rotate') {
+          process.stderr.write(`octopus: expected "secret rotate", was "secret ${action ?? ''}"\n\n${usage}`);
+          return 2;
+        }
+        return await secretRotate(rest);
+      }
       case 'audit': {
         const [action, ...rest] = args;
         if (action !== 'verify') {
@@ -193,7 +227,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (isOctopusError(error)) {
       process.stderr.write(`octopus: ${error.code}: ${error.message}\n`);
-      return error.httpStatus === 400 ? 2 : 1;
+      // A configuration problem (a bad flag, a port or data dir already taken) is a usage error: 2.
+      return error.httpStatus === 400 || error.code.startsWith('ERR_CONFIG_') ? 2 : 1;
     }
     throw error;
   }

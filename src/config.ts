@@ -2,7 +2,10 @@
  * Engine configuration: defaults, then environment variables, then command-line flags (flags win).
  * Every value is validated here, once; the rest of the engine trusts the types.
  */
+import { accessSync, constants, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { OctopusError } from './engine/errors.js';
 
 export interface EngineConfig {
@@ -44,6 +47,16 @@ export interface EngineConfig {
   rateLimitPerPrincipal: { ratePerSecond: number; burst: number };
   /** Requests per second (sustained and burst) per client address, for every request. */
   rateLimitPerAddress: { ratePerSecond: number; burst: number };
+  /** WebSocket connections from one client address at most. */
+  wsMaxConnectionsPerAddress: number;
+  /** WebSocket connections without credentials at most (the rest of the 10,000 stay for authenticated clients). */
+  wsMaxAnonymousConnections: number;
+  /** A worker whose event loop stalls this long is terminated and restarted (0 = no watchdog). */
+  watchdogMs: number;
+  /** The execution actor snapshots its state every this many journal records (and at least every minute). */
+  snapshotEveryRecords: number;
+  /** Start over a broken journal chain by truncating it at the last good record. */
+  recover: boolean;
 }
 
 export const defaultConfig: EngineConfig = {
@@ -71,6 +84,11 @@ export const defaultConfig: EngineConfig = {
   lotSize: 1,
   rateLimitPerPrincipal: { ratePerSecond: 50, burst: 100 },
   rateLimitPerAddress: { ratePerSecond: 200, burst: 400 },
+  wsMaxConnectionsPerAddress: 100,
+  wsMaxAnonymousConnections: 5_000,
+  watchdogMs: 10_000,
+  snapshotEveryRecords: 10_000,
+  recover: false,
 };
 
 interface Setting {
@@ -79,6 +97,15 @@ interface Setting {
   key: keyof EngineConfig;
   parse: (text: string, name: string) => EngineConfig[keyof EngineConfig];
   help: string;
+  /** A switch: present = true (`--flag`), or `--flag=false`; from the environment 1/0/true/false. */
+  boolean?: boolean;
+}
+
+function parseBoolean(text: string, name: string): boolean {
+  const value = text.trim().toLowerCase();
+  if (value === '1' || value === 'true' || value === 'yes') return true;
+  if (value === '0' || value === 'false' || value === 'no') return false;
+  throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} true or false, was "${text}"`);
 }
 
 function parseInteger(min: number, max: number) {
@@ -89,6 +116,26 @@ function parseInteger(min: number, max: number) {
     }
     return value;
   };
+}
+
+/** An IP address, or a host name (RFC 1123 labels, the last one not all digits: `256.1.1.1` is neither). */
+function parseHost(text: string, name: string): string {
+  const labels = text.split('.');
+  const isHostName = text.length <= 253 && labels.every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label)) && !/^\d+$/.test(labels.at(-1)!);
+  if (isIP(text) === 0 && !isHostName) throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} to be an IP address or a host name, was "${text}"`);
+  return text;
+}
+
+/** A file that exists and can be read now: a typo must stop the start, not replay nothing. */
+function parseReadableFile(text: string, name: string): string {
+  const path = resolve(parseNonEmpty(text, name));
+  try {
+    accessSync(path, constants.R_OK);
+    if (!statSync(path).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+  } catch (error) {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} to name a readable file, was "${text}" (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  return path;
 }
 
 function parseNonEmpty(text: string, name: string): string {
@@ -157,7 +204,7 @@ function parseRate(text: string, name: string): { ratePerSecond: number; burst: 
 }
 
 export const settings: Setting[] = [
-  { flag: '--host', env: 'OCTOPUS_HOST', key: 'host', parse: parseNonEmpty, help: 'address to listen on (default 127.0.0.1)' },
+  { flag: '--host', env: 'OCTOPUS_HOST', key: 'host', parse: parseHost, help: 'address to listen on (default 127.0.0.1)' },
   { flag: '--port', env: 'PORT', key: 'port', parse: parseInteger(0, 65_535), help: 'HTTP/WS port (default 8080; 0 = any free port)' },
   { flag: '--data-dir', env: 'OCTOPUS_DATA_DIR', key: 'dataDir', parse: parseNonEmpty, help: 'state directory (default ./data)' },
   { flag: '--symbols', env: 'OCTOPUS_SYMBOLS', key: 'symbols', parse: parseSymbols, help: 'simulated feed symbols, comma-separated' },
@@ -169,7 +216,7 @@ export const settings: Setting[] = [
     parse: parseInteger(0, 1_000_000),
     help: 'simulated taker orders (or random-walk trades) per second (default 200; 0 = no feed)',
   },
-  { flag: '--replay', env: 'OCTOPUS_REPLAY', key: 'replayFile', parse: parseNonEmpty, help: 'replay trades/quotes from this CSV file' },
+  { flag: '--replay', env: 'OCTOPUS_REPLAY', key: 'replayFile', parse: parseReadableFile, help: 'replay trades/quotes from this CSV file' },
   { flag: '--replay-speed', env: 'OCTOPUS_REPLAY_SPEED', key: 'replaySpeed', parse: parseSpeed, help: 'replay speed: 1 = real time, N = N x faster, max = as fast as possible' },
   { flag: '--venue', env: 'OCTOPUS_VENUE', key: 'venue', parse: parseVenue, help: 'also take market data from binance or coinbase (public feeds)' },
   { flag: '--venue-symbols', env: 'OCTOPUS_VENUE_SYMBOLS', key: 'venueSymbols', parse: parseSymbols, help: 'venue symbols, e.g. BTCUSDT or BTC-USD' },
@@ -198,10 +245,57 @@ export const settings: Setting[] = [
     parse: parseRate,
     help: 'requests/s per client address, burst 2x (default 200)',
   },
+  {
+    flag: '--ws-max-per-address',
+    env: 'OCTOPUS_WS_MAX_PER_ADDRESS',
+    key: 'wsMaxConnectionsPerAddress',
+    parse: parseInteger(1, 10_000),
+    help: 'WebSocket connections from one client address at most (default 100)',
+  },
+  {
+    flag: '--ws-max-anonymous',
+    env: 'OCTOPUS_WS_MAX_ANONYMOUS',
+    key: 'wsMaxAnonymousConnections',
+    parse: parseInteger(1, 10_000),
+    help: 'WebSocket connections without credentials at most, of 10000 in all (default 5000)',
+  },
   { flag: '--max-order-rate', env: 'OCTOPUS_MAX_ORDER_RATE', key: 'maxOrdersPerSecond', parse: parseInteger(1, 1_000_000), help: 'orders/s per account accepted by pre-trade risk (default 100)' },
   { flag: '--starting-cash', env: 'OCTOPUS_STARTING_CASH', key: 'startingCash', parse: parseInteger(0, 1e12), help: 'cash of each new account (default 1000000)' },
   { flag: '--inbox-bytes', env: 'OCTOPUS_INBOX_BYTES', key: 'inboxBytes', parse: parsePowerOfTwo, help: 'inbox ring bytes per actor (power of two, default 4 MiB)' },
+  { flag: '--watchdog-ms', env: 'OCTOPUS_WATCHDOG_MS', key: 'watchdogMs', parse: parseInteger(0, 600_000), help: 'restart a worker stuck this long in a synchronous loop (default 10000; 0 = off)' },
+  { flag: '--snapshot-every', env: 'OCTOPUS_SNAPSHOT_EVERY', key: 'snapshotEveryRecords', parse: parseInteger(100, 10_000_000), help: 'snapshot the execution state every N journal records (default 10000)' },
+  { flag: '--recover', env: 'OCTOPUS_RECOVER', key: 'recover', parse: parseBoolean, boolean: true, help: 'truncate a broken journal chain at its last good record and start (logged and audited)' },
 ];
+
+/**
+ * The flags as [flag, text] pairs in the order given, parsed by node:util parseArgs (strict: unknown
+ * flags and missing values are refused). A switch given bare reads as "true".
+ * @throws OctopusError ERR_CONFIG_INVALID.
+ */
+function parseFlags(args: readonly string[]): [string, string][] {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const setting of settings) options[setting.flag.slice(2)] = { type: setting.boolean === true ? 'boolean' : 'string' };
+  const switchValues = new Map<number, string>();
+  // `--recover=false` is not a parseArgs boolean: turn a switch with a value into its bare form.
+  const normalised = args.map((arg, index) => {
+    const setting = settings.find((candidate) => candidate.boolean === true && arg.startsWith(`${candidate.flag}=`));
+    if (setting === undefined) return arg;
+    switchValues.set(index, arg.slice(setting.flag.length + 1));
+    return setting.flag;
+  });
+  let tokens;
+  try {
+    tokens = parseArgs({ args: normalised, options, strict: true, allowPositionals: false, tokens: true }).tokens;
+  } catch (error) {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected flags among ${settings.map((setting) => setting.flag).join(', ')}: ${(error as Error).message}`, { cause: error });
+  }
+  const pairs: [string, string][] = [];
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    pairs.push([`--${token.name}`, token.value ?? switchValues.get(token.index) ?? 'true']);
+  }
+  return pairs;
+}
 
 /**
  * Builds the configuration from the environment and `--flag value` / `--flag=value` arguments.
@@ -213,15 +307,8 @@ export function loadConfig(args: readonly string[], env: NodeJS.ProcessEnv = pro
     const text = env[setting.env];
     if (text !== undefined && text !== '') config[setting.key] = setting.parse(text, setting.env);
   }
-  for (let index = 0; index < args.length; index++) {
-    const arg = args[index]!;
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const setting = settings.find((candidate) => candidate.flag === flag);
-    if (setting === undefined) {
-      throw new OctopusError('ERR_CONFIG_INVALID', `expected one of ${settings.map((candidate) => candidate.flag).join(', ')}, was "${arg}"`);
-    }
-    const text = inline ?? args[++index];
-    if (text === undefined) throw new OctopusError('ERR_CONFIG_INVALID', `expected a value after ${flag}, was nothing`);
+  for (const [flag, text] of parseFlags(args)) {
+    const setting = settings.find((candidate) => candidate.flag === flag)!;
     config[setting.key] = setting.parse(text, flag);
   }
   const result = config as unknown as EngineConfig;

@@ -8,12 +8,12 @@ import { extname } from 'node:path';
 import type { EngineConfig } from './config.js';
 import { kMainEndpointName } from './engine/directory.js';
 import type { Logger } from './engine/logger.js';
-import { MessageType, type MarketDataBatch } from './engine/messages.js';
+import { MessageType, type BodyOf, type L2Book, type MarketDataBatch } from './engine/messages.js';
 import { ActorSystem, type ActorSpec, type HealthReport } from './engine/system.js';
 import { startGateway, type Gateway, type RouteModule } from './gateway/http/server.js';
 import { authRoutes } from './gateway/routes/auth-routes.js';
 import { computeRoutes } from './gateway/routes/compute-routes.js';
-import { orderRoutes, type ExecutionClient } from './gateway/routes/order-routes.js';
+import { orderRoutes, type ExecutionClient, type ExecutionMessage } from './gateway/routes/order-routes.js';
 import { alertRoutes } from './gateway/routes/alert-routes.js';
 import { universeFor, type ExecutionOptions } from './actors/execution/execution-actor.js';
 import type { WarehouseOptions } from './actors/warehouse/warehouse-actor.js';
@@ -28,7 +28,8 @@ import { closeOptimizerWorkers } from './actors/portfolio/optimize.js';
 import { optimizer } from './kernels/optimizer/optimizer.js';
 import { statsKernels } from './kernels/stats/stats.js';
 import { indicators } from './kernels/indicators/indicators.js';
-import { Authenticator } from './gateway/auth/authenticator.js';
+import { Authenticator, defaultAuthOptions } from './gateway/auth/authenticator.js';
+import { closeComputeWorkers } from './gateway/routes/compute-pool.js';
 import { RateLimiter } from './gateway/auth/rate-limiter.js';
 import { UserStore } from './gateway/auth/users.js';
 import { openStateStore, type StateStore } from './store/state-store.js';
@@ -63,7 +64,7 @@ function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBa
       symbol: trade.symbol,
       price: trade.price,
       qty: trade.qty,
-      side: trade.side >= 0 ? 'buy' : 'sell',
+      side: trade.side,
       trade_id: String(trade.tradeId),
       time_ms: trade.timeMs,
     });
@@ -84,7 +85,7 @@ function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBa
     mirror.apply(delta.symbol, delta.side, delta.price, delta.qty);
     let frame = deltas.get(delta.symbol);
     if (frame === undefined) deltas.set(delta.symbol, (frame = { bids: [], asks: [] }));
-    (delta.side === 'bid' ? frame.bids : frame.asks).push([delta.price, delta.qty]);
+    (delta.side === 'buy' ? frame.bids : frame.asks).push([delta.price, delta.qty]);
   }
   for (const [symbol, frame] of deltas) hub.publish(`book:${symbol}`, 'delta', frame);
 }
@@ -92,8 +93,7 @@ function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBa
 /** Seeds the book copy from the execution actor (resting orders replayed from the journal). */
 async function seedBookMirror(mirror: BookMirror, symbols: readonly string[], execution: ExecutionClient): Promise<void> {
   for (const symbol of symbols) {
-    const { result } = await execution.query({ query: 'book', account: '', symbol, depth: 10_000 });
-    const book = result as { bids: number[][]; asks: number[][] };
+    const book = (await execution(MessageType.BookQuery, { symbol, depth: 10_000, level: 2 })) as L2Book;
     mirror.seed(symbol, book.bids, book.asks);
   }
 }
@@ -174,6 +174,9 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     riskLimits: { ...defaultRiskLimits, ordersPerSecond: config.maxOrdersPerSecond },
     marketDataSubscribers: ['realtime', kMainEndpointName, 'warehouse'],
     reportSubscribers: [kMainEndpointName],
+    snapshotEveryRecords: config.snapshotEveryRecords,
+    recover: config.recover,
+    ...(process.env.OCTOPUS_TEST_DURABILITY_DELAY_MS === undefined ? {} : { durabilityDelayMs: Number(process.env.OCTOPUS_TEST_DURABILITY_DELAY_MS) }),
     ...(simulated
       ? { simulation: { seed: config.feedSeed, takerRatePerSecond: config.feedTradesPerSecond / config.symbols.length, publishMs: 50 } }
       : {}),
@@ -238,20 +241,49 @@ function engineSamples(health: EngineHealth, hub: FeedHub): MetricSample[] {
     { name: 'octopus_ws_frames_published_total', help: 'Frames published on WebSocket channels.', type: 'counter', value: hub.stats.framesPublished },
     { name: 'octopus_ws_slow_consumers_closed_total', help: 'Connections closed for falling behind.', type: 'counter', value: hub.stats.slowConsumersClosed },
     { name: 'octopus_ws_errors_sent_total', help: 'Error frames sent to clients.', type: 'counter', value: hub.stats.errorsSent },
-    ...warehouseSamples(health.details.warehouse),
+    ...detailSamples(health.details),
   ];
 }
 
-/** The warehouse's write path: rows waiting (in the actor and in the store's retry buffer) and rows lost. */
-function warehouseSamples(detail: Record<string, unknown> | undefined): MetricSample[] {
-  if (detail === undefined) return [];
-  const number = (key: string): number => (typeof detail[key] === 'number' ? (detail[key] as number) : 0);
-  return [
-    { name: 'octopus_warehouse_backlog_rows', help: 'Rows accepted but not yet stored (actor buffer + store retry buffer).', type: 'gauge', value: number('buffered_rows') + number('backlogRows') },
-    { name: 'octopus_warehouse_rows_written_total', help: 'Rows the tick store acknowledged.', type: 'counter', value: number('rowsWritten') },
-    { name: 'octopus_warehouse_dropped_rows_total', help: 'Rows dropped because the buffer was full while the store refused writes.', type: 'counter', value: number('dropped_rows') },
-    { name: 'octopus_warehouse_write_failures_total', help: 'Failed write attempts (retried).', type: 'counter', value: number('write_failures') },
-  ];
+/** Numeric fields of the actors' polled status, exported as metrics: [actor, field, name, type, help]. */
+const kDetailMetrics: [string, string, string, MetricSample['type'], string][] = [
+  ['warehouse', 'rowsWritten', 'octopus_warehouse_rows_written_total', 'counter', 'Rows the tick store acknowledged.'],
+  ['warehouse', 'write_failures', 'octopus_warehouse_write_failures_total', 'counter', 'Failed write attempts (retried).'],
+  ['warehouse', 'backpressure_holds', 'octopus_warehouse_backpressure_holds_total', 'counter', 'Times the warehouse held its inbox because its buffer was full (backpressure upstream).'],
+  ['execution', 'journal_seq', 'octopus_journal_seq', 'gauge', 'Last journal sequence number.'],
+  ['execution', 'pending_outputs', 'octopus_execution_pending_outputs', 'gauge', 'State changes applied whose outputs wait for their journal flush.'],
+  ['execution', 'open_orders', 'octopus_execution_open_orders', 'gauge', 'Open orders in memory.'],
+  ['execution', 'snapshots', 'octopus_execution_snapshots_total', 'counter', 'Snapshots of the execution state written.'],
+  ['execution', 'sim_lag_ms', 'octopus_sim_lag_ms', 'gauge', 'How far the simulated exchange is behind wall time.'],
+  ['execution', 'sim_skipped_ms', 'octopus_sim_skipped_ms_total', 'counter', 'Simulated time skipped without trading (downtime or backpressure beyond the lag bound).'],
+  ['execution', 'backpressure_ticks', 'octopus_sim_backpressure_ticks_total', 'counter', 'Exchange steps not taken because receivers or the disk were behind.'],
+  ['collector', 'backpressure_ticks', 'octopus_collector_backpressure_ticks_total', 'counter', 'Collector ticks held back because subscribers were behind.'],
+  ['collector', 'replay_holds', 'octopus_collector_replay_holds_total', 'counter', 'Times the CSV replay waited for subscribers.'],
+  ['collector', 'venue_disconnects_for_backpressure', 'octopus_collector_venue_disconnects_total', 'counter', 'Venue connections closed because subscribers stayed behind.'],
+  ['realtime', 'backpressure_holds', 'octopus_realtime_backpressure_holds_total', 'counter', 'Times realtime held its inbox because a subscriber was behind.'],
+];
+
+function detailSamples(details: Record<string, Record<string, unknown>>): MetricSample[] {
+  const samples: MetricSample[] = [];
+  for (const [actor, field, name, type, help] of kDetailMetrics) {
+    const value = details[actor]?.[field];
+    if (typeof value === 'number') samples.push({ name, help, type, value });
+  }
+  const warehouse = details.warehouse;
+  if (warehouse !== undefined) {
+    const backlog = (typeof warehouse.buffered_rows === 'number' ? warehouse.buffered_rows : 0) + (typeof warehouse.backlogRows === 'number' ? warehouse.backlogRows : 0);
+    samples.push({ name: 'octopus_warehouse_backlog_rows', help: 'Rows accepted but not yet stored (actor buffer + store retry buffer).', type: 'gauge', value: backlog });
+  }
+  // Every actor's outbox: bytes waiting for room in a slower actor's inbox, and producer waits.
+  for (const [actor, detail] of Object.entries(details)) {
+    const outbox = detail.outbox as { queuedBytes?: number; congestionWaits?: number } | undefined;
+    if (outbox === undefined) continue;
+    samples.push(
+      { name: 'octopus_actor_outbox_queued_bytes', help: 'Bytes an actor holds for receivers whose inbox is full (backpressure).', type: 'gauge', value: outbox.queuedBytes ?? 0, labels: { actor } },
+      { name: 'octopus_actor_outbox_congestion_waits_total', help: 'Times an actor waited for slower receivers before producing more.', type: 'counter', value: outbox.congestionWaits ?? 0, labels: { actor } },
+    );
+  }
+  return samples;
 }
 
 function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator: Authenticator, hub: FeedHub, execution: ExecutionClient, health: () => EngineHealth): RouteModule[] {
@@ -267,11 +299,18 @@ function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator:
     feedRoutes(hub),
     orderRoutes(execution),
     marketRoutes(instruments, {
-      history: (query) => system.request('warehouse', MessageType.HistoryQuery, query, 10_000),
-      book: (symbol, depth, level) =>
-        system.request('execution', MessageType.ExecutionQuery, { query: level === 3 ? 'book_l3' : 'book', account: '', symbol, depth }, 5_000),
+      trades: (query) => system.request('warehouse', MessageType.TradesQuery, query, 10_000),
+      bars: (query) => system.request('warehouse', MessageType.BarsQuery, query, 10_000),
+      book: (query) => execution(MessageType.BookQuery, query),
     }),
-    alertRoutes((command) => system.request('realtime', MessageType.AlertCommand, command, 5_000), isKnownSymbol),
+    alertRoutes(
+      {
+        add: (command) => system.request('realtime', MessageType.AddAlert, command, 5_000),
+        remove: (command) => system.request('realtime', MessageType.RemoveAlert, command, 5_000),
+        list: (command) => system.request('realtime', MessageType.ListAlerts, command, 5_000),
+      },
+      isKnownSymbol,
+    ),
     metricsRoutes(() => engineSamples(health(), hub)),
   ];
 }
@@ -284,7 +323,7 @@ function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator:
 export async function startEngine(config: EngineConfig, logger: Logger): Promise<Engine> {
   mkdirSync(config.dataDir, { recursive: true });
   const store: StateStore = openStateStore(config.dataDir);
-  const authenticator = new Authenticator(new UserStore(store), store);
+  const authenticator = new Authenticator(new UserStore(store), store, { ...defaultAuthOptions, logger });
   const security = {
     authenticator,
     principalLimiter: new RateLimiter(config.rateLimitPerPrincipal),
@@ -293,12 +332,12 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   logKernelBackends(logger);
   let system: ActorSystem;
   try {
-    system = await ActorSystem.start(engineSpecs(config), { inboxBytes: config.inboxBytes, logger });
+    system = await ActorSystem.start(engineSpecs(config), { inboxBytes: config.inboxBytes, logger, watchdogMs: config.watchdogMs });
   } catch (error) {
     await store.close();
     throw error;
   }
-  const hub = new FeedHub({ logger });
+  const hub = new FeedHub({ logger, maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress, maxAnonymousConnections: config.wsMaxAnonymousConnections });
   const mirror = new BookMirror();
   const counters = wireFeed(system, hub, mirror);
   const statusPoll = pollActorStatus(system, logger);
@@ -310,10 +349,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     market_data_batches: counters.marketDataBatches,
     details: Object.fromEntries(statusPoll.details),
   });
-  const execution: ExecutionClient = {
-    command: (body) => system.request('execution', MessageType.ExecutionCommand, body, 10_000),
-    query: (body) => system.request('execution', MessageType.ExecutionQuery, body, 10_000),
-  };
+  const execution: ExecutionClient = <T extends ExecutionMessage>(type: T, body: BodyOf<T>) => system.request('execution', type, body, 10_000);
   let gateway: Gateway;
   try {
     gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: gatewayRoutes(config, system, authenticator, hub, execution, health) });
@@ -339,6 +375,8 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         await system.stop();
         await closeRiskWorkers();
         await closeOptimizerWorkers();
+        await closeComputeWorkers();
+        await authenticator.close();
         await store.close();
       })();
       return stopping;

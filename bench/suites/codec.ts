@@ -20,7 +20,7 @@ import { measureCases, type BenchOptions, type BenchRow, type BenchSuite } from 
 const kSuite = 'codec';
 const kMessagesPerCall = 100;
 
-const trade: Trade = { symbol: 'BTCUSDT', price: 67_123.45, qty: 0.0123, side: 1, tradeId: 3_912_345_678, timeMs: 1_717_171_717_123 };
+const trade: Trade = { symbol: 'BTCUSDT', price: 67_123.45, qty: 0.0123, side: 'buy', tradeId: 3_912_345_678, timeMs: 1_717_171_717_123 };
 const bar: Bar = {
   symbol: 'BTCUSDT',
   intervalMs: 60_000,

@@ -26,8 +26,12 @@ export interface ActorWorkerData {
 export type SupervisorToWorker = { kind: 'stop' };
 export type WorkerToSupervisor =
   | { kind: 'ready' }
+  | { kind: 'start_failed'; error: ReturnType<typeof describeError> }
   | { kind: 'crashed'; error: ReturnType<typeof describeError> }
   | { kind: 'stopped' };
+
+/** How often a worker proves its event loop turns (the watchdog allows many missed beats). */
+const kHeartbeatMs = 100;
 
 async function main(): Promise<void> {
   const data = workerData as ActorWorkerData;
@@ -40,7 +44,7 @@ async function main(): Promise<void> {
   const context: ActorContext<unknown> = { name: data.name, id: data.id, options: data.options, clock, logger, endpoint, directory };
   const actor = new module.default(context as ActorContext<never>);
   endpoint.on(MessageType.Ping, (body) => body);
-  endpoint.on(MessageType.StatusRequest, () => ({ name: data.name, detail: actor.status() }));
+  endpoint.on(MessageType.StatusRequest, () => ({ name: data.name, detail: { ...actor.status(), outbox: endpoint.stats() } }));
   port.on('message', (message: SupervisorToWorker) => {
     if (message.kind === 'stop') endpoint.stop();
   });
@@ -49,7 +53,18 @@ async function main(): Promise<void> {
     directory.addProcessed(data.id, skipped);
     logger.warn({ skipped }, 'previous worker died mid-batch; skipped the messages it had taken, including the one in flight');
   }
-  await actor.start();
+  try {
+    await actor.start();
+  } catch (error) {
+    // A start that fails (a config conflict, a corrupt store) is reported with its typed error, so the
+    // engine can refuse to start with that error instead of a bare exit code.
+    logger.error({ err: error }, 'actor failed to start');
+    port.postMessage({ kind: 'start_failed', error: describeError(error) } satisfies WorkerToSupervisor);
+    throw error;
+  }
+  // The heartbeat runs on this worker's event loop: a handler stuck in a synchronous loop stops it.
+  const heartbeat = setInterval(() => directory.beat(data.id), kHeartbeatMs);
+  heartbeat.unref();
   port.postMessage({ kind: 'ready' } satisfies WorkerToSupervisor);
   try {
     await endpoint.serve();
@@ -58,6 +73,7 @@ async function main(): Promise<void> {
     port.postMessage({ kind: 'crashed', error: describeError(error) } satisfies WorkerToSupervisor);
     throw error;
   }
+  clearInterval(heartbeat);
   await actor.stop();
   endpoint.rejectPending('actor stopped');
   port.postMessage({ kind: 'stopped' } satisfies WorkerToSupervisor);

@@ -26,6 +26,13 @@ export const MessageFlags = {
   Reply: 1,
   /** A reply whose body is an error description `{ code, message }`. */
   Error: 2,
+  /**
+   * One piece of a message too large for one ring record: its payload is a slice of the whole message's
+   * bytes (envelope included), `seq` is the piece's index (0 starts a new message), and the last piece
+   * also carries FragmentLast. The receiver reassembles per source, then handles the whole message.
+   */
+  Fragment: 4,
+  FragmentLast: 8,
 } as const;
 
 /** A decoded envelope; `decodeEnvelope` fills a caller-owned instance so decoding allocates nothing. */
@@ -93,6 +100,17 @@ export function createPackr(): Packr {
   });
 }
 
+/** Writes an envelope into the first 24 bytes of `bytes`. */
+export function writeEnvelope(bytes: Uint8Array, fields: EnvelopeFields): void {
+  writeU16(bytes, 0, fields.type);
+  writeU16(bytes, 2, fields.source);
+  writeU32(bytes, 4, fields.flags);
+  writeU32(bytes, 8, fields.seq);
+  writeU32(bytes, 12, fields.corr);
+  writeU32(bytes, 16, fields.tsHigh);
+  writeU32(bytes, 20, fields.tsLow);
+}
+
 export class Codec {
   private readonly packr = createPackr();
 
@@ -102,13 +120,7 @@ export class Codec {
    */
   encode(fields: EnvelopeFields, body: unknown): Uint8Array {
     const bytes = this.packr.pack(body, RESERVE_START_SPACE | kEnvelopeBytes) as Uint8Array;
-    writeU16(bytes, 0, fields.type);
-    writeU16(bytes, 2, fields.source);
-    writeU32(bytes, 4, fields.flags);
-    writeU32(bytes, 8, fields.seq);
-    writeU32(bytes, 12, fields.corr);
-    writeU32(bytes, 16, fields.tsHigh);
-    writeU32(bytes, 20, fields.tsLow);
+    writeEnvelope(bytes, fields);
     return bytes;
   }
 

@@ -5,8 +5,8 @@
  *
  * Status buffer: one 64-byte line per actor id (id 0 is the main thread's endpoint):
  *
- *   Int32 view, 16 per line:                     Float64 view, 8 per line:
- *   [kState][kRestarts][kDeadLetters] ...        [kProcessed at float index 2][kHandlerErrors at 3] ...
+ *   Int32 view, 16 per line:                                            Float64 view, 8 per line:
+ *   [kState][kRestarts][kDeadLetters][kHeartbeat][kWatchdogKills] ...    [kProcessed at float index 3][kHandlerErrors at 4] ...
  *
  * The counters are doubles, so they do not wrap; they have one writer, so a reader may see a value one
  * batch old, never a torn one (aligned 8-byte stores are single-copy atomic on the platforms Node runs on).
@@ -39,8 +39,11 @@ const kFloatsPerLine = 8;
 const kState = 0;
 const kRestarts = 1;
 const kDeadLetters = 2;
-const kProcessed = 2;
-const kHandlerErrors = 3;
+/** Bumped by the actor's worker while its event loop turns; the watchdog reads it (see system.ts). */
+const kHeartbeat = 3;
+const kWatchdogKills = 4;
+const kProcessed = 3;
+const kHandlerErrors = 4;
 
 export const kMainEndpointName = 'main';
 export const kMainEndpointId = 0;
@@ -134,6 +137,22 @@ export class Directory {
 
   countDeadLetter(id: number): void {
     Atomics.add(this.statusInts, id * kIntsPerLine + kDeadLetters, 1);
+  }
+
+  heartbeat(id: number): number {
+    return Atomics.load(this.statusInts, id * kIntsPerLine + kHeartbeat);
+  }
+
+  beat(id: number): void {
+    Atomics.add(this.statusInts, id * kIntsPerLine + kHeartbeat, 1);
+  }
+
+  watchdogKills(id: number): number {
+    return Atomics.load(this.statusInts, id * kIntsPerLine + kWatchdogKills);
+  }
+
+  countWatchdogKill(id: number): void {
+    Atomics.add(this.statusInts, id * kIntsPerLine + kWatchdogKills, 1);
   }
 
   processed(id: number): number {

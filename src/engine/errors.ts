@@ -18,6 +18,13 @@ export const errorCodes = {
   ERR_ACTOR_TOO_MANY_PENDING: 503,
   ERR_ACTOR_STOPPED: 503,
   ERR_CONFIG_INVALID: 400,
+  ERR_CONFIG_PORT_IN_USE: 409,
+  ERR_CONFIG_DATA_DIR_CONFLICT: 400,
+  ERR_CONFIG_DATA_DIR_IN_USE: 409,
+  ERR_STORE_CORRUPT: 500,
+  ERR_STORE_UNREADABLE: 500,
+  ERR_STORE_INTEGRITY_HALT: 503,
+  ERR_STORE_FORMAT: 500,
   ERR_ORDER_BAD_REQUEST: 400,
   ERR_ORDER_BAD_PRICE: 400,
   ERR_ORDER_BAD_QTY: 400,
@@ -28,6 +35,7 @@ export const errorCodes = {
   ERR_ORDER_FOK_UNFILLABLE: 422,
   ERR_ORDER_NO_LIQUIDITY: 422,
   ERR_ORDER_SELF_TRADE: 422,
+  ERR_ORDER_CLIENT_ID_CONFLICT: 409,
   ERR_BOOK_BAD_CONFIG: 400,
   ERR_BOOK_UNKNOWN_SYMBOL: 404,
   ERR_BOOK_DUPLICATE_SYMBOL: 409,
@@ -79,6 +87,8 @@ export const errorCodes = {
   ERR_WS_NOT_SUBSCRIBED: 400,
   ERR_WS_TOO_MANY_SUBSCRIPTIONS: 429,
   ERR_WS_TOO_MANY_CONNECTIONS: 503,
+  ERR_WS_TOO_MANY_FROM_ADDRESS: 429,
+  ERR_WS_TOO_MANY_ANONYMOUS: 503,
   ERR_AUTH_MISSING: 401,
   ERR_AUTH_INVALID: 401,
   ERR_AUTH_EXPIRED: 401,
@@ -92,6 +102,13 @@ export const errorCodes = {
   ERR_AUTH_USER_EXISTS: 409,
   ERR_AUTH_UNKNOWN_USER: 404,
   ERR_RATE_LIMITED: 429,
+  ERR_AUTH_THROTTLED: 429,
+  ERR_AUTH_LOCKED: 429,
+  ERR_AUTH_BUSY: 503,
+  ERR_SECRET_UNREADABLE: 500,
+  ERR_COMPUTE_OVER_BUDGET: 413,
+  ERR_COMPUTE_BUSY: 503,
+  ERR_COMPUTE_TIMEOUT: 503,
   ERR_RISK_KILL_SWITCH: 403,
   ERR_RISK_MAX_QTY: 422,
   ERR_RISK_MAX_NOTIONAL: 422,
@@ -129,12 +146,15 @@ export type ErrorCode = keyof typeof errorCodes;
 export class OctopusError extends Error {
   readonly code: ErrorCode;
   readonly httpStatus: number;
+  /** For 429 and 503 answers: whole seconds after which a retry may succeed (the gateway's Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OctopusError';
     this.code = code;
     this.httpStatus = errorCodes[code];
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   toJSON(): { error: { code: ErrorCode; message: string } } {

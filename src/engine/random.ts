@@ -25,6 +25,15 @@ export class SeededRandom {
     this.s3 = next();
   }
 
+  /** The generator's whole state (for a snapshot): the four words and the spare normal. */
+  exportState(): [number, number, number, number, number] {
+    return [this.s0, this.s1, this.s2, this.s3, this.spareNormal];
+  }
+
+  importState(state: readonly [number, number, number, number, number]): void {
+    [this.s0, this.s1, this.s2, this.s3, this.spareNormal] = state;
+  }
+
   /** Uniform 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;

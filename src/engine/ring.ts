@@ -32,6 +32,7 @@
  * The consumer-owned words of line 5 are written with plain stores: only the consumer thread writes them,
  * and only a replacement consumer reads them, after the dead one's thread has ended (which orders them).
  */
+import { assert } from './assert.js';
 import { EngineError } from './errors.js';
 
 const kControlBytes = 384;
@@ -248,11 +249,14 @@ export class Ring {
     }
   }
 
-  /** Like `push`, but waits with `Atomics.waitAsync`, so the calling thread's event loop keeps running. */
-  async pushAsync(source: Uint8Array, length: number = source.length, timeoutMs = 1_000): Promise<PushResult> {
+  /**
+   * Like `push`, but waits with `Atomics.waitAsync`, so the calling thread's event loop keeps running.
+   * `owned`: the caller keeps `source` unchanged until the promise settles, so no copy is taken.
+   */
+  async pushAsync(source: Uint8Array, length: number = source.length, timeoutMs = 1_000, owned = false): Promise<PushResult> {
     if (this.tryPush(source, length) === PushResult.Ok) return PushResult.Ok;
     // The bytes may be a reused encode buffer: keep our own copy while we wait.
-    const copy = source.slice(0, length);
+    const copy = owned ? source : source.slice(0, length);
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const result = this.attemptAsWaiter(copy, length, deadline);
@@ -323,6 +327,7 @@ export class Ring {
           tail = (tail + this.capacityBytes - offset) | 0;
           continue;
         }
+        this.assertLengthWord(word, offset);
         const length = word === kEmptyMarker ? 0 : word;
         const recordBytes = kRecordHeaderBytes + align8(length);
         count++;
@@ -383,6 +388,7 @@ export class Ring {
         tail = (tail + this.capacityBytes - offset) | 0;
         continue;
       }
+      this.assertLengthWord(word, offset);
       const recordBytes = kRecordHeaderBytes + align8(word === kEmptyMarker ? 0 : word);
       this.data.fill(0, offset, offset + recordBytes);
       const wasInFlight = tail === inFlight;
@@ -395,6 +401,15 @@ export class Ring {
     control[kBatchActive] = 0;
     if (Atomics.load(control, kProducerWaiters) > 0) Atomics.notify(control, kTail);
     return skipped;
+  }
+
+  /**
+   * A length word read from shared memory is trusted only within the ring's own bounds: a larger one means
+   * the memory was corrupted (or written by a buggy producer), and reading past it would hand garbage on.
+   */
+  private assertLengthWord(word: number, offset: number): void {
+    assert(word === kEmptyMarker || word > 0, () => `expected a record length word > 0 at offset ${offset}, was ${word}`);
+    assert(word === kEmptyMarker || offset + kRecordHeaderBytes + word <= this.capacityBytes, () => `expected a record inside the ring at offset ${offset}, was ${word} bytes long`);
   }
 
   /** Zeroes the data bytes from cursor `from` up to cursor `to` (at most the capacity), across the wrap. */

@@ -5,7 +5,13 @@
  * fails too often: the system then runs degraded), reports health, and shuts down gracefully.
  *
  * An actor's inbox outlives its worker: messages sent while it restarts wait for the new worker.
- * Messages sent to an actor that is stopped or dead are counted as dead letters.
+ * Messages sent to an actor that is stopped or dead are counted as dead letters. A dead actor is tried
+ * again after `reviveAfterMs` (a full disk that was freed, a venue back up): it does not need a restart
+ * of the whole engine.
+ *
+ * Watchdog: every worker bumps a heartbeat word in the shared directory from its event loop. A running
+ * actor whose heartbeat has not moved for `watchdogMs` is stuck in a synchronous loop; it is terminated
+ * (counted on /health) and restarted like a crashed one, from its snapshot and journal.
  */
 import { extname } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -14,7 +20,7 @@ import { createClock, type Clock } from './clock.js';
 import { ActorState, Directory, actorStateNames, kMainEndpointId } from './directory.js';
 import { Endpoint, defaultEndpointOptions, type EndpointOptions, type SendResult } from './endpoint.js';
 import type { Envelope } from './codec.js';
-import { OctopusError } from './errors.js';
+import { errorCodes, OctopusError, type ErrorCode } from './errors.js';
 import { rootLogger, type Logger } from './logger.js';
 import type { BodyOf, MessageType, ReplyOf } from './messages.js';
 import { spawnWorker } from './worker-spawn.js';
@@ -25,9 +31,11 @@ export interface RestartPolicy {
   windowMs: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
+  /** A dead actor is started again after this long (0 = never). */
+  reviveAfterMs: number;
 }
 
-export const defaultRestartPolicy: RestartPolicy = { maxRestarts: 5, windowMs: 60_000, initialBackoffMs: 100, maxBackoffMs: 5_000 };
+export const defaultRestartPolicy: RestartPolicy = { maxRestarts: 5, windowMs: 60_000, initialBackoffMs: 100, maxBackoffMs: 5_000, reviveAfterMs: 30_000 };
 
 export interface ActorSpec {
   name: string;
@@ -48,6 +56,8 @@ export interface SystemOptions {
   stopTimeoutMs: number;
   endpoint: EndpointOptions;
   logger: Logger;
+  /** A running actor whose heartbeat stalls this long is terminated and restarted (0 = no watchdog). */
+  watchdogMs: number;
 }
 
 export const defaultSystemOptions: SystemOptions = {
@@ -58,6 +68,7 @@ export const defaultSystemOptions: SystemOptions = {
   stopTimeoutMs: 1_500,
   endpoint: defaultEndpointOptions,
   logger: rootLogger,
+  watchdogMs: 10_000,
 };
 
 export interface ActorHealth {
@@ -67,6 +78,7 @@ export interface ActorHealth {
   processed: number;
   handler_errors: number;
   dead_letters: number;
+  watchdog_kills: number;
 }
 
 export interface HealthReport {
@@ -83,6 +95,10 @@ class Supervised {
   readonly restartTimesMs: number[] = [];
   restartTimer: NodeJS.Timeout | null = null;
   exited: Promise<void> = Promise.resolve();
+  /** The typed error a failed start reported, if any. */
+  startError: { code?: string; message: string } | null = null;
+  lastBeat = -1;
+  lastBeatChangeMs = 0;
   constructor(
     readonly spec: ActorSpec,
     readonly id: number,
@@ -99,6 +115,7 @@ export class ActorSystem {
   private stopping = false;
   private serving: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
+  private watchdogTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     specs: readonly ActorSpec[],
@@ -133,6 +150,7 @@ export class ActorSystem {
       await system.stop();
       throw error;
     }
+    system.startWatchdog();
     return system;
   }
 
@@ -186,11 +204,16 @@ export class ActorSystem {
       worker.on('message', (message: WorkerToSupervisor) => {
         if (message.kind === 'ready') {
           clearTimeout(startTimer);
+          actor.startError = null;
+          actor.lastBeat = this.directory.heartbeat(actor.id);
+          actor.lastBeatChangeMs = performance.now();
           if (!this.stopping) this.directory.setState(actor.id, ActorState.Running);
           this.logger.info({ actor: actor.spec.name, restarts: this.directory.restarts(actor.id) }, 'actor running');
           resolve();
         } else if (message.kind === 'stopped') {
           void worker.terminate();
+        } else if (message.kind === 'start_failed') {
+          actor.startError = message.error;
         } else if (message.kind === 'crashed') {
           this.logger.error({ actor: actor.spec.name, error: message.error }, 'actor crashed');
         }
@@ -211,7 +234,12 @@ export class ActorSystem {
         // A first start that fails is a configuration error, not something to retry forever.
         if (this.directory.state(actor.id) === ActorState.Starting && this.directory.restarts(actor.id) === 0 && actor.restartTimesMs.length === 0) {
           this.directory.setState(actor.id, ActorState.Dead);
-          reject(new OctopusError('ERR_ACTOR_DEAD', `expected ${actor.spec.name} to start, was exit code ${code}`));
+          const reported = actor.startError;
+          reject(
+            reported?.code !== undefined && reported.code in errorCodes
+              ? new OctopusError(reported.code as ErrorCode, reported.message)
+              : new OctopusError('ERR_ACTOR_DEAD', `expected ${actor.spec.name} to start, was exit code ${code}${reported === null ? '' : ` (${reported.message})`}`),
+          );
           return;
         }
         this.scheduleRestart(actor);
@@ -225,9 +253,10 @@ export class ActorSystem {
     if (actor.restartTimesMs.length >= actor.policy.maxRestarts) {
       this.directory.setState(actor.id, ActorState.Dead);
       this.logger.error(
-        { actor: actor.spec.name, restarts: actor.restartTimesMs.length, windowMs: actor.policy.windowMs },
-        'actor failed too often; it stays down and the system runs degraded',
+        { actor: actor.spec.name, restarts: actor.restartTimesMs.length, windowMs: actor.policy.windowMs, reviveAfterMs: actor.policy.reviveAfterMs },
+        'actor failed too often; it stays down (the system runs degraded) until it is tried again',
       );
+      if (actor.policy.reviveAfterMs > 0) this.scheduleRevive(actor);
       return;
     }
     const backoffMs = Math.min(actor.policy.maxBackoffMs, actor.policy.initialBackoffMs * 2 ** actor.restartTimesMs.length);
@@ -243,6 +272,45 @@ export class ActorSystem {
         if (!this.stopping) this.scheduleRestart(actor);
       });
     }, backoffMs);
+  }
+
+  /** Tries a dead actor again after its cool-down (what killed it may have gone away). */
+  private scheduleRevive(actor: Supervised): void {
+    actor.restartTimer = setTimeout(() => {
+      actor.restartTimer = null;
+      if (this.stopping) return;
+      actor.restartTimesMs.length = 0;
+      this.directory.countRestart(actor.id);
+      this.logger.info({ actor: actor.spec.name }, 'trying a dead actor again');
+      this.spawn(actor).catch((error: unknown) => {
+        this.logger.error({ actor: actor.spec.name, err: error }, 'actor revive failed');
+        if (!this.stopping) this.scheduleRevive(actor);
+      });
+    }, actor.policy.reviveAfterMs);
+  }
+
+  /** Checks every running actor's heartbeat; a stalled one is terminated (its exit restarts it). */
+  private startWatchdog(): void {
+    const limitMs = this.options.watchdogMs;
+    if (limitMs <= 0) return;
+    this.watchdogTimer = setInterval(() => {
+      const nowMs = performance.now();
+      for (const actor of this.supervised) {
+        if (actor.worker === null || this.directory.state(actor.id) !== ActorState.Running) continue;
+        const beat = this.directory.heartbeat(actor.id);
+        if (beat !== actor.lastBeat) {
+          actor.lastBeat = beat;
+          actor.lastBeatChangeMs = nowMs;
+          continue;
+        }
+        if (nowMs - actor.lastBeatChangeMs < limitMs) continue;
+        this.logger.error({ actor: actor.spec.name, stalledMs: Math.round(nowMs - actor.lastBeatChangeMs) }, 'actor stuck (no heartbeat): terminating it; it restarts from its snapshot and journal');
+        this.directory.countWatchdogKill(actor.id);
+        actor.lastBeatChangeMs = nowMs;
+        void actor.worker.terminate();
+      }
+    }, Math.max(50, Math.floor(limitMs / 4)));
+    this.watchdogTimer.unref();
   }
 
   health(): HealthReport {
@@ -261,6 +329,7 @@ export class ActorSystem {
         processed: this.directory.processed(actor.id),
         handler_errors: this.directory.handlerErrors(actor.id),
         dead_letters: actorDeadLetters,
+        watchdog_kills: this.directory.watchdogKills(actor.id),
       };
     }
     return {
@@ -281,6 +350,7 @@ export class ActorSystem {
       return;
     }
     this.stopping = true;
+    if (this.watchdogTimer !== null) clearInterval(this.watchdogTimer);
     for (const actor of this.supervised) {
       if (actor.restartTimer !== null) clearTimeout(actor.restartTimer);
       if (actor.worker !== null) {

@@ -3,12 +3,14 @@
  * the order journal and audit chain join it. LMDB allows several processes on one environment, so the
  * CLI (`octopus user add`) can write while the engine runs.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { ensurePrivateDirectory, restrictToOwner } from './file-modes.js';
 
 export interface StateStore {
   readonly root: RootDatabase;
+  /** The data dir the store's file is in (owner-only, 0700; the file and its lock file are 0600). */
+  readonly directory: string;
   /** A named sub-database holding msgpack values keyed by string. */
   database<V>(name: string): Database<V, string>;
   close(): Promise<void>;
@@ -16,11 +18,14 @@ export interface StateStore {
 
 /** Opens (creating if needed) `<dataDir>/<fileName>`; each owner of durable state has its own file. */
 export function openStateStore(dataDir: string, fileName = 'state.lmdb'): StateStore {
-  mkdirSync(dataDir, { recursive: true });
-  const root = open({ path: join(dataDir, fileName), compression: false, maxDbs: 32 });
+  ensurePrivateDirectory(dataDir);
+  const path = join(dataDir, fileName);
+  const root = open({ path, compression: false, maxDbs: 32 });
+  restrictToOwner([path, `${path}-lock`]);
   const databases = new Map<string, Database<unknown, string>>();
   return {
     root,
+    directory: dataDir,
     database<V>(name: string): Database<V, string> {
       let database = databases.get(name);
       if (database === undefined) {

@@ -70,6 +70,8 @@ describe('bench runner', () => {
     ['codec', 2],
     // The ring suite starts four worker threads; this also proves they are ended (the run exits).
     ['ring', 2],
+    // Starts a gateway, the password pool and the compute pool; the run exiting proves they are ended.
+    ['security', 1],
   ];
   it.each(suites)('prints valid JSON rows for --quick --json %s', async (suite, minimumBaselines) => {
     const result = await runBench(['--quick', '--json', suite]);

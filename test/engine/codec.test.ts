@@ -17,7 +17,7 @@ const baseFields = { type: MessageType.Trade, source: 3, flags: MessageFlags.Non
 describe('Codec', () => {
   it('round-trips a trade as a compact shared record', () => {
     const codec = new Codec();
-    const trade: Trade = { symbol: 'ACME', price: 101.25, qty: 300, side: 1, tradeId: 99, timeMs: 1_795_000_000_000 };
+    const trade: Trade = { symbol: 'ACME', price: 101.25, qty: 300, side: 'buy', tradeId: 99, timeMs: 1_795_000_000_000 };
     const { envelope, body } = roundTrip(codec, baseFields, trade);
     expect(body).toEqual(trade);
     expect(envelope).toMatchObject({ type: MessageType.Trade, source: 3, seq: 7, corr: 0, tsHigh: 0x17a2b3c4, tsLow: 0xfedcba98 });

@@ -25,7 +25,7 @@ describe('ActorSystem', () => {
     await expect(actors.request('echo', MessageType.Echo, { text: 'hello', delayMs: 0 })).resolves.toEqual({ text: 'hello', delayMs: 0 });
     await expect(actors.request('echo', MessageType.Ping, { nonce: 42 })).resolves.toEqual({ nonce: 42 });
     const status = await actors.request('echo', MessageType.StatusRequest, { detail: true });
-    expect(status).toEqual({ name: 'echo', detail: { echoed: 1 } });
+    expect(status).toMatchObject({ name: 'echo', detail: { echoed: 1 } });
   });
 
   it('rejects with ERR_ACTOR_TIMEOUT when no reply comes in time, and stays usable', async () => {
@@ -110,5 +110,32 @@ describe('ActorSystem', () => {
     expect(health.actors.a?.processed).toBe(100);
     expect(health.actors.a?.inbox_depth).toBe(0);
     expect(actors.send('a', MessageType.Ping, { nonce: 1 })).toBe(SendResult.DeadLetter);
+  });
+
+  it('terminates an actor stuck in a synchronous loop (watchdog) and restarts it; health shows it', async () => {
+    system = await ActorSystem.start([{ name: 'echo', module: echoModule, restart: fastRestart }], { inboxBytes: 1 << 18, watchdogMs: 500 });
+    const actors = system;
+    expect(actors.send('echo', MessageType.Crash, { reason: 'spin' })).toBe(SendResult.Ok);
+    await eventually(() => {
+      const echo = actors.health().actors.echo!;
+      expect(echo.watchdog_kills).toBe(1);
+      expect(echo.restarts).toBe(1);
+      expect(echo.state).toBe('running');
+    }, { timeoutMs: 20_000, intervalMs: 50 });
+    // The spinning message is not handed to the new worker again (it would spin forever).
+    await expect(actors.request('echo', MessageType.Echo, { text: 'back', delayMs: 0 }, 10_000)).resolves.toEqual({ text: 'back', delayMs: 0 });
+    expect(actors.health().actors.echo!.watchdog_kills).toBe(1);
+  });
+
+  it('tries a dead actor again after its cool-down, and it runs again', async () => {
+    system = await ActorSystem.start([{ name: 'echo', module: echoModule, restart: { ...fastRestart, maxRestarts: 1, reviveAfterMs: 300 } }], { inboxBytes: 1 << 18 });
+    const actors = system;
+    actors.send('echo', MessageType.Crash, { reason: 'throw' });
+    await eventually(() => expect(actors.health().actors.echo!.restarts).toBe(1), { timeoutMs: 10_000, intervalMs: 20 });
+    actors.send('echo', MessageType.Crash, { reason: 'throw' });
+    await eventually(() => expect(actors.health().actors.echo!.state).toBe('dead'), { timeoutMs: 10_000, intervalMs: 5 });
+    await eventually(() => expect(actors.health().actors.echo!.state).toBe('running'), { timeoutMs: 10_000, intervalMs: 20 });
+    expect(actors.health().actors.echo!.restarts).toBe(2);
+    await expect(actors.request('echo', MessageType.Echo, { text: 'revived', delayMs: 0 })).resolves.toEqual({ text: 'revived', delayMs: 0 });
   });
 });

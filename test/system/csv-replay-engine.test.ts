@@ -42,7 +42,7 @@ describe('CSV replay (real engine process)', () => {
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );
-    expect(trades[0]).toMatchObject({ symbol: 'TCHA', price: 100, qty: 1, side: 1, timeMs: startMs });
+    expect(trades[0]).toMatchObject({ symbol: 'TCHA', price: 100, qty: 1, side: 'buy', timeMs: startMs });
     expect(trades.every((trade: { price: number }) => trade.price > 0)).toBe(true);
     const bars = await viewer.call('GET', `/api/v1/market/TCHA/bars?interval=1m&${range}`);
     expect(bars.json).toHaveLength(2);

@@ -58,7 +58,7 @@ describe('octopus start (real process, real sockets)', () => {
       expect(later).toMatch(/^octopus_warehouse_backlog_rows 0$/m);
     });
     const health = (await (await fetch(`http://127.0.0.1:${engine.port}/health`)).json()) as { details: Record<string, Record<string, unknown>> };
-    expect(health.details.warehouse).toMatchObject({ kind: 'lmdb', dropped_rows: 0 });
+    expect(health.details.warehouse).toMatchObject({ kind: 'lmdb', backpressure_holds: 0 });
     // Every sample line is name{labels} value.
     for (const line of text.trim().split('\n')) expect(line).toMatch(/^(# (HELP|TYPE) .+|[a-z_]+(\{[^}]*\})? -?[0-9.e+]+)$/);
     expect(await engine.stop('SIGTERM')).toBe(0);

@@ -51,7 +51,7 @@ describe('Binance feed through the engine', () => {
       { timeoutMs: 20_000, intervalMs: 200 },
     );
     // buyerIsMaker: the seller was the aggressor.
-    expect(trades[0]).toMatchObject({ symbol: 'BTCUSDT', price: 50000.5, qty: 0.25, side: -1 });
+    expect(trades[0]).toMatchObject({ symbol: 'BTCUSDT', price: 50000.5, qty: 0.25, side: 'sell' });
 
     const socket = new WebSocket(`ws://127.0.0.1:${engine.port}/ws`);
     const frames: any[] = [];

@@ -208,9 +208,10 @@ async function defaultSleep(delayMs: number, signal: AbortSignal | undefined): P
  * Replays a CSV file: calls `onEvent` for each good event at its scheduled time (speed as in CsvReplay).
  * Resolves with the replay's counters at the end of the file.
  * @throws OctopusError ERR_CONFIG_INVALID (bad speed, header); the file's read errors; the signal's abort
- * reason when aborted; whatever onEvent throws (the replay stops there).
+ * reason when aborted; whatever onEvent throws (the replay stops there). When onEvent returns a promise the
+ * replay waits for it (backpressure) before the next event.
  */
-export async function replay(file: string, speed: number, onEvent: (event: MarketEvent) => void, options: ReplayOptions): Promise<CsvReplayStats> {
+export async function replay(file: string, speed: number, onEvent: (event: MarketEvent) => void | Promise<void>, options: ReplayOptions): Promise<CsvReplayStats> {
   const parser = new CsvReplay({ validator: options.validator, speed, maxLineLength: options.maxLineLength });
   const clock = options.clock ?? kDefaultClock;
   const sleep = options.sleep ?? defaultSleep;
@@ -223,7 +224,9 @@ export async function replay(file: string, speed: number, onEvent: (event: Marke
       const waitMs = startMs + scheduled.offsetMs - clock.nowMs();
       if (waitMs > 0) await sleep(waitMs, signal);
       signal?.throwIfAborted();
-      onEvent(scheduled.event);
+      // A promise from onEvent is backpressure: the replay holds until the consumer has room.
+      const held = onEvent(scheduled.event);
+      if (held !== undefined) await held;
     }
     batch.length = 0;
   };

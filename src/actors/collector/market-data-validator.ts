@@ -10,7 +10,7 @@
  * - unknown_symbol: a symbol not registered;
  * - bad_price: a price not finite or <= 0;
  * - bad_qty: a trade or quote quantity not finite or <= 0; a book delta's < 0 (0 removes a level);
- * - bad_side: a trade side not buy/sell, a delta side not bid/ask;
+ * - bad_side: a trade side not buy/sell, a delta side not buy/sell (the side of the level's orders);
  * - bad_time: timeMs not finite or < 0;
  * - crossed_quote: bid >= ask;
  * - out_of_sequence: timeMs before the symbol's last accepted one, or a sequence number not above its last.
@@ -177,7 +177,7 @@ function quoteReason(event: Record<string, unknown>): RejectReason | null {
 }
 
 function deltaReason(event: Record<string, unknown>): RejectReason | null {
-  if (event.side !== 'bid' && event.side !== 'ask') return 'bad_side';
+  if (event.side !== 'buy' && event.side !== 'sell') return 'bad_side';
   if (!isPositiveFinite(event.price)) return 'bad_price';
   const qty = event.qty;
   if (typeof qty !== 'number' || !Number.isFinite(qty) || qty < 0) return 'bad_qty';

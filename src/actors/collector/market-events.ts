@@ -1,42 +1,25 @@
 /**
  * The market-data events of the collector: trades, top-of-book quotes and L2 book deltas, in decimal
  * prices and quantities (the matching engine's ticks and lots converted with the instrument's grid).
- * Produced by the simulated exchange and by CSV replay, checked by the market-data validator.
+ * Produced by the simulated exchange and by CSV replay, checked by the market-data validator. Each is the
+ * catalogue's message shape (src/engine/messages.ts) with a `kind` tag, so a batch is built without
+ * converting fields.
  */
-import type { Side } from '../execution/book/order-types.js';
+import type { BookDelta, Quote, Trade } from '../../engine/messages.js';
 
 /** One trade. `side` is the aggressor's side. */
-export interface MarketTrade {
+export interface MarketTrade extends Trade {
   kind: 'trade';
-  symbol: string;
-  price: number;
-  qty: number;
-  side: Side;
-  tradeId: number;
-  timeMs: number;
 }
 
 /** The best bid and ask after a change of either (only two-sided books are quoted). */
-export interface MarketQuote {
+export interface MarketQuote extends Quote {
   kind: 'quote';
-  symbol: string;
-  bidPrice: number;
-  bidQty: number;
-  askPrice: number;
-  askQty: number;
-  timeMs: number;
 }
 
-export type BookSideName = 'bid' | 'ask';
-
-/** One L2 level's new total; qty 0 means the level was removed. */
-export interface MarketBookDelta {
+/** One L2 level's new total (side buy = bid); qty 0 means the level was removed. */
+export interface MarketBookDelta extends BookDelta {
   kind: 'book_delta';
-  symbol: string;
-  side: BookSideName;
-  price: number;
-  qty: number;
-  timeMs: number;
 }
 
 export type MarketEvent = MarketTrade | MarketQuote | MarketBookDelta;

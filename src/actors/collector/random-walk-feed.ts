@@ -55,7 +55,7 @@ export class RandomWalkFeed {
       // Rounded again so that the float is the nearest double to a whole number of ticks.
       price: Number(price.toFixed(decimalsOf(tickSize))),
       qty: lots * lotSize,
-      side: this.random.nextFloat() < 0.5 ? 1 : -1,
+      side: this.random.nextFloat() < 0.5 ? 'buy' : 'sell',
       tradeId: this.nextTradeId++,
       timeMs,
     };

@@ -5,7 +5,9 @@
  * position and opens the remainder at the fill price. Fees are paid in cash and counted as realised
  * cost. Unrealised P&L marks the open quantity to the last price.
  */
+import { assert } from '../../engine/assert.js';
 import { OctopusError } from '../../engine/errors.js';
+import type { AccountView, PositionView } from '../../engine/messages.js';
 
 export interface Fill {
   account: string;
@@ -31,20 +33,15 @@ export interface AccountState {
   positions: Map<string, Position>;
 }
 
-export interface PositionView extends Position {
-  markPrice: number | null;
-  marketValue: number | null;
-  unrealizedPnl: number | null;
-}
+export type { AccountView, PositionView };
 
-export interface AccountView {
-  account: string;
-  cash: number;
-  equity: number;
-  realizedPnl: number;
-  unrealizedPnl: number;
-  feesPaid: number;
-  positions: PositionView[];
+/** Balances and positions for a snapshot and the state hash: [account, cash, [symbol, qty, averagePrice, realizedPnl, feesPaid][]]. */
+export type AccountTuple = [string, number, [string, number, number, number, number][]];
+
+export interface PositionBookState {
+  accounts: AccountTuple[];
+  /** Last fill price per symbol (marks between fills come from the books, at query time). */
+  marks: [string, number][];
 }
 
 const kQtyEpsilon = 1e-9;
@@ -110,8 +107,9 @@ export class PositionBook {
     if (price > 0 && Number.isFinite(price)) this.marks.set(symbol, price);
   }
 
+  /** The account's cash, positions and P&L; a read, so an account nobody traded in is not created. */
   view(account: string): AccountView {
-    const state = this.account(account);
+    const state = this.accounts.get(account) ?? { account, cash: this.startingCash, positions: new Map<string, Position>() };
     let realizedPnl = 0;
     let unrealizedPnl = 0;
     let feesPaid = 0;
@@ -132,5 +130,31 @@ export class PositionBook {
 
   accountNames(): string[] {
     return [...this.accounts.keys()];
+  }
+
+  /** Every account's cash and positions, accounts sorted by name (the marks are left out: see PositionBookState). */
+  balances(): AccountTuple[] {
+    return [...this.accounts.values()]
+      .sort((left, right) => (left.account < right.account ? -1 : left.account > right.account ? 1 : 0))
+      .map((state) => [
+        state.account,
+        state.cash,
+        [...state.positions.values()].map((position): [string, number, number, number, number] => [position.symbol, position.qty, position.averagePrice, position.realizedPnl, position.feesPaid]),
+      ]);
+  }
+
+  exportState(): PositionBookState {
+    return { accounts: this.balances(), marks: [...this.marks] };
+  }
+
+  /** Loads a state made by `exportState` into this (empty) book. */
+  importState(state: PositionBookState): void {
+    assert(this.accounts.size === 0, `expected an empty position book to import into, was ${this.accounts.size} accounts`);
+    for (const [account, cash, positions] of state.accounts) {
+      const map = new Map<string, Position>();
+      for (const [symbol, qty, averagePrice, realizedPnl, feesPaid] of positions) map.set(symbol, { symbol, qty, averagePrice, realizedPnl, feesPaid });
+      this.accounts.set(account, { account, cash, positions: map });
+    }
+    for (const [symbol, price] of state.marks) this.marks.set(symbol, price);
   }
 }

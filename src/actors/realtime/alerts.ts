@@ -11,31 +11,12 @@
  * total; the evaluation is O(rules on the symbol) per trade.
  */
 import { OctopusError } from '../../engine/errors.js';
-import type { Bar, Trade } from '../../engine/messages.js';
+import type { AlertCondition, AlertFired, AlertRule, Bar, Trade } from '../../engine/messages.js';
 
-export type AlertCondition =
-  | { kind: 'price_cross'; level: number; direction: 'above' | 'below' }
-  | { kind: 'pct_move'; percent: number; window_ms: number }
-  | { kind: 'volume_spike'; multiple: number; lookback: number; interval_ms: number };
+export type { AlertCondition, AlertRule };
 
-export interface AlertRule {
-  id: string;
-  account: string;
-  symbol: string;
-  condition: AlertCondition;
-  cooldown_ms: number;
-  created_ms: number;
-}
-
-export interface FiredAlert {
-  rule_id: string;
-  account: string;
-  symbol: string;
-  kind: AlertCondition['kind'];
-  message: string;
-  price: number;
-  time_ms: number;
-}
+/** A fired alert is the catalogue's AlertFired message. */
+export type FiredAlert = AlertFired;
 
 export const kRulesPerAccountMax = 100;
 export const kRulesMax = 10_000;

@@ -3,6 +3,7 @@
  * passes or rejects with a reason code; the first failing check decides. Pure: the caller supplies the
  * account's state (cash, positions, open orders) and the market's last prices.
  */
+import type { KillSwitchState } from '../../engine/messages.js';
 import { RateLimiter } from '../../gateway/auth/rate-limiter.js';
 
 export interface RiskLimits {
@@ -60,6 +61,12 @@ export type RiskReason =
   | 'ERR_RISK_MAX_OPEN_ORDERS'
   | 'ERR_RISK_ORDER_RATE';
 
+export interface CheckOptions {
+  orderQty?: number;
+  feeRate?: number;
+  countRate?: boolean;
+}
+
 export type RiskDecision = { ok: true } | { ok: false; reason: RiskReason; message: string };
 
 const pass: RiskDecision = { ok: true };
@@ -87,20 +94,32 @@ export class PreTradeRisk {
     else this.killedAccounts.delete(account);
   }
 
-  killSwitchState(): { global: boolean; accounts: string[] } {
+  killSwitchState(): KillSwitchState {
     return { global: this.globalKill, accounts: [...this.killedAccounts].sort() };
+  }
+
+  /** Restores the kill switch from a snapshot (the order-rate buckets are wall-clock state, not replayed). */
+  importKillSwitch(state: KillSwitchState): void {
+    this.globalKill = state.global;
+    this.killedAccounts.clear();
+    for (const account of state.accounts) this.killedAccounts.add(account);
   }
 
   /**
    * Checks one order. `lastPrice` is the symbol's last trade (undefined before the first trade).
-   * Counts towards the account's order rate only when every other check passed.
+   * `order.qty` is what the order commits (for a replace: the new total less what already filled);
+   * `options.orderQty` the order's total for the size limit; `options.feeRate` the taker fee a buy must be
+   * able to pay on top of its notional. Counts towards the account's order rate only when every other
+   * check passed and `options.countRate` is not false (a triggered stop is checked without it: replay must
+   * decide the same, and the bucket is wall-clock state).
    */
-  check(order: OrderIntent, exposure: AccountExposure, lastPrice: number | undefined): RiskDecision {
+  check(order: OrderIntent, exposure: AccountExposure, lastPrice: number | undefined, options: CheckOptions = {}): RiskDecision {
     const limits = this.limits;
     if (this.globalKill || this.killedAccounts.has(order.account)) {
       return reject('ERR_RISK_KILL_SWITCH', `expected trading enabled for ${order.account}, was halted by the kill switch`);
     }
-    if (order.qty > limits.maxOrderQty) return reject('ERR_RISK_MAX_QTY', `expected qty <= ${limits.maxOrderQty}, was ${order.qty}`);
+    const orderQty = options.orderQty ?? order.qty;
+    if (orderQty > limits.maxOrderQty) return reject('ERR_RISK_MAX_QTY', `expected qty <= ${limits.maxOrderQty}, was ${orderQty}`);
     if (order.limitPrice !== undefined && lastPrice !== undefined) {
       const distance = Math.abs(order.limitPrice - lastPrice) / lastPrice;
       if (distance > limits.priceCollar + 1e-12) {
@@ -117,10 +136,11 @@ export class PreTradeRisk {
       return reject('ERR_RISK_NO_REFERENCE_PRICE', `expected a last trade price to bound a ${order.type} order, was none yet`);
     }
     const notional = order.qty * referencePrice;
-    if (notional > limits.maxOrderNotional) return reject('ERR_RISK_MAX_NOTIONAL', `expected notional <= ${limits.maxOrderNotional}, was ${notional}`);
+    if (orderQty * referencePrice > limits.maxOrderNotional) return reject('ERR_RISK_MAX_NOTIONAL', `expected notional <= ${limits.maxOrderNotional}, was ${orderQty * referencePrice}`);
     if (order.side === 'buy') {
-      const available = exposure.cash - exposure.openBuyNotional;
-      if (notional > available) return reject('ERR_RISK_BUYING_POWER', `expected notional <= available cash ${available}, was ${notional}`);
+      const available = exposure.cash - exposure.openBuyNotional * (1 + (options.feeRate ?? 0));
+      const cost = notional * (1 + (options.feeRate ?? 0));
+      if (cost > available) return reject('ERR_RISK_BUYING_POWER', `expected notional with fees <= available cash ${available}, was ${cost}`);
     }
     const worstPosition =
       order.side === 'buy'
@@ -132,7 +152,7 @@ export class PreTradeRisk {
     if (exposure.openOrders >= limits.maxOpenOrders) {
       return reject('ERR_RISK_MAX_OPEN_ORDERS', `expected fewer than ${limits.maxOpenOrders} open orders, was ${exposure.openOrders}`);
     }
-    if (!this.orderRate.take(order.account).allowed) {
+    if (options.countRate !== false && !this.orderRate.take(order.account).allowed) {
       return reject('ERR_RISK_ORDER_RATE', `expected at most ${limits.ordersPerSecond} orders/s for ${order.account}, was more`);
     }
     return pass;

@@ -2,13 +2,15 @@
  * M2 warehouse: stores the trades, quotes and bars that reach it in the tick store (embedded LMDB by
  * default, QuestDB when QUESTDB_URL is set) and answers history queries.
  *
- * Writes are batched (flush every `flushMs` or `batchRows`); while the store refuses (QuestDB down and its
- * retry buffer full) rows wait in a bounded buffer here, and what overflows it is counted as dropped and
- * reported on /health. A write is retried until the store takes it; nothing the store acknowledged is lost.
+ * Writes are batched (flush every `flushMs` or `batchRows`). While the store refuses writes (QuestDB down
+ * and its retry buffer full), rows wait in a bounded buffer here; once that is full the actor stops taking
+ * market data from its inbox (the handler holds it until the buffer drains), so the producers slow down:
+ * rows are never dropped. A write is retried until the store takes it; nothing the store acknowledged is
+ * lost.
  */
 import { Actor } from '../../engine/actor.js';
 import { OctopusError } from '../../engine/errors.js';
-import { MessageType, type Bar, type ExecutionResult, type HistoryQuery, type MarketDataBatch } from '../../engine/messages.js';
+import { MessageType, type Bar, type MarketDataBatch } from '../../engine/messages.js';
 import { openTickStoreFromEnvironment } from './tick-store/factory.js';
 import type { BarRow, QuoteRow, TickStore, TradeRow } from './tick-store/tick-store.js';
 
@@ -23,6 +25,8 @@ export interface WarehouseOptions {
 }
 
 const kDefaultBufferRowsMax = 1_000_000;
+/** How often a held inbox re-checks the buffer. */
+const kHoldPollMs = 20;
 
 export default class WarehouseActor extends Actor<WarehouseOptions> {
   private store!: TickStore;
@@ -31,8 +35,7 @@ export default class WarehouseActor extends Actor<WarehouseOptions> {
   private bars: BarRow[] = [];
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
-  private dropped = 0;
-  private lastDropWarningMs = Number.NEGATIVE_INFINITY;
+  private holds = 0;
   private writeFailures = 0;
 
   override async start(): Promise<void> {
@@ -41,38 +44,52 @@ export default class WarehouseActor extends Actor<WarehouseOptions> {
     this.on(MessageType.MarketDataBatch, (batch) => this.accept(batch));
     this.on(MessageType.Bar, (bar) => this.acceptBar(bar));
     this.on(MessageType.Trade, (trade) => this.accept({ trades: [trade], quotes: [], deltas: [] }));
-    this.on(MessageType.HistoryQuery, async (query) => this.query(query), { concurrent: true });
+    this.on(MessageType.TradesQuery, (query) => this.store.trades(this.symbolOf(query.symbol), { fromMs: query.fromMs, toMs: query.toMs, limit: query.limit }), { concurrent: true });
+    this.on(MessageType.BarsQuery, (query) => this.store.bars(this.symbolOf(query.symbol), { fromMs: query.fromMs, toMs: query.toMs, limit: query.limit, interval: query.interval }), { concurrent: true });
+    this.on(MessageType.SymbolsQuery, () => this.store.symbols(), { concurrent: true });
     this.timer = setInterval(() => this.flushSoon(), this.options.flushMs ?? 200);
   }
 
-  private accept(batch: MarketDataBatch): void {
+  private symbolOf(symbol: unknown): string {
+    if (typeof symbol !== 'string' || symbol === '') throw new OctopusError('ERR_WAREHOUSE_BAD_SYMBOL', `expected a symbol, was ${JSON.stringify(symbol)}`);
+    return symbol;
+  }
+
+  private get bufferedRows(): number {
+    return this.trades.length + this.quotes.length + this.bars.length;
+  }
+
+  private accept(batch: MarketDataBatch): Promise<void> | undefined {
     for (const trade of batch.trades) {
-      this.trades.push({ symbol: trade.symbol, price: trade.price, qty: trade.qty, side: trade.side >= 0 ? 1 : -1, tradeId: String(trade.tradeId), timeMs: Math.round(trade.timeMs) });
+      this.trades.push({ symbol: trade.symbol, price: trade.price, qty: trade.qty, side: trade.side, tradeId: String(trade.tradeId), timeMs: Math.round(trade.timeMs) });
     }
     for (const quote of batch.quotes) this.quotes.push({ ...quote, timeMs: Math.round(quote.timeMs) });
-    this.bound();
     if (this.trades.length + this.quotes.length >= (this.options.batchRows ?? 5_000)) this.flushSoon();
+    return this.holdWhileFull();
   }
 
-  private acceptBar(bar: Bar): void {
+  private acceptBar(bar: Bar): Promise<void> | undefined {
     this.bars.push(bar);
-    this.bound();
+    return this.holdWhileFull();
   }
 
-  /** Drops the oldest rows past the buffer bound (counted: they never reached the store). */
-  private bound(): void {
+  /**
+   * Undefined while the buffer has room; once it is full, a promise that resolves when writes have drained
+   * it below the bound again. The handler returns it, so the inbox is held meanwhile (backpressure).
+   */
+  private holdWhileFull(): Promise<void> | undefined {
     const max = this.options.bufferRowsMax ?? kDefaultBufferRowsMax;
-    const excess = this.trades.length + this.quotes.length + this.bars.length - max;
-    if (excess <= 0) return;
-    const fromQuotes = Math.min(excess, this.quotes.length);
-    this.quotes.splice(0, fromQuotes);
-    this.trades.splice(0, Math.min(excess - fromQuotes, this.trades.length));
-    this.dropped += excess;
-    const nowMs = this.clock.nowMs();
-    if (nowMs - this.lastDropWarningMs >= 1_000) {
-      this.lastDropWarningMs = nowMs;
-      this.logger.warn({ droppedRows: this.dropped, bufferRowsMax: max }, 'tick store refusing writes and the buffer is full: dropping the oldest rows');
-    }
+    if (this.bufferedRows < max) return undefined;
+    this.holds++;
+    this.logger.warn({ bufferedRows: this.bufferedRows, bufferRowsMax: max }, 'tick store behind and the buffer full: holding market data upstream');
+    return new Promise<void>((resolve) => {
+      const poll = (): void => {
+        this.flushSoon();
+        if (this.bufferedRows < max) resolve();
+        else setTimeout(poll, kHoldPollMs);
+      };
+      setTimeout(poll, kHoldPollMs);
+    });
   }
 
   private flushSoon(): void {
@@ -99,14 +116,6 @@ export default class WarehouseActor extends Actor<WarehouseOptions> {
     })();
   }
 
-  private async query(query: HistoryQuery): Promise<ExecutionResult> {
-    if (query.kind === 'symbols') return { status: 200, result: await this.store.symbols() };
-    if (typeof query.symbol !== 'string') throw new OctopusError('ERR_HTTP_BAD_REQUEST', 'expected a symbol, was none');
-    const range = { fromMs: query.fromMs ?? 0, toMs: query.toMs ?? Date.now(), limit: query.limit ?? 1_000 };
-    if (query.kind === 'trades') return { status: 200, result: await this.store.trades(query.symbol, range) };
-    return { status: 200, result: await this.store.bars(query.symbol, { ...range, interval: query.interval ?? '1m' }) };
-  }
-
   override async stop(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
@@ -120,7 +129,7 @@ export default class WarehouseActor extends Actor<WarehouseOptions> {
 
   override status(): Record<string, unknown> {
     const stats = this.store.stats();
-    return { kind: this.store.kind, ...stats, buffered_rows: this.trades.length + this.quotes.length + this.bars.length, dropped_rows: this.dropped, write_failures: this.writeFailures };
+    return { kind: this.store.kind, ...stats, buffered_rows: this.bufferedRows, backpressure_holds: this.holds, write_failures: this.writeFailures };
   }
 }
 

@@ -8,11 +8,22 @@
  *
  * A signed request is refused outside the receive window (default 5 s either way) and when its
  * signature was already seen inside the window (replay); the seen-signature cache is bounded.
+ *
+ * Every check here is synchronous (jsonwebtoken and node:crypto HMACs on the calling thread, a few
+ * microseconds): none waits on libuv's thread pool, and the gateway can refuse a request from its
+ * headers alone, before reading its body. Only password checks (logins) are asynchronous: they run on
+ * their own bounded pool (password-pool.ts), behind the login throttle (login-throttle.ts).
+ *
+ * Tokens carry the signing key's id (`kid`) and must carry `exp`; keys rotate (jwt-keys.ts).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
-import { OctopusError } from '../../engine/errors.js';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { OctopusError, isOctopusError } from '../../engine/errors.js';
+import type { Logger } from '../../engine/logger.js';
 import type { StateStore } from '../../store/state-store.js';
+import { JwtKeyRing } from './jwt-keys.js';
+import { LoginThrottle, defaultLoginThrottleOptions, type FailureOutcome, type LoginThrottleOptions } from './login-throttle.js';
+import { SecurityEventLog } from './security-events.js';
 import { isRole, permissionsOf, type Principal, type UserStore } from './users.js';
 
 export interface AuthOptions {
@@ -20,6 +31,8 @@ export interface AuthOptions {
   receiveWindowMs: number;
   /** Bound on remembered signatures; past it, requests are refused rather than replays risked. */
   maxRememberedSignatures: number;
+  login?: LoginThrottleOptions;
+  logger?: Logger;
 }
 
 export const defaultAuthOptions: AuthOptions = { tokenLifetimeSeconds: 900, receiveWindowMs: 5_000, maxRememberedSignatures: 200_000 };
@@ -37,8 +50,16 @@ export interface AuthRequest {
 
 const kIssuer = 'octopus';
 
+export interface IssuedToken {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+}
+
 export class Authenticator {
-  private readonly secret: Uint8Array;
+  private readonly keys: JwtKeyRing;
+  readonly throttle: LoginThrottle;
+  readonly securityEvents: SecurityEventLog;
   /**
    * signature -> forget-after time (ms since epoch). Each is kept for two receive windows from when it was
    * first seen (a replay is only accepted inside one window of its timestamp), so entries expire in
@@ -52,70 +73,109 @@ export class Authenticator {
     private readonly options: AuthOptions = defaultAuthOptions,
     private readonly nowMs: () => number = Date.now,
   ) {
-    const secrets = store.database<string>('secrets');
-    let secret = secrets.get('jwt');
-    if (secret === undefined) {
-      secret = randomBytes(32).toString('base64url');
-      // Synchronous write inside a transaction: two processes starting at once agree on one secret.
-      secrets.transactionSync(() => {
-        if (secrets.get('jwt') === undefined) secrets.putSync('jwt', secret!);
-      });
-      secret = secrets.get('jwt')!;
-    }
-    this.secret = Buffer.from(secret, 'base64url');
+    this.keys = new JwtKeyRing(store, options.tokenLifetimeSeconds * 1_000, nowMs);
+    this.throttle = new LoginThrottle(options.login ?? defaultLoginThrottleOptions, nowMs);
+    this.securityEvents = new SecurityEventLog(store, options.logger);
   }
 
   /**
-   * Exchanges a username and password for a JWT.
-   * @throws OctopusError ERR_AUTH_INVALID for a wrong username or password (the same error for both).
+   * Exchanges a username and password for a JWT, behind the login throttle.
+   * @throws OctopusError ERR_AUTH_INVALID for a wrong username or password (the same error for both);
+   *   ERR_AUTH_THROTTLED / ERR_AUTH_LOCKED (429) while the username or address is blocked;
+   *   ERR_AUTH_BUSY (503) when the password pool's queue is full.
    */
-  async issueToken(username: unknown, password: unknown): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
+  async issueToken(username: unknown, password: unknown, address = ''): Promise<IssuedToken> {
     if (typeof username !== 'string' || typeof password !== 'string' || username.length > 64 || password.length > 1_024) {
       throw new OctopusError('ERR_AUTH_INVALID', 'expected a username and password (strings), was something else');
     }
-    const user = await this.users.checkPassword(username, password);
-    if (user === undefined) throw new OctopusError('ERR_AUTH_INVALID', 'expected a valid username and password, was not');
+    this.throttle.admit(username, address);
+    let user;
+    try {
+      user = await this.users.checkPassword(username, password);
+    } catch (error) {
+      this.throttle.abandoned(username, address);
+      throw error;
+    }
+    if (user === undefined) {
+      this.recordFailure(username, address, this.throttle.failed(username, address));
+      throw new OctopusError('ERR_AUTH_INVALID', 'expected a valid username and password, was not');
+    }
+    this.throttle.succeeded(username, address);
     const nowSeconds = Math.floor(this.nowMs() / 1_000);
-    const token = await new SignJWT({ role: user.role })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(user.username)
-      .setIssuer(kIssuer)
-      .setIssuedAt(nowSeconds)
-      .setExpirationTime(nowSeconds + this.options.tokenLifetimeSeconds)
-      .sign(this.secret);
+    const { kid, key } = this.keys.signingKey();
+    const token = jwt.sign({ role: user.role, iat: nowSeconds, exp: nowSeconds + this.options.tokenLifetimeSeconds }, key, {
+      algorithm: 'HS256',
+      keyid: kid,
+      subject: user.username,
+      issuer: kIssuer,
+    });
     return { access_token: token, token_type: 'Bearer', expires_in: this.options.tokenLifetimeSeconds };
   }
 
+  private recordFailure(username: string, address: string, [byUser, byAddress]: [FailureOutcome, FailureOutcome]): void {
+    this.securityEvents.record({ type: 'login_failed', username, address, failures: byUser.failures });
+    for (const [subject, outcome] of [['username', byUser], ['address', byAddress]] as const) {
+      if (outcome.block === undefined) continue;
+      this.securityEvents.record({
+        type: outcome.block === 'lockout' ? 'login_lockout' : 'login_backoff',
+        username,
+        address,
+        failures: outcome.failures,
+        subject,
+        blockedForMs: outcome.blockedForMs,
+      });
+    }
+  }
+
   /**
+   * The full check: a token, or a key request with its signature over `request.body`.
    * @throws OctopusError 401 codes: ERR_AUTH_MISSING, ERR_AUTH_INVALID, ERR_AUTH_EXPIRED,
    *   ERR_AUTH_BAD_SIGNATURE, ERR_AUTH_STALE_TIMESTAMP, ERR_AUTH_REPLAYED.
    */
-  async authenticate(request: AuthRequest): Promise<Principal> {
-    if (request.keyId !== '') return this.authenticateKey(request);
+  authenticate(request: AuthRequest): Principal {
+    const principal = this.authenticateHeaders(request);
+    if (principal.via === 'api_key') this.checkSignature(request);
+    return principal;
+  }
+
+  /**
+   * What the headers alone prove, before any body byte is read: a token completely; a key request up to
+   * its signature (known key, fresh timestamp), which `authenticate` then checks with the body.
+   * @throws the same errors as authenticate, except ERR_AUTH_BAD_SIGNATURE and ERR_AUTH_REPLAYED.
+   */
+  authenticateHeaders(request: AuthRequest): Principal {
+    if (request.keyId !== '') return this.keyPrincipal(request);
     if (request.authorization.startsWith('Bearer ')) return this.authenticateToken(request.authorization.slice('Bearer '.length).trim());
     throw new OctopusError('ERR_AUTH_MISSING', 'expected a Bearer token or a signed API key request, was no credentials');
   }
 
-  private async authenticateToken(token: string): Promise<Principal> {
-    let subject: string | undefined;
-    try {
-      const { payload } = await jwtVerify(token, this.secret, {
-        issuer: kIssuer,
-        algorithms: ['HS256'],
-        currentDate: new Date(this.nowMs()),
-      });
-      subject = payload.sub;
-    } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw new OctopusError('ERR_AUTH_EXPIRED', 'expected an unexpired token, was expired', { cause: error });
-      throw new OctopusError('ERR_AUTH_INVALID', 'expected a valid token, was invalid', { cause: error });
-    }
+  private authenticateToken(token: string): Principal {
+    const payload = this.verifiedClaims(token);
     // The role comes from the store, not the token: a demoted or deleted user loses access at once.
-    const user = subject === undefined ? undefined : this.users.getUser(subject);
+    const user = typeof payload.sub === 'string' ? this.users.getUser(payload.sub) : undefined;
     if (user === undefined || !isRole(user.role)) throw new OctopusError('ERR_AUTH_INVALID', 'expected a token for an existing user, was not');
     return { username: user.username, role: user.role, permissions: permissionsOf(user.role, false), via: 'jwt' };
   }
 
-  private authenticateKey(request: AuthRequest): Principal {
+  private verifiedClaims(token: string): jwt.JwtPayload {
+    const decoded = jwt.decode(token, { complete: true });
+    const key = decoded === null ? undefined : this.keys.verificationKey(decoded.header.kid);
+    if (key === undefined) {
+      throw new OctopusError('ERR_AUTH_INVALID', `expected a token signed by a current key, was ${decoded === null ? 'not a JWT' : `key id ${JSON.stringify(decoded.header.kid ?? null)}`}`);
+    }
+    let payload: string | jwt.JwtPayload;
+    try {
+      payload = jwt.verify(token, key, { algorithms: ['HS256'], issuer: kIssuer, clockTimestamp: Math.floor(this.nowMs() / 1_000) });
+    } catch (error) {
+      if (error instanceof jwt.TokenExpiredError) throw new OctopusError('ERR_AUTH_EXPIRED', 'expected an unexpired token, was expired', { cause: error });
+      throw new OctopusError('ERR_AUTH_INVALID', 'expected a valid token, was invalid', { cause: error });
+    }
+    // jsonwebtoken checks exp only when present; a token without one would never expire.
+    if (typeof payload === 'string' || typeof payload.exp !== 'number') throw new OctopusError('ERR_AUTH_INVALID', 'expected a token with an exp claim, was none');
+    return payload;
+  }
+
+  private keyPrincipal(request: AuthRequest): Principal {
     const key = this.users.getApiKey(request.keyId);
     const user = key === undefined ? undefined : this.users.getUser(key.username);
     if (key === undefined || user === undefined) throw new OctopusError('ERR_AUTH_INVALID', 'expected a known API key, was unknown');
@@ -124,15 +184,28 @@ export class Authenticator {
     if (!(Math.abs(nowMs - timestampMs) <= this.options.receiveWindowMs)) {
       throw new OctopusError('ERR_AUTH_STALE_TIMESTAMP', `expected a timestamp within ${this.options.receiveWindowMs} ms of ${nowMs}, was ${JSON.stringify(request.timestamp)}`);
     }
-    const expected = createHmac('sha256', key.secret)
+    return { username: user.username, role: user.role, permissions: permissionsOf(user.role, key.readOnly), via: 'api_key', keyId: key.keyId };
+  }
+
+  private checkSignature(request: AuthRequest): void {
+    const key = this.users.getApiKey(request.keyId)!;
+    let secret: Buffer;
+    try {
+      secret = this.users.apiKeySecret(key);
+    } catch (error) {
+      // The key exists but its secret does not open: the operator's problem, not the caller's; logged, 401 to the caller.
+      if (isOctopusError(error)) this.options.logger?.error({ err: error, keyId: key.keyId }, 'API key secret unreadable');
+      throw new OctopusError('ERR_AUTH_INVALID', 'expected a usable API key, was unreadable on the server', { cause: error });
+    }
+    const expected = createHmac('sha256', secret)
       .update(request.timestamp + request.method.toUpperCase() + request.pathWithQuery + request.body)
       .digest();
     const given = /^[0-9a-f]{64}$/i.test(request.signature) ? Buffer.from(request.signature, 'hex') : Buffer.alloc(0);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new OctopusError('ERR_AUTH_BAD_SIGNATURE', 'expected an HMAC-SHA256 signature of timestamp+method+path+body, was wrong');
     }
+    const nowMs = this.nowMs();
     this.rememberSignature(request.signature.toLowerCase(), nowMs + 2 * this.options.receiveWindowMs, nowMs);
-    return { username: user.username, role: user.role, permissions: permissionsOf(user.role, key.readOnly), via: 'api_key', keyId: key.keyId };
   }
 
   private rememberSignature(signature: string, expiresMs: number, nowMs: number): void {
@@ -142,9 +215,15 @@ export class Authenticator {
     }
     if (this.seenSignatures.has(signature)) throw new OctopusError('ERR_AUTH_REPLAYED', 'expected a fresh signature, was a replay');
     if (this.seenSignatures.size >= this.options.maxRememberedSignatures) {
-      throw new OctopusError('ERR_RATE_LIMITED', `expected at most ${this.options.maxRememberedSignatures} signed requests per receive window, was more`);
+      throw new OctopusError('ERR_RATE_LIMITED', `expected at most ${this.options.maxRememberedSignatures} signed requests per receive window, was more`, { retryAfterSeconds: 1 });
     }
     this.seenSignatures.set(signature, expiresMs);
+  }
+
+  /** Ends the password pool's thread, if any (engine shutdown). */
+  async close(): Promise<void> {
+    await this.users.close();
+    await this.securityEvents.flushed();
   }
 }
 

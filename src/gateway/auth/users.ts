@@ -1,12 +1,15 @@
 /**
- * Users, roles and API keys, kept in the LMDB state store. Passwords are scrypt hashes; API key secrets
- * are kept as issued, because the server must recompute each request's HMAC (as exchanges do); they are
- * shown to the user once, at creation.
+ * Users, roles and API keys, kept in the LMDB state store. Passwords are scrypt hashes. API key secrets
+ * must be recoverable, because the server recomputes each request's HMAC (as exchanges do): they are
+ * stored wrapped by the data dir's master key (secrets.ts), never in plaintext, and shown to the user
+ * once, at creation. Records written by older versions with a plaintext secret are wrapped on open.
  */
 import { randomBytes } from 'node:crypto';
 import { OctopusError } from '../../engine/errors.js';
 import type { StateStore } from '../../store/state-store.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { hashPassword } from './passwords.js';
+import { createPasswordPool, type PasswordVerifier } from './password-pool.js';
+import { masterKeyOf, type MasterKey } from './secrets.js';
 
 export const roles = ['trader', 'viewer', 'risk_officer', 'admin'] as const;
 export type Role = (typeof roles)[number];
@@ -31,9 +34,20 @@ export interface UserRecord {
 export interface ApiKeyRecord {
   keyId: string;
   username: string;
-  secret: string;
+  /** The secret wrapped by the master key (secrets.ts), additional data `api_key:<keyId>`. */
+  wrappedSecret: string;
   readOnly: boolean;
   createdMs: number;
+}
+
+/** What `addApiKey` returns: the record and, this once, the secret itself. */
+export interface IssuedApiKey extends ApiKeyRecord {
+  secret: string;
+}
+
+/** An API key record as older versions wrote it (plaintext secret). */
+interface LegacyApiKeyRecord extends Omit<ApiKeyRecord, 'wrappedSecret'> {
+  secret: string;
 }
 
 export interface Principal {
@@ -61,10 +75,35 @@ export function permissionsOf(role: Role, readOnly: boolean): readonly Permissio
 export class UserStore {
   private readonly users;
   private readonly keys;
+  private readonly master: MasterKey;
 
-  constructor(store: StateStore) {
+  /** @param passwords where password checks run (default: a pool of one thread; password-pool.ts). */
+  constructor(
+    store: StateStore,
+    private readonly passwords: PasswordVerifier = createPasswordPool(),
+  ) {
     this.users = store.database<UserRecord>('users');
-    this.keys = store.database<ApiKeyRecord>('api_keys');
+    this.keys = store.database<ApiKeyRecord | LegacyApiKeyRecord>('api_keys');
+    this.master = masterKeyOf(store);
+    this.wrapLegacySecrets();
+  }
+
+  /** Ends the password pool's thread, if one was started. */
+  close(): Promise<void> {
+    return this.passwords.close();
+  }
+
+  private wrapLegacySecrets(): void {
+    const legacy: LegacyApiKeyRecord[] = [];
+    for (const { value } of this.keys.getRange({})) if ('secret' in value) legacy.push(value);
+    if (legacy.length === 0) return;
+    this.keys.transactionSync(() => {
+      for (const { secret, ...rest } of legacy) this.keys.putSync(rest.keyId, { ...rest, wrappedSecret: this.wrap(rest.keyId, secret) });
+    });
+  }
+
+  private wrap(keyId: string, secret: string): string {
+    return this.master.wrap(Buffer.from(secret, 'utf8'), `api_key:${keyId}`);
   }
 
   /**
@@ -97,28 +136,33 @@ export class UserStore {
     const user = this.users.get(username);
     if (user === undefined) {
       // Spend the same time as a real check so that timing does not reveal which usernames exist.
-      await verifyPassword(password, kDummyHash);
+      await this.passwords.verify(password, kDummyHash);
       return undefined;
     }
-    return (await verifyPassword(password, user.passwordHash)) ? user : undefined;
+    return (await this.passwords.verify(password, user.passwordHash)) ? user : undefined;
   }
 
   /** @throws OctopusError ERR_AUTH_UNKNOWN_USER. */
-  async addApiKey(username: string, readOnly: boolean): Promise<ApiKeyRecord> {
+  async addApiKey(username: string, readOnly: boolean): Promise<IssuedApiKey> {
     if (this.users.get(username) === undefined) throw new OctopusError('ERR_AUTH_UNKNOWN_USER', `expected an existing user, was "${username}"`);
-    const record: ApiKeyRecord = {
-      keyId: `ok_${randomBytes(12).toString('hex')}`,
-      username,
-      secret: randomBytes(32).toString('base64url'),
-      readOnly,
-      createdMs: Date.now(),
-    };
+    const keyId = `ok_${randomBytes(12).toString('hex')}`;
+    const secret = randomBytes(32).toString('base64url');
+    const record: ApiKeyRecord = { keyId, username, wrappedSecret: this.wrap(keyId, secret), readOnly, createdMs: Date.now() };
     await this.keys.put(record.keyId, record);
-    return record;
+    return { ...record, secret };
   }
 
   getApiKey(keyId: string): ApiKeyRecord | undefined {
-    return this.keys.get(keyId);
+    const record = this.keys.get(keyId);
+    return record === undefined || 'secret' in record ? undefined : record;
+  }
+
+  /**
+   * The key's secret, unwrapped for one HMAC check (not cached: plaintext secrets stay out of long-lived memory).
+   * @throws OctopusError ERR_SECRET_UNREADABLE when the master key does not open it.
+   */
+  apiKeySecret(record: ApiKeyRecord): Buffer {
+    return this.master.unwrap(record.wrappedSecret, `api_key:${record.keyId}`);
   }
 }
 

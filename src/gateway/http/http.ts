@@ -4,9 +4,13 @@
  * - `onAborted` is attached before anything asynchronous, and nothing is written after an abort;
  * - `onData` chunks are copied (uWS reuses their memory after the callback returns);
  * - grouped writes are corked;
- * - bodies are bounded: a body over the limit is answered 413 and the rest is ignored;
- * - every request passes the per-address rate limit; protected routes then authenticate (401), pass the
- *   per-principal rate limit (429 with Retry-After) and check the permission (403).
+ * - bodies are bounded (per route; a larger Content-Length or body is answered 413 and the connection
+ *   closed) and parsed with a nesting bound (json-text.ts);
+ * - every request passes the per-address rate limit; protected routes then authenticate from the
+ *   headers (401), check the permission (403) and pass the per-principal rate limit (429 with
+ *   Retry-After) before a single body byte is read; a signed API-key request's signature is checked
+ *   once its (bounded) body has arrived;
+ * - every 429 carries Retry-After; a registered path answers other methods 405 with Allow.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import type { TSchema } from '@sinclair/typebox';
@@ -16,6 +20,7 @@ import type { Logger } from '../../engine/logger.js';
 import type { AuthRequest, Authenticator } from '../auth/authenticator.js';
 import type { RateLimiter } from '../auth/rate-limiter.js';
 import type { Permission, Principal } from '../auth/users.js';
+import { parseJsonText } from './json-text.js';
 
 const statusLines: Record<number, string> = {
   200: '200 OK',
@@ -39,12 +44,22 @@ const statusLines: Record<number, string> = {
 /** A response that knows whether it may still be written. */
 export interface Reply {
   readonly aborted: boolean;
-  json(status: number, body: unknown, headers?: Record<string, string>): void;
-  error(error: unknown): void;
+  /** `closeConnection`: close after answering (a refused request whose body is still arriving). */
+  json(status: number, body: unknown, headers?: Record<string, string>, closeConnection?: boolean): void;
+  error(error: unknown, closeConnection?: boolean): void;
 }
 
 export function statusLine(status: number): string {
   return statusLines[status] ?? `${status} Status`;
+}
+
+/**
+ * The Retry-After of an error answer: the error's own, else 1 s for every 429 (the order-rate bucket of
+ * pre-trade risk refills one order in 1/ordersPerSecond <= 1 s, and the request buckets at least as fast).
+ */
+function retryAfterOf(error: OctopusError): Record<string, string> | undefined {
+  const seconds = error.retryAfterSeconds ?? (error.httpStatus === 429 ? 1 : undefined);
+  return seconds === undefined ? undefined : { 'retry-after': String(seconds) };
 }
 
 function createReply(res: HttpResponse, logger: Logger): Reply {
@@ -56,24 +71,23 @@ function createReply(res: HttpResponse, logger: Logger): Reply {
     get aborted() {
       return done;
     },
-    json(status, body, headers) {
+    json(status, body, headers, closeConnection = false) {
       if (done) return;
       done = true;
       const text = JSON.stringify(body);
       res.cork(() => {
         res.writeStatus(statusLine(status)).writeHeader('content-type', 'application/json');
         if (headers !== undefined) for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
-        res.end(text);
+        res.end(text, closeConnection);
       });
     },
-    error(error) {
+    error(error, closeConnection = false) {
       if (isOctopusError(error)) {
-        const retryAfter = (error as Partial<RateLimitedError>).retryAfterSeconds;
-        reply.json(error.httpStatus, error.toJSON(), retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) });
+        reply.json(error.httpStatus, error.toJSON(), retryAfterOf(error), closeConnection);
         return;
       }
       logger.error({ err: error }, 'request failed');
-      reply.json(500, new OctopusError('ERR_INTERNAL', 'expected the request to complete, was an internal error').toJSON());
+      reply.json(500, new OctopusError('ERR_INTERNAL', 'expected the request to complete, was an internal error').toJSON(), undefined, closeConnection);
     },
   };
   return reply;
@@ -85,7 +99,7 @@ export function errorBody(code: ErrorCode, message: string): { error: { code: Er
 
 /**
  * Reads a body of at most `maxBytes` bytes as UTF-8 text and calls `onBody`, or answers the request
- * itself with ERR_HTTP_BODY_TOO_LARGE (413).
+ * itself with ERR_HTTP_BODY_TOO_LARGE (413) and closes the connection (the rest is never read).
  */
 function readBody(res: HttpResponse, reply: Reply, maxBytes: number, onBody: (text: string) => void): void {
   const chunks: Buffer[] = [];
@@ -96,7 +110,7 @@ function readBody(res: HttpResponse, reply: Reply, maxBytes: number, onBody: (te
     received += chunk.byteLength;
     if (received > maxBytes) {
       rejected = true;
-      reply.json(413, errorBody('ERR_HTTP_BODY_TOO_LARGE', `expected a body of at most ${maxBytes} bytes, was more`));
+      reply.json(413, errorBody('ERR_HTTP_BODY_TOO_LARGE', `expected a body of at most ${maxBytes} bytes, was more`), undefined, true);
       return;
     }
     // Copy: uWS reuses the chunk's memory once this callback returns.
@@ -125,6 +139,7 @@ export interface Security {
 export interface RouteResult {
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
 }
 
 export interface RouteContext {
@@ -146,6 +161,10 @@ export interface RouteSpec {
   summary?: string;
   /** The JSON body's schema: checked before the handler runs (400 ERR_HTTP_BAD_REQUEST), and published. */
   bodySchema?: TSchema;
+  /** Largest body this route accepts (default: the gateway's maxBodyBytes); small for small requests. */
+  maxBodyBytes?: number;
+  /** A smaller bound by caller (compute budgets by role), decided from the headers before reading. */
+  maxBodyBytesFor?: (principal: Principal) => number;
   /** The success response's schema and status, for the OpenAPI document. */
   responseSchema?: TSchema;
   responseStatus?: number;
@@ -187,90 +206,134 @@ function run(reply: Reply, handler: () => RouteResult | Promise<RouteResult>): v
     const result = handler();
     if (result instanceof Promise) {
       result.then(
-        (value) => reply.json(value.status, value.body),
+        (value) => reply.json(value.status, value.body, value.headers),
         (error: unknown) => reply.error(error),
       );
     } else {
-      reply.json(result.status, result.body);
+      reply.json(result.status, result.body, result.headers);
     }
   } catch (error) {
     reply.error(error);
   }
 }
 
-async function admit(spec: RouteSpec, options: RouteOptions, request: AuthRequest, address: string): Promise<Principal | undefined> {
-  const security = options.security;
-  if (security !== undefined) {
-    const decision = security.addressLimiter.take(address);
-    if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
+function takeOrRefuse(limiter: RateLimiter, key: string): void {
+  const decision = limiter.take(key);
+  if (!decision.allowed) {
+    throw new OctopusError('ERR_RATE_LIMITED', `expected fewer requests, was over the limit; retry after ${decision.retryAfterSeconds} s`, {
+      retryAfterSeconds: decision.retryAfterSeconds,
+    });
   }
+}
+
+function checkPermission(spec: RouteSpec, principal: Principal): void {
+  if (principal.permissions.includes(spec.permission!)) return;
+  throw new OctopusError(
+    'ERR_AUTH_FORBIDDEN',
+    `expected a caller with the ${spec.permission} permission, was ${principal.role}${principal.via === 'api_key' ? ` via key ${principal.keyId}` : ''} with ${principal.permissions.join(', ')}`,
+  );
+}
+
+/**
+ * Everything decided from the request line and headers, synchronously, before any body byte is read:
+ * the address limit, and for a protected route the credentials (a token completely; a key up to its
+ * signature), the permission and, for tokens, the principal limit. A request refused here never has
+ * its body buffered.
+ * @throws OctopusError 401/403/429 codes.
+ */
+function admitHeaders(spec: RouteSpec, options: RouteOptions, request: AuthRequest, address: string): Principal | undefined {
+  const security = options.security;
+  if (security !== undefined) takeOrRefuse(security.addressLimiter, address);
   if (spec.permission === undefined) return undefined;
   if (security === undefined) throw new OctopusError('ERR_INTERNAL', `expected security for protected route ${spec.path}, was none`);
-  const principal = await security.authenticator.authenticate(request);
-  const decision = security.principalLimiter.take(principal.keyId ?? `user:${principal.username}`);
-  if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
-  if (!principal.permissions.includes(spec.permission)) {
-    throw new OctopusError(
-      'ERR_AUTH_FORBIDDEN',
-      `expected a caller with the ${spec.permission} permission, was ${principal.role}${principal.via === 'api_key' ? ` via key ${principal.keyId}` : ''} with ${principal.permissions.join(', ')}`,
-    );
-  }
+  const principal = security.authenticator.authenticateHeaders(request);
+  checkPermission(spec, principal);
+  // A key's bucket is charged only once its signature is proven, or anyone who knows a key id could drain it.
+  if (principal.via === 'jwt') takeOrRefuse(security.principalLimiter, `user:${principal.username}`);
   return principal;
 }
 
-class RateLimitedError extends OctopusError {
-  constructor(readonly retryAfterSeconds: number) {
-    super('ERR_RATE_LIMITED', `expected fewer requests, was over the limit; retry after ${retryAfterSeconds} s`);
-  }
+/** The signature of a key request, over the body now read; then the key's rate limit. */
+function admitSignedBody(options: RouteOptions, request: AuthRequest, principal: Principal | undefined): void {
+  if (principal?.via !== 'api_key') return;
+  options.security!.authenticator.authenticate(request);
+  takeOrRefuse(options.security!.principalLimiter, principal.keyId!);
 }
 
-function rateLimited(retryAfterSeconds: number): RateLimitedError {
-  return new RateLimitedError(retryAfterSeconds);
+function parseBody(text: string): unknown {
+  const parsed = parseJsonText(text);
+  if (parsed.ok) return parsed.value;
+  throw new OctopusError(parsed.reason === 'too_deep' ? 'ERR_HTTP_BAD_REQUEST' : 'ERR_HTTP_MALFORMED_JSON', parsed.message);
 }
 
-/** Registers one route: rate limits, authentication and permission, bounded JSON body, schema, handler. */
+function declaredLength(req: HttpRequest): number | undefined {
+  const text = req.getHeader('content-length');
+  return /^\d{1,16}$/.test(text) ? Number(text) : undefined;
+}
+
+/** The facts every route needs from `req`, read at once: `req` is invalid after the uWS callback returns. */
+function readRequest(req: HttpRequest, res: HttpResponse, path: string) {
+  const query = req.getQuery() ?? '';
+  const request: AuthRequest = {
+    method: req.getMethod().toUpperCase(),
+    pathWithQuery: req.getUrl() + (query === '' ? '' : `?${query}`),
+    authorization: req.getHeader('authorization'),
+    keyId: req.getHeader('x-octopus-key'),
+    timestamp: req.getHeader('x-octopus-timestamp'),
+    signature: req.getHeader('x-octopus-signature'),
+    body: '',
+  };
+  return { query, request, rawParameters: rawParameterList(req, path), address: Buffer.from(res.getRemoteAddressAsText()).toString(), length: declaredLength(req) };
+}
+
+/**
+ * Registers one route: rate limits, authentication and permission from the headers, then (for a body
+ * route) a bounded body, the key signature, depth-checked JSON, the schema, and the handler.
+ */
 export function route(app: TemplatedApp, options: RouteOptions, spec: RouteSpec): void {
   let routes = routesByApp.get(app);
   if (routes === undefined) routesByApp.set(app, (routes = []));
   routes.push(spec);
   const validate = bodyValidator(spec.bodySchema);
+  const maxBodyBytes = Math.min(spec.maxBodyBytes ?? options.maxBodyBytes, options.maxBodyBytes);
+  const hasBody = spec.method !== 'get' && spec.method !== 'delete';
   type Register = (path: string, handler: (res: HttpResponse, req: HttpRequest) => void) => TemplatedApp;
   // uWS names the DELETE registration `del` (delete is a reserved word in older JS).
   const registration = spec.method === 'delete' ? 'del' : spec.method;
   const register = (app as unknown as Record<string, Register>)[registration]!.bind(app);
   register(spec.path, (res: HttpResponse, req: HttpRequest) => {
     const reply = createReply(res, options.logger);
-    // Everything needed from `req` is read now: it is invalid after this callback returns.
-    const query = req.getQuery() ?? '';
-    const parameters = parameterList(req, spec.path);
-    const address = Buffer.from(res.getRemoteAddressAsText()).toString();
-    const request: AuthRequest = {
-      method: req.getMethod().toUpperCase(),
-      pathWithQuery: req.getUrl() + (query === '' ? '' : `?${query}`),
-      authorization: req.getHeader('authorization'),
-      keyId: req.getHeader('x-octopus-key'),
-      timestamp: req.getHeader('x-octopus-timestamp'),
-      signature: req.getHeader('x-octopus-signature'),
-      body: '',
-    };
+    const { query, request, rawParameters, address, length } = readRequest(req, res, spec.path);
+    let principal: Principal | undefined;
+    let parameters: string[];
+    let bodyBytesMax = maxBodyBytes;
+    try {
+      principal = admitHeaders(spec, options, request, address);
+      parameters = rawParameters.map(decodePathParameter);
+      if (principal !== undefined && spec.maxBodyBytesFor !== undefined) bodyBytesMax = Math.min(bodyBytesMax, spec.maxBodyBytesFor(principal));
+      if (hasBody && length !== undefined && length > bodyBytesMax) {
+        throw new OctopusError('ERR_HTTP_BODY_TOO_LARGE', `expected a body of at most ${bodyBytesMax} bytes, was ${length}`);
+      }
+    } catch (error) {
+      // A body may still be arriving: close instead of reading it.
+      reply.error(error, hasBody && length !== 0);
+      return;
+    }
     const proceed = (bodyText: string | undefined): void => {
-      run(reply, async () => {
+      run(reply, () => {
+        // Every key request's signature is checked here, over the body or over '' for body-less routes.
         request.body = bodyText ?? '';
-        const principal = await admit(spec, options, request, address);
+        admitSignedBody(options, request, principal);
         let body: unknown;
         if (bodyText !== undefined) {
-          try {
-            body = JSON.parse(bodyText);
-          } catch (error) {
-            throw new OctopusError('ERR_HTTP_MALFORMED_JSON', `expected a JSON body, was unparseable (${(error as Error).message})`);
-          }
+          body = parseBody(bodyText);
           validate?.(body);
         }
         return spec.handler({ body, query, parameters, principal, address });
       });
     };
-    if (spec.method === 'get' || spec.method === 'delete') proceed(undefined);
-    else readBody(res, reply, options.maxBodyBytes, proceed);
+    if (hasBody) readBody(res, reply, bodyBytesMax, proceed);
+    else proceed(undefined);
   });
 }
 
@@ -284,23 +347,43 @@ export function getJson(app: TemplatedApp, path: string, options: RouteOptions, 
   route(app, options, { method: 'get', path, handler });
 }
 
-/** Answers every other method on `path` with 405. */
+/** Answers every other method on `path` with 405 and `Allow`. */
 export function methodNotAllowed(app: TemplatedApp, path: string, allowed: string, options: RouteOptions): void {
   app.any(path, (res: HttpResponse, req: HttpRequest) => {
     const reply = createReply(res, options.logger);
-    reply.json(405, errorBody('ERR_HTTP_METHOD_NOT_ALLOWED', `expected ${allowed}, was ${req.getMethod().toUpperCase()}`));
+    reply.json(405, errorBody('ERR_HTTP_METHOD_NOT_ALLOWED', `expected ${allowed}, was ${req.getMethod().toUpperCase()}`), { allow: allowed });
   });
 }
 
-/** The catch-all 404. */
+/** The catch-all: 405 with `Allow` on every registered path for the methods it lacks, 404 elsewhere. */
 export function notFound(app: TemplatedApp, options: RouteOptions): void {
+  const methodsByPath = new Map<string, Set<string>>();
+  for (const spec of registeredRoutes(app)) {
+    let methods = methodsByPath.get(spec.path);
+    if (methods === undefined) methodsByPath.set(spec.path, (methods = new Set()));
+    methods.add(spec.method.toUpperCase());
+  }
+  // uWS prefers a method's own handler to `any` on the same pattern, so these only see the other methods.
+  for (const [path, methods] of methodsByPath) methodNotAllowed(app, path, [...methods].join(', '), options);
   app.any('/*', (res: HttpResponse, req: HttpRequest) => {
     const reply = createReply(res, options.logger);
-    reply.json(404, errorBody('ERR_HTTP_NOT_FOUND', `expected a known route, was ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
+    reply.json(404, errorBody('ERR_HTTP_NOT_FOUND', `expected a known route, was ${req.getMethod().toUpperCase()} ${req.getUrl().slice(0, 200)}`));
   });
 }
 
-function parameterList(req: HttpRequest, path: string): string[] {
+function rawParameterList(req: HttpRequest, path: string): string[] {
   const count = path.split('/').filter((part) => part.startsWith(':')).length;
   return Array.from({ length: count }, (_, index) => req.getParameter(index) ?? '');
+}
+
+/**
+ * A path parameter, percent-decoded once here (handlers get decoded values).
+ * @throws OctopusError ERR_HTTP_BAD_REQUEST for malformed percent-encoding (`%ZZ`, a cut UTF-8 sequence).
+ */
+export function decodePathParameter(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new OctopusError('ERR_HTTP_BAD_REQUEST', `expected a percent-encoded UTF-8 path segment, was ${JSON.stringify(raw.slice(0, 64))}`);
+  }
 }

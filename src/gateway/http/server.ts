@@ -3,11 +3,12 @@
  * engine mounts (each a function that registers its routes); the market-data and order-entry work add
  * REST routes and WS channels the same way. See http.ts for the uWS contract every route keeps.
  */
+import { createServer } from 'node:net';
 import uws from '@trufflesuite/uws-js-unofficial';
 import type { TemplatedApp, us_listen_socket } from '@trufflesuite/uws-js-unofficial';
 import { OctopusError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/logger.js';
-import { getJson, methodNotAllowed, notFound, type RouteOptions, type Security } from './http.js';
+import { getJson, notFound, type RouteOptions, type Security } from './http.js';
 import { openApiRoutes } from './openapi.js';
 
 export type RouteModule = (app: TemplatedApp, options: RouteOptions) => void;
@@ -34,9 +35,13 @@ export interface Gateway {
 
 export const kDefaultMaxBodyBytes = 8 * 1024 * 1024;
 
+/** uSockets' listen option that leaves SO_REUSEPORT off: a second engine on the port fails instead of sharing it. */
+const kListenExclusivePort = 1;
+
 /**
- * Starts listening.
- * @throws (rejects) OctopusError ERR_CONFIG_INVALID when the port cannot be bound.
+ * Starts listening, alone on the port.
+ * @throws (rejects) OctopusError ERR_CONFIG_PORT_IN_USE when another process listens on the port;
+ *   ERR_CONFIG_INVALID when the host is not an address of this machine or the port is not allowed.
  */
 export function startGateway(options: GatewayOptions): Promise<Gateway> {
   const app = uws.App();
@@ -49,14 +54,15 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     const report = options.health();
     return { status: report.status === 'stopping' ? 503 : 200, body: report };
   });
-  methodNotAllowed(app, '/health', 'GET', routeOptions);
   for (const register of options.routes ?? []) register(app, routeOptions);
   openApiRoutes(app, routeOptions);
   notFound(app, routeOptions);
   return new Promise((resolve, reject) => {
-    app.listen(options.host, options.port, (token: us_listen_socket | false) => {
+    // The native listen takes (host, port, options, callback); these typings only declare it without a host.
+    const listen = app.listen as unknown as (host: string, port: number, listenOptions: number, callback: (token: us_listen_socket | false) => void) => TemplatedApp;
+    listen.call(app, options.host, options.port, kListenExclusivePort, (token) => {
       if (token === false) {
-        reject(new OctopusError('ERR_CONFIG_INVALID', `expected to listen on ${options.host}:${options.port}, was refused (port in use?)`));
+        listenFailure(options.host, options.port).then(reject, reject);
         return;
       }
       const port = uws.us_socket_local_port(token as never);
@@ -72,4 +78,21 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       });
     });
   });
+}
+
+/** uWS only says that listening failed; node:net, trying the same address, says why. */
+async function listenFailure(host: string, port: number): Promise<OctopusError> {
+  const probe = createServer();
+  const code = await new Promise<string | undefined>((resolve) => {
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'unknown'));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(undefined)));
+  });
+  if (code === 'EADDRINUSE') {
+    return new OctopusError('ERR_CONFIG_PORT_IN_USE', `expected port ${port} on ${host} to be free, was in use by another process (another engine?)`);
+  }
+  if (code === 'EACCES') return new OctopusError('ERR_CONFIG_INVALID', `expected permission to listen on port ${port}, was refused (ports below 1024 need privileges)`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code?.startsWith('EAI_') === true) {
+    return new OctopusError('ERR_CONFIG_INVALID', `expected --host to be an address of this machine, was ${JSON.stringify(host)} (${code})`);
+  }
+  return new OctopusError('ERR_CONFIG_INVALID', `expected to listen on ${host}:${port}, was refused (${code ?? 'the address became free again; retry'})`);
 }

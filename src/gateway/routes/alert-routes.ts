@@ -9,7 +9,7 @@
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import { Type, type Static } from '@sinclair/typebox';
 import { OctopusError } from '../../engine/errors.js';
-import type { AlertCommand, ExecutionResult } from '../../engine/messages.js';
+import type { AddAlert, AlertRule, ListAlerts, RemoveAlert } from '../../engine/messages.js';
 import { route, type RouteOptions } from '../http/http.js';
 
 const alertRequest = Type.Object(
@@ -25,7 +25,14 @@ const alertRequest = Type.Object(
   { additionalProperties: false },
 );
 
-export function alertRoutes(send: (command: AlertCommand) => Promise<ExecutionResult>, isSymbol: (symbol: string) => boolean) {
+/** The realtime actor's alert rules, as requests. */
+export interface AlertClient {
+  add(command: AddAlert): Promise<AlertRule>;
+  remove(command: RemoveAlert): Promise<AlertRule>;
+  list(command: ListAlerts): Promise<AlertRule[]>;
+}
+
+export function alertRoutes(alerts: AlertClient, isSymbol: (symbol: string) => boolean) {
   return (app: TemplatedApp, options: RouteOptions): void => {
     route(app, options, {
       method: 'post',
@@ -37,14 +44,13 @@ export function alertRoutes(send: (command: AlertCommand) => Promise<ExecutionRe
       handler: async ({ body, principal }) => {
         const request = body as Static<typeof alertRequest>;
         if (!isSymbol(request.symbol)) throw new OctopusError('ERR_BOOK_UNKNOWN_SYMBOL', `expected a known symbol, was ${JSON.stringify(request.symbol)}`);
-        const result = await send({
-          op: 'add',
+        const rule = await alerts.add({
           account: principal!.username,
           symbol: request.symbol,
           condition: request.condition,
           ...(request.cooldown_ms === undefined ? {} : { cooldownMs: request.cooldown_ms }),
         });
-        return { status: result.status, body: result.result };
+        return { status: 201, body: rule };
       },
     });
     route(app, options, {
@@ -53,8 +59,7 @@ export function alertRoutes(send: (command: AlertCommand) => Promise<ExecutionRe
       permission: 'read',
       summary: "The caller's alert rules",
       handler: async ({ principal }) => {
-        const result = await send({ op: 'list', account: principal!.username });
-        return { status: 200, body: result.result };
+        return { status: 200, body: await alerts.list({ account: principal!.username }) };
       },
     });
     route(app, options, {
@@ -63,8 +68,7 @@ export function alertRoutes(send: (command: AlertCommand) => Promise<ExecutionRe
       permission: 'read',
       summary: 'Delete an alert rule',
       handler: async ({ principal, parameters }) => {
-        const result = await send({ op: 'remove', account: principal!.username, id: parameters[0] ?? '' });
-        return { status: 200, body: result.result };
+        return { status: 200, body: await alerts.remove({ account: principal!.username, id: parameters[0] ?? '' }) };
       },
     });
   };

@@ -1,9 +1,12 @@
 /**
- * Authentication routes: `POST /api/v1/auth/token` (username + password -> JWT) and `GET /api/v1/me`
- * (who the credentials belong to and what they may do).
+ * Authentication routes: `POST /api/v1/auth/token` (username + password -> JWT, behind the login
+ * throttle: 429 with Retry-After while a username or address is backed off or locked), `GET /api/v1/me`
+ * (who the credentials belong to and what they may do) and `GET /api/v1/security/events` (admin: the
+ * newest login failures, backoffs and lockouts).
  */
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import { Type, type Static } from '@sinclair/typebox';
+import { OctopusError } from '../../engine/errors.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { permissions, roles } from '../auth/users.js';
 import { route, type RouteOptions } from '../http/http.js';
@@ -12,6 +15,9 @@ const tokenRequest = Type.Object(
   { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 1_024 }) },
   { additionalProperties: false },
 );
+
+/** A username (64) and password (1024) in JSON fit easily. */
+const kTokenBodyBytesMax = 4_096;
 
 const tokenResponse = Type.Object({
   access_token: Type.String(),
@@ -34,10 +40,24 @@ export function authRoutes(authenticator: Authenticator) {
       path: '/api/v1/auth/token',
       summary: 'Exchange a username and password for a short-lived JWT',
       bodySchema: tokenRequest,
+      // A public route: the body of an unauthenticated request stays small.
+      maxBodyBytes: kTokenBodyBytesMax,
       responseSchema: tokenResponse,
-      handler: async ({ body }) => {
+      handler: async ({ body, address }) => {
         const { username, password } = body as Static<typeof tokenRequest>;
-        return { status: 200, body: await authenticator.issueToken(username, password) };
+        return { status: 200, body: await authenticator.issueToken(username, password, address) };
+      },
+    });
+    route(app, options, {
+      method: 'get',
+      path: '/api/v1/security/events',
+      summary: 'The newest login failures, backoffs and lockouts (limit=1..1000, default 100)',
+      permission: 'admin',
+      handler: ({ query }) => {
+        const text = new URLSearchParams(query).get('limit') ?? '100';
+        const limit = Number(text);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1_000) throw new OctopusError('ERR_HTTP_BAD_REQUEST', `expected limit 1..1000, was ${JSON.stringify(text)}`);
+        return { status: 200, body: authenticator.securityEvents.recent(limit) };
       },
     });
     route(app, options, {

@@ -6,16 +6,21 @@
  *   POST /api/v1/risk/var            positions + returns -> VaR, ES, components (Monte Carlo on worker threads)
  *   POST /api/v1/portfolio/optimize  returns or covariance + expected returns -> weights and risk decomposition
  *
- * The schemas here check the shape at the edge (and document it in the OpenAPI document); the kernel
- * facades then validate every value (lengths, NaN, periods, positive definiteness, feasibility) and throw
- * typed ERR_KERNEL_* / ERR_RISK_* errors, which the route layer turns into HTTP answers.
+ * The schemas here check the shape at the edge (and document it in the OpenAPI document); the caller's
+ * role then bounds the request's size (compute-budget.ts: 413 ERR_COMPUTE_OVER_BUDGET, and a smaller
+ * body limit checked before the body is read); the request runs on the compute pool (compute-pool.ts:
+ * low-priority threads, bounded queue, 503 ERR_COMPUTE_BUSY), where the kernel facades validate every
+ * value (lengths, NaN, periods, positive definiteness, feasibility) and throw typed ERR_KERNEL_* /
+ * ERR_RISK_* errors, which the route layer turns into HTTP answers.
  */
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import { Type } from '@sinclair/typebox';
-import { indicatorOutputsToJson, indicators } from '../../kernels/indicators/indicators.js';
-import { optimizePortfolioAsync } from '../../actors/portfolio/optimize.js';
-import { computeVarAsync } from '../../actors/risk/var.js';
-import { route, type RouteOptions } from '../http/http.js';
+import { indicators } from '../../kernels/indicators/indicators.js';
+import type { Principal } from '../auth/users.js';
+import { route, type RouteOptions, type RouteSpec } from '../http/http.js';
+import { checkIndicatorBudget, checkOptimizeBudget, checkVarBudget, computeBodyBytes } from './compute-budget.js';
+import { sharedComputePool, type ComputePool } from './compute-pool.js';
+import type { ComputeKind } from './compute-worker.js';
 
 const numberOrNull = Type.Union([Type.Number(), Type.Null()]);
 const series = Type.Array(numberOrNull, { description: 'values in time order; null marks a missing point' });
@@ -63,42 +68,59 @@ const optimizeRequest = Type.Object(
   { additionalProperties: true, description: 'see docs/optimizer.md for constraints, risk_free_rate, target_return, risk_aversion, assets' },
 );
 
+/** The compute routes on the process-wide compute pool (what the engine mounts). */
 export function computeRoutes(app: TemplatedApp, options: RouteOptions): void {
-  route(app, options, {
-    method: 'get',
-    path: '/api/v1/indicators',
-    permission: 'read',
-    summary: 'The indicator catalogue: parameters, outputs, warm-up and the backend each runs on',
-    handler: () => ({ status: 200, body: { indicators: indicators.catalogue() } }),
-  });
-  route(app, options, {
-    method: 'post',
-    path: '/api/v1/indicators',
-    permission: 'read',
-    summary: 'Compute a technical indicator over a series or OHLCV columns',
-    bodySchema: indicatorRequest,
-    responseSchema: indicatorResponse,
-    handler: ({ body }) => {
-      const request = body as { indicator: string; params?: Record<string, number>; series?: unknown; ohlcv?: unknown };
-      const input = request.ohlcv ?? request.series;
-      return { status: 200, body: indicatorOutputsToJson(indicators.compute(request.indicator, request.params ?? {}, input)) };
-    },
-  });
-  route(app, options, {
-    method: 'post',
-    path: '/api/v1/risk/var',
-    permission: 'read',
-    summary: 'Value at Risk and Expected Shortfall with component and marginal VaR',
-    bodySchema: varRequest,
-    handler: async ({ body }) => ({ status: 200, body: await computeVarAsync(body) }),
-  });
-  route(app, options, {
-    method: 'post',
-    path: '/api/v1/portfolio/optimize',
-    permission: 'read',
-    summary: 'Portfolio weights: minimum variance, maximum Sharpe, mean-variance or risk parity',
-    bodySchema: optimizeRequest,
-    // O(n^3): on a worker thread, so a large problem never stalls the event loop.
-    handler: async ({ body }) => ({ status: 200, body: await optimizePortfolioAsync(body) }),
-  });
+  computeRoutesOn(sharedComputePool())(app, options);
+}
+
+type Budget = (principal: Principal, body: Record<string, unknown>) => void;
+
+/** Checks the caller's budget, then runs the request on the pool. */
+function budgeted(pool: ComputePool, kind: ComputeKind, checkBudget: Budget): RouteSpec['handler'] {
+  return async ({ body, principal }) => {
+    const request = body as Record<string, unknown>;
+    checkBudget(principal!, request);
+    return { status: 200, body: await pool.run(principal!.keyId ?? `user:${principal!.username}`, { kind, body: request }) };
+  };
+}
+
+/** The compute routes on a given pool (tests give a small one). */
+export function computeRoutesOn(pool: ComputePool) {
+  return (app: TemplatedApp, options: RouteOptions): void => {
+    route(app, options, {
+      method: 'get',
+      path: '/api/v1/indicators',
+      permission: 'read',
+      summary: 'The indicator catalogue: parameters, outputs, warm-up and the backend each runs on',
+      handler: () => ({ status: 200, body: { indicators: indicators.catalogue() } }),
+    });
+    route(app, options, {
+      method: 'post',
+      path: '/api/v1/indicators',
+      permission: 'read',
+      summary: 'Compute a technical indicator over a series or OHLCV columns',
+      bodySchema: indicatorRequest,
+      maxBodyBytesFor: computeBodyBytes,
+      responseSchema: indicatorResponse,
+      handler: budgeted(pool, 'indicator', checkIndicatorBudget),
+    });
+    route(app, options, {
+      method: 'post',
+      path: '/api/v1/risk/var',
+      permission: 'read',
+      summary: 'Value at Risk and Expected Shortfall with component and marginal VaR',
+      bodySchema: varRequest,
+      maxBodyBytesFor: computeBodyBytes,
+      handler: budgeted(pool, 'var', checkVarBudget),
+    });
+    route(app, options, {
+      method: 'post',
+      path: '/api/v1/portfolio/optimize',
+      permission: 'read',
+      summary: 'Portfolio weights: minimum variance, maximum Sharpe, mean-variance or risk parity',
+      bodySchema: optimizeRequest,
+      maxBodyBytesFor: computeBodyBytes,
+      handler: budgeted(pool, 'optimize', checkOptimizeBudget),
+    });
+  };
 }

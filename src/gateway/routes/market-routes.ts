@@ -10,7 +10,8 @@
  */
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import { OctopusError } from '../../engine/errors.js';
-import type { ExecutionResult, HistoryQuery } from '../../engine/messages.js';
+import type { BarInterval, BarsQuery, BookQuery, L2Book, L3Book, TradesQuery } from '../../engine/messages.js';
+import type { BarRow, TradeRow } from '../../actors/warehouse/tick-store/tick-store.js';
 import { route, type RouteOptions } from '../http/http.js';
 
 export interface InstrumentInfo {
@@ -23,9 +24,10 @@ export interface InstrumentInfo {
 }
 
 export interface MarketDataClient {
-  history(query: HistoryQuery): Promise<ExecutionResult>;
+  trades(query: TradesQuery): Promise<TradeRow[]>;
+  bars(query: BarsQuery): Promise<BarRow[]>;
   /** level 2: aggregated [price, qty, orders]; level 3: every order in priority order (no owners). */
-  book(symbol: string, depth: number, level: 2 | 3): Promise<ExecutionResult>;
+  book(query: BookQuery): Promise<L2Book | L3Book>;
 }
 
 const kIntervals = ['1s', '1m', '5m', '1h', '1d'] as const;
@@ -48,7 +50,7 @@ function parseLimit(text: string | null, fallback: number): number {
 export function marketRoutes(instruments: readonly InstrumentInfo[], client: MarketDataClient) {
   const known = new Set(instruments.map((instrument) => instrument.symbol));
   const symbolOf = (parameter: string | undefined): string => {
-    const symbol = decodeURIComponent(parameter ?? '');
+    const symbol = parameter ?? '';
     if (!known.has(symbol)) throw new OctopusError('ERR_BOOK_UNKNOWN_SYMBOL', `expected one of ${[...known].join(', ')}, was ${JSON.stringify(symbol)}`);
     return symbol;
   };
@@ -75,8 +77,7 @@ export function marketRoutes(instruments: readonly InstrumentInfo[], client: Mar
       handler: async ({ parameters, query }) => {
         const symbol = symbolOf(parameters[0]);
         const limit = parseLimit(new URLSearchParams(query).get('limit'), 1_000);
-        const result = await client.history({ kind: 'trades', symbol, ...range(query), limit });
-        return { status: 200, body: result.result };
+        return { status: 200, body: await client.trades({ symbol, ...range(query), limit }) };
       },
     });
     route(app, options, {
@@ -92,8 +93,7 @@ export function marketRoutes(instruments: readonly InstrumentInfo[], client: Mar
           throw new OctopusError('ERR_HTTP_BAD_REQUEST', `expected interval ${kIntervals.join('|')}, was ${JSON.stringify(interval)}`);
         }
         const limit = parseLimit(parameterList.get('limit'), 1_000);
-        const result = await client.history({ kind: 'bars', symbol, ...range(query), limit, interval: interval as HistoryQuery['interval'] & string });
-        return { status: 200, body: result.result };
+        return { status: 200, body: await client.bars({ symbol, ...range(query), limit, interval: interval as BarInterval }) };
       },
     });
     route(app, options, {
@@ -110,8 +110,7 @@ export function marketRoutes(instruments: readonly InstrumentInfo[], client: Mar
         const depth = parseLimit(parameterList.get('depth'), 20);
         const levelText = parameterList.get('level') ?? '2';
         if (levelText !== '2' && levelText !== '3') throw new OctopusError('ERR_HTTP_BAD_REQUEST', `expected level 2 or 3, was ${JSON.stringify(levelText)}`);
-        const result = await client.book(symbol, depth, levelText === '3' ? 3 : 2);
-        return { status: 200, body: result.result };
+        return { status: 200, body: await client.book({ symbol, depth, level: levelText === '3' ? 3 : 2 }) };
       },
     });
   };

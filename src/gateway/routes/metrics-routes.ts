@@ -52,6 +52,7 @@ export function healthSamples(health: HealthReport): MetricSample[] {
       { name: 'octopus_actor_handler_errors_total', help: 'Handlers that threw.', type: 'counter', value: report.handler_errors, labels },
       { name: 'octopus_actor_inbox_depth', help: 'Messages waiting in an actor inbox.', type: 'gauge', value: report.inbox_depth, labels },
       { name: 'octopus_actor_dead_letters_total', help: 'Messages to this actor while it was stopped or dead.', type: 'counter', value: report.dead_letters, labels },
+      { name: 'octopus_actor_watchdog_kills_total', help: 'Times the watchdog terminated this actor for a stalled heartbeat.', type: 'counter', value: report.watchdog_kills, labels },
     );
     for (const state of kStates) {
       samples.push({ name: 'octopus_actor_state', help: '1 for the state an actor is in.', type: 'gauge', value: report.state === state ? 1 : 0, labels: { actor, state } });

@@ -12,18 +12,33 @@
  *   DELETE /api/v1/orders                                cancel all of the caller's open orders
  *   GET    /api/v1/positions, GET /api/v1/account         positions, cash, P&L
  *   POST   /api/v1/risk/kill-switch                      risk_officer: halt (cancel all, block new) or resume
+ *   GET    /api/v1/admin/state-hash?full=true|false       admin: state digest (full: compared with a replay of the whole journal)
  */
 import { randomUUID } from 'node:crypto';
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import { Type, type Static } from '@sinclair/typebox';
 import { OctopusError, type ErrorCode } from '../../engine/errors.js';
-import type { ExecutionCommand, ExecutionQuery, ExecutionResult } from '../../engine/messages.js';
-import { route, type RouteContext, type RouteOptions, type RouteResult } from '../http/http.js';
+import { MessageType, type BodyOf, type ReplyOf } from '../../engine/messages.js';
+import { route, type RouteContext, type RouteOptions } from '../http/http.js';
 
-export interface ExecutionClient {
-  command(body: ExecutionCommand): Promise<ExecutionResult>;
-  query(body: ExecutionQuery): Promise<ExecutionResult>;
-}
+/** The execution actor's order entry and queries, as requests (the orchestrator routes them). */
+export type ExecutionClient = <T extends ExecutionMessage>(type: T, body: BodyOf<T>) => Promise<ReplyOf<T>>;
+
+export type ExecutionMessage =
+  | typeof MessageType.SubmitOrder
+  | typeof MessageType.CancelOrder
+  | typeof MessageType.ReplaceOrder
+  | typeof MessageType.CancelAllOrders
+  | typeof MessageType.SetKillSwitch
+  | typeof MessageType.OrderQuery
+  | typeof MessageType.OrdersQuery
+  | typeof MessageType.AccountQuery
+  | typeof MessageType.BookQuery
+  | typeof MessageType.KillSwitchQuery
+  | typeof MessageType.StateHashQuery;
+
+/** An order request is a few hundred bytes; 16 KiB leaves room and keeps a refused body cheap. */
+const kOrderBodyBytesMax = 16_384;
 
 const decimal = Type.Union([Type.Number(), Type.String({ pattern: '^[0-9]{1,15}(\\.[0-9]{1,12})?$' })], { description: 'a decimal, as a number or a string' });
 
@@ -69,10 +84,6 @@ function queryParameter(query: string, name: string): string | undefined {
   return new URLSearchParams(query).get(name) ?? undefined;
 }
 
-function reply(result: ExecutionResult): RouteResult {
-  return { status: result.status, body: result.result };
-}
-
 export function orderRoutes(execution: ExecutionClient) {
   return (app: TemplatedApp, options: RouteOptions): void => {
     const account = (context: RouteContext): string => context.principal!.username;
@@ -82,6 +93,7 @@ export function orderRoutes(execution: ExecutionClient) {
       permission: 'trade',
       summary: 'Submit an order',
       bodySchema: orderRequest,
+      maxBodyBytes: kOrderBodyBytesMax,
       responseStatus: 201,
       handler: async (context) => {
         const body = context.body as Static<typeof orderRequest>;
@@ -97,7 +109,8 @@ export function orderRoutes(execution: ExecutionClient) {
           timeInForce: body.time_in_force ?? 'gtc',
           postOnly: body.post_only ?? false,
         };
-        return reply(await execution.command({ kind: 'submit', command }));
+        const { order, created } = await execution(MessageType.SubmitOrder, command);
+        return { status: created ? 201 : 200, body: order };
       },
     });
     route(app, options, {
@@ -113,7 +126,7 @@ export function orderRoutes(execution: ExecutionClient) {
         const limitText = queryParameter(context.query, 'limit') ?? '500';
         const limit = Number(limitText);
         if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new OctopusError('ERR_HTTP_BAD_REQUEST', `expected limit 1..500, was ${JSON.stringify(limitText)}`);
-        return reply(await execution.query({ query: 'orders', account: account(context), status, limit }));
+        return { status: 200, body: await execution(MessageType.OrdersQuery, { account: account(context), status, limit }) };
       },
     });
     route(app, options, {
@@ -121,15 +134,17 @@ export function orderRoutes(execution: ExecutionClient) {
       path: '/api/v1/orders:by_client_id/:client_order_id',
       permission: 'read',
       summary: 'One order by client_order_id',
-      handler: async (context) =>
-        reply(await execution.query({ query: 'by_client_id', account: account(context), clientOrderId: decodeURIComponent(context.parameters[0] ?? '') })),
+      handler: async (context) => ({
+        status: 200,
+        body: await execution(MessageType.OrderQuery, { account: account(context), clientOrderId: context.parameters[0] ?? '' }),
+      }),
     });
     route(app, options, {
       method: 'get',
       path: '/api/v1/orders/:id',
       permission: 'read',
       summary: 'One order, with its status history',
-      handler: async (context) => reply(await execution.query({ query: 'order', account: account(context), orderId: orderId(context.parameters[0] ?? '') })),
+      handler: async (context) => ({ status: 200, body: await execution(MessageType.OrderQuery, { account: account(context), orderId: orderId(context.parameters[0] ?? '') }) }),
     });
     route(app, options, {
       method: 'patch',
@@ -137,6 +152,7 @@ export function orderRoutes(execution: ExecutionClient) {
       permission: 'trade',
       summary: 'Replace an order: new total qty and/or prices (a price change or qty increase loses time priority)',
       bodySchema: replaceRequest,
+      maxBodyBytes: kOrderBodyBytesMax,
       handler: async (context) => {
         const body = context.body as Static<typeof replaceRequest>;
         const command = {
@@ -146,7 +162,7 @@ export function orderRoutes(execution: ExecutionClient) {
           limitPrice: toDecimal(body.limit_price, 'limit_price', 'ERR_ORDER_BAD_PRICE'),
           stopPrice: toDecimal(body.stop_price, 'stop_price', 'ERR_ORDER_BAD_PRICE'),
         };
-        return reply(await execution.command({ kind: 'replace', command }));
+        return { status: 200, body: await execution(MessageType.ReplaceOrder, command) };
       },
     });
     route(app, options, {
@@ -154,32 +170,28 @@ export function orderRoutes(execution: ExecutionClient) {
       path: '/api/v1/orders/:id',
       permission: 'trade',
       summary: 'Cancel an order',
-      handler: async (context) =>
-        reply(await execution.command({ kind: 'cancel', command: { account: account(context), orderId: orderId(context.parameters[0] ?? '') } })),
+      handler: async (context) => ({ status: 200, body: await execution(MessageType.CancelOrder, { account: account(context), orderId: orderId(context.parameters[0] ?? '') }) }),
     });
     route(app, options, {
       method: 'delete',
       path: '/api/v1/orders',
       permission: 'trade',
       summary: "Cancel all of the caller's open orders",
-      handler: async (context) => reply(await execution.command({ kind: 'cancel_all', command: { account: account(context) } })),
+      handler: async (context) => ({ status: 200, body: await execution(MessageType.CancelAllOrders, { account: account(context) }) }),
     });
     route(app, options, {
       method: 'get',
       path: '/api/v1/positions',
       permission: 'read',
       summary: 'Open and closed positions with realised and unrealised P&L',
-      handler: async (context) => {
-        const result = await execution.query({ query: 'account', account: account(context) });
-        return { status: 200, body: (result.result as { positions: unknown[] }).positions };
-      },
+      handler: async (context) => ({ status: 200, body: (await execution(MessageType.AccountQuery, { account: account(context) })).positions }),
     });
     route(app, options, {
       method: 'get',
       path: '/api/v1/account',
       permission: 'read',
       summary: 'Cash, equity and P&L',
-      handler: async (context) => reply(await execution.query({ query: 'account', account: account(context) })),
+      handler: async (context) => ({ status: 200, body: await execution(MessageType.AccountQuery, { account: account(context) }) }),
     });
     route(app, options, {
       method: 'post',
@@ -187,9 +199,20 @@ export function orderRoutes(execution: ExecutionClient) {
       permission: 'risk',
       summary: 'Halt trading (cancel all open orders, block new ones) for one account or everyone, or resume',
       bodySchema: killSwitchRequest,
+      maxBodyBytes: kOrderBodyBytesMax,
       handler: async (context) => {
         const body = context.body as Static<typeof killSwitchRequest>;
-        return reply(await execution.command({ kind: 'kill_switch', command: { active: body.active, ...(body.account === undefined ? {} : { account: body.account }) } }));
+        return { status: 200, body: await execution(MessageType.SetKillSwitch, { active: body.active, ...(body.account === undefined ? {} : { account: body.account }) }) };
+      },
+    });
+    route(app, options, {
+      method: 'get',
+      path: '/api/v1/admin/state-hash',
+      permission: 'admin',
+      summary: 'Digest of the execution state and the journal sequence it covers; full=true replays the whole journal into a scratch engine to compare',
+      handler: async (context) => {
+        const full = queryParameter(context.query, 'full') === 'true';
+        return { status: 200, body: await execution(MessageType.StateHashQuery, { full }) };
       },
     });
     route(app, options, {
@@ -197,7 +220,7 @@ export function orderRoutes(execution: ExecutionClient) {
       path: '/api/v1/risk/kill-switch',
       permission: 'read',
       summary: 'Kill switch state',
-      handler: async (context) => reply(await execution.query({ query: 'kill_switch', account: account(context) })),
+      handler: async (context) => ({ status: 200, body: await execution(MessageType.KillSwitchQuery, { account: account(context) }) }),
     });
   };
 }

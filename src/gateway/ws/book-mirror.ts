@@ -4,6 +4,8 @@
  * themselves live in the execution worker). Seeded from a full snapshot at start; deltas carry absolute
  * level totals, so applying one twice is harmless.
  */
+import type { Side } from '../../engine/messages.js';
+
 export type Level = [price: number, qty: number];
 
 interface Sides {
@@ -29,8 +31,8 @@ export class BookMirror {
     for (const level of asks) if (level[1]! > 0) sides.asks.set(level[0]!, level[1]!);
   }
 
-  apply(symbol: string, side: 'bid' | 'ask', price: number, qty: number): void {
-    const levels = side === 'bid' ? this.sides(symbol).bids : this.sides(symbol).asks;
+  apply(symbol: string, side: Side, price: number, qty: number): void {
+    const levels = side === 'buy' ? this.sides(symbol).bids : this.sides(symbol).asks;
     if (qty > 0) levels.set(price, qty);
     else levels.delete(price);
   }

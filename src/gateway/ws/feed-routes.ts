@@ -7,15 +7,20 @@
  * connection is anonymous and a subscribe to `orders`/`positions` gets an ERR_AUTH_MISSING error frame.
  * `?encoding=flatbuffers` makes trades/quotes/book frames binary for the whole connection.
  *
- * uWS contract (STYLE rule 8): `onAborted` is attached before the authentication await and nothing is
- * written after an abort; everything is read from `req` synchronously; messages are decoded (copied)
- * inside the callback; replies are corked; sends are checked (see FeedHub.send).
+ * Caps (hub.ts): connections in all, per client address (429 ERR_WS_TOO_MANY_FROM_ADDRESS) and without
+ * credentials (503 ERR_WS_TOO_MANY_ANONYMOUS), checked at the upgrade.
+ *
+ * uWS contract (STYLE rule 8): `onAborted` is attached first and nothing is written after an abort;
+ * everything is read from `req` synchronously, and authentication is synchronous, so the upgrade is
+ * decided in the same turn; messages are decoded (copied) inside the callback with a nesting bound;
+ * replies are corked; sends are checked (see FeedHub.send).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } from '@trufflesuite/uws-js-unofficial';
 import { OctopusError, isOctopusError, type ErrorCode } from '../../engine/errors.js';
 import type { AuthRequest } from '../auth/authenticator.js';
 import type { Principal } from '../auth/users.js';
 import { statusLine, type RouteOptions } from '../http/http.js';
+import { parseJsonText } from '../http/json-text.js';
 import { kCloseSlowConsumer, type FeedConnection, type FeedEncoding, type FeedHub, type FeedSocket } from './hub.js';
 import type { ParsedChannel } from './channels.js';
 
@@ -44,11 +49,13 @@ export function feedRoutes(hub: FeedHub, path: string = kFeedPath): (app: Templa
   };
 }
 
-function refuse(res: HttpResponse, aborted: { value: boolean }, status: number, code: ErrorCode, message: string): void {
+function refuse(res: HttpResponse, aborted: { value: boolean }, status: number, code: ErrorCode, message: string, retryAfterSeconds?: number): void {
   if (aborted.value) return;
   aborted.value = true;
   res.cork(() => {
-    res.writeStatus(statusLine(status)).writeHeader('content-type', 'application/json').end(JSON.stringify(new OctopusError(code, message).toJSON()));
+    res.writeStatus(statusLine(status)).writeHeader('content-type', 'application/json');
+    if (retryAfterSeconds !== undefined) res.writeHeader('retry-after', String(retryAfterSeconds));
+    res.end(JSON.stringify(new OctopusError(code, message).toJSON()));
   });
 }
 
@@ -80,43 +87,45 @@ function upgrade(hub: FeedHub, options: RouteOptions, res: HttpResponse, req: Ht
     return;
   }
   const encoding: FeedEncoding = encodingText;
-  if (!hub.hasRoom()) {
-    refuse(res, aborted, 503, 'ERR_WS_TOO_MANY_CONNECTIONS', `expected fewer than ${hub.options.maxConnections} connections, was at the limit`);
-    return;
-  }
-  const security = options.security;
-  if (security !== undefined) {
-    const decision = security.addressLimiter.take(address);
-    if (!decision.allowed) {
-      refuse(res, aborted, 429, 'ERR_RATE_LIMITED', `expected fewer requests, was over the limit; retry after ${decision.retryAfterSeconds} s`);
-      return;
-    }
-  }
-  const accept = (principal: Principal | undefined): void => {
-    if (aborted.value) return;
-    if (!hub.hasRoom()) {
-      refuse(res, aborted, 503, 'ERR_WS_TOO_MANY_CONNECTIONS', `expected fewer than ${hub.options.maxConnections} connections, was at the limit`);
-      return;
-    }
-    res.cork(() => res.upgrade(hub.newConnectionData(principal, encoding), secWebSocketKey, secWebSocketProtocol, secWebSocketExtensions, context));
-  };
-  const hasCredentials = request.authorization !== '' || request.keyId !== '';
-  if (!hasCredentials) {
-    accept(undefined);
-    return;
-  }
-  if (security === undefined) {
-    refuse(res, aborted, 401, 'ERR_AUTH_INVALID', 'expected no credentials (this gateway has no authenticator), was some');
-    return;
-  }
-  security.authenticator.authenticate(request).then(accept, (error: unknown) => {
+  let principal: Principal | undefined;
+  try {
+    principal = authenticateUpgrade(options, request, address);
+  } catch (error) {
     if (isOctopusError(error)) {
-      refuse(res, aborted, error.httpStatus, error.code, error.message);
+      refuse(res, aborted, error.httpStatus, error.code, error.message, error.retryAfterSeconds);
       return;
     }
     options.logger.error({ err: error }, 'ws upgrade failed');
     refuse(res, aborted, 500, 'ERR_INTERNAL', 'expected the upgrade to complete, was an internal error');
-  });
+    return;
+  }
+  // Checked and upgraded in this same synchronous turn (uWS calls `open` inside `upgrade`): the caps
+  // cannot be overtaken by a burst of upgrades.
+  const refusal = hub.refusal(address, principal === undefined);
+  if (refusal !== undefined) {
+    hub.stats.upgradesRefused++;
+    refuse(res, aborted, refusal.status, refusal.code, refusal.message, refusal.status === 429 ? 1 : undefined);
+    return;
+  }
+  res.cork(() => res.upgrade(hub.newConnectionData(principal, encoding, address), secWebSocketKey, secWebSocketProtocol, secWebSocketExtensions, context));
+}
+
+/**
+ * The address limit, then the credentials if any were presented (synchronous: tokens and key
+ * signatures are checked on this thread); undefined for an anonymous connection.
+ * @throws OctopusError 401 for presented and wrong credentials, 429 over the address limit.
+ */
+function authenticateUpgrade(options: RouteOptions, request: AuthRequest, address: string): Principal | undefined {
+  const security = options.security;
+  if (security !== undefined) {
+    const decision = security.addressLimiter.take(address);
+    if (!decision.allowed) {
+      throw new OctopusError('ERR_RATE_LIMITED', `expected fewer requests, was over the limit; retry after ${decision.retryAfterSeconds} s`, { retryAfterSeconds: decision.retryAfterSeconds });
+    }
+  }
+  if (request.authorization === '' && request.keyId === '') return undefined;
+  if (security === undefined) throw new OctopusError('ERR_AUTH_INVALID', 'expected no credentials (this gateway has no authenticator), was some');
+  return security.authenticator.authenticate(request);
 }
 
 function describe(value: unknown): string {
@@ -130,15 +139,14 @@ function onMessage(hub: FeedHub, socket: FeedSocket, message: ArrayBuffer, isBin
     hub.sendError(socket, undefined, 'ERR_WS_BINARY_FRAME', `expected a text frame holding a JSON object, was a binary frame of ${message.byteLength} bytes`);
     return;
   }
-  // Decoding copies: uWS reuses the message's memory once this callback returns.
-  const text = Buffer.from(message).toString('utf8');
-  let frame: unknown;
-  try {
-    frame = JSON.parse(text);
-  } catch (error) {
-    hub.sendError(socket, undefined, 'ERR_WS_MALFORMED_JSON', `expected a JSON object, was unparseable (${(error as Error).message})`);
+  // Decoding copies: uWS reuses the message's memory once this callback returns. uWS has already
+  // checked that a text frame is valid UTF-8 (it drops the connection otherwise; docs/security.md).
+  const parsed = parseJsonText(Buffer.from(message).toString('utf8'));
+  if (!parsed.ok) {
+    hub.sendError(socket, undefined, parsed.reason === 'too_deep' ? 'ERR_WS_BAD_REQUEST' : 'ERR_WS_MALFORMED_JSON', parsed.message);
     return;
   }
+  const frame = parsed.value;
   if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
     hub.sendError(socket, undefined, 'ERR_WS_BAD_REQUEST', `expected a JSON object, was ${describe(frame)}`);
     return;

@@ -36,6 +36,8 @@ export interface FeedConnection {
   /** The account private channels are routed by (the authenticated username). */
   readonly account: string | undefined;
   readonly encoding: FeedEncoding;
+  /** The client address, for the per-address connection cap. */
+  readonly address: string;
   /** channel name -> book depth (0 for other kinds). */
   readonly subscriptions: Map<string, number>;
   closed: boolean;
@@ -57,6 +59,13 @@ export interface FeedHubOptions {
   /** uWS idle timeout in seconds (default 120; automatic pings keep live clients open). */
   idleTimeoutSeconds?: number;
   maxConnections?: number;
+  /** Connections from one client address at most (default 100): one address cannot take every slot. */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Connections without credentials at most (default half of maxConnections): the rest stays for
+   * authenticated clients, so an anonymous flood from many addresses cannot lock traders out.
+   */
+  maxAnonymousConnections?: number;
   maxSubscriptionsPerConnection?: number;
   /** Most channels in one op. */
   maxChannelsPerOp?: number;
@@ -81,6 +90,8 @@ function resolveOptions(options: FeedHubOptions): ResolvedOptions {
     maxPayloadBytes: options.maxPayloadBytes ?? 64 * 1024,
     idleTimeoutSeconds: options.idleTimeoutSeconds ?? 120,
     maxConnections: options.maxConnections ?? 10_000,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? Math.min(100, options.maxConnections ?? 10_000),
+    maxAnonymousConnections: options.maxAnonymousConnections ?? Math.max(1, Math.floor((options.maxConnections ?? 10_000) / 2)),
     maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection ?? 256,
     maxChannelsPerOp: options.maxChannelsPerOp ?? 64,
     defaultBookDepth: options.defaultBookDepth ?? 50,
@@ -94,6 +105,8 @@ function resolveOptions(options: FeedHubOptions): ResolvedOptions {
   positive('slowConsumerBytes', 1 << 30);
   positive('maxPayloadBytes', 16 * 1024 * 1024);
   positive('maxConnections', 1_000_000);
+  positive('maxConnectionsPerAddress', resolved.maxConnections);
+  positive('maxAnonymousConnections', resolved.maxConnections);
   positive('maxSubscriptionsPerConnection', 100_000);
   positive('maxChannelsPerOp', 10_000);
   positive('maxBookDepth', 100_000);
@@ -118,6 +131,9 @@ export class FeedHub {
   /** channel key -> last published seq. Bounded by (symbols x kinds) + (accounts x 2). */
   private readonly seqByKey = new Map<string, number>();
   private readonly sockets = new Set<FeedSocket>();
+  /** address -> open connections from it; bounded by the connection count (an entry goes at zero). */
+  private readonly connectionsByAddress = new Map<string, number>();
+  private anonymousConnections = 0;
   /** channel key -> its subscribed sockets, for the slow-consumer check after a publish. */
   private readonly socketsByKey = new Map<string, Set<FeedSocket>>();
   private readonly dirtyKeys = new Set<string>();
@@ -131,7 +147,7 @@ export class FeedHub {
   private nextConnectionId = 1;
   private closed = false;
   /** Counters for /metrics and tests. */
-  readonly stats = { framesPublished: 0, slowConsumersClosed: 0, errorsSent: 0 };
+  readonly stats = { framesPublished: 0, slowConsumersClosed: 0, errorsSent: 0, upgradesRefused: 0 };
 
   constructor(options: FeedHubOptions) {
     this.options = resolveOptions(options);
@@ -270,8 +286,8 @@ export class FeedHub {
 
   // ---- connection lifecycle, called by the route module ----
 
-  newConnectionData(principal: Principal | undefined, encoding: FeedEncoding): FeedConnection {
-    return { id: this.nextConnectionId++, principal, account: principal?.username, encoding, subscriptions: new Map(), closed: false };
+  newConnectionData(principal: Principal | undefined, encoding: FeedEncoding, address = ''): FeedConnection {
+    return { id: this.nextConnectionId++, principal, account: principal?.username, encoding, address, subscriptions: new Map(), closed: false };
   }
 
   /** True when another connection may be accepted. */
@@ -279,15 +295,54 @@ export class FeedHub {
     return !this.closed && this.sockets.size < this.options.maxConnections;
   }
 
+  /**
+   * Why a new connection from `address` would be refused, or undefined when it may open. The route
+   * checks and upgrades in one synchronous turn (uWS calls `open` inside `upgrade`), so the counts
+   * cannot be overtaken between the check and the open.
+   */
+  refusal(address: string, anonymous: boolean): { status: number; code: ErrorCode; message: string } | undefined {
+    const { maxConnections, maxConnectionsPerAddress, maxAnonymousConnections } = this.options;
+    if (!this.hasRoom()) return { status: 503, code: 'ERR_WS_TOO_MANY_CONNECTIONS', message: `expected fewer than ${maxConnections} connections, was at the limit` };
+    const fromAddress = this.connectionsByAddress.get(address) ?? 0;
+    if (fromAddress >= maxConnectionsPerAddress) {
+      return { status: 429, code: 'ERR_WS_TOO_MANY_FROM_ADDRESS', message: `expected fewer than ${maxConnectionsPerAddress} connections from ${address}, was ${fromAddress}` };
+    }
+    if (anonymous && this.anonymousConnections >= maxAnonymousConnections) {
+      return {
+        status: 503,
+        code: 'ERR_WS_TOO_MANY_ANONYMOUS',
+        message: `expected fewer than ${maxAnonymousConnections} anonymous connections, was at the limit (authenticate with ?token= or Authorization)`,
+      };
+    }
+    return undefined;
+  }
+
+  /** Open connections from one address (tests, /metrics). */
+  connectionsFrom(address: string): number {
+    return this.connectionsByAddress.get(address) ?? 0;
+  }
+
+  get anonymousConnectionCount(): number {
+    return this.anonymousConnections;
+  }
+
   opened(socket: FeedSocket): void {
+    const data = socket.getUserData();
     this.sockets.add(socket);
+    this.connectionsByAddress.set(data.address, (this.connectionsByAddress.get(data.address) ?? 0) + 1);
+    if (data.principal === undefined) this.anonymousConnections++;
     socket.subscribe(kHeartbeatTopic);
   }
 
   closedConnection(socket: FeedSocket): void {
     const data = socket.getUserData();
     data.closed = true;
-    this.sockets.delete(socket);
+    if (!this.sockets.delete(socket)) return;
+    const fromAddress = (this.connectionsByAddress.get(data.address) ?? 1) - 1;
+    if (fromAddress <= 0) this.connectionsByAddress.delete(data.address);
+    else this.connectionsByAddress.set(data.address, fromAddress);
+    if (data.principal === undefined) this.anonymousConnections--;
+    assert.ok(this.anonymousConnections >= 0, 'anonymous connection count went negative');
     for (const name of data.subscriptions.keys()) this.forgetSubscriber(this.keyOf(data, name), socket);
   }
 

@@ -168,7 +168,7 @@ describe('replay() driver', () => {
   ])('delivers every event at its offset, %s', async (_, speed, waits) => {
     const time = fakeTime();
     const delivered: Array<[number, MarketEvent]> = [];
-    const stats = await replay(file, speed, (event) => delivered.push([time.clock.nowMs(), { ...event }]), {
+    const stats = await replay(file, speed, (event) => void delivered.push([time.clock.nowMs(), { ...event }]), {
       validator: new MarketDataValidator({ symbols: ['AAA', 'BBB'] }),
       clock: time.clock,
       sleep: time.sleep,

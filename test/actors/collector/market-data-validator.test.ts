@@ -8,7 +8,7 @@ import type { OctopusError } from '../../../src/engine/errors.js';
 
 const trade = { kind: 'trade', symbol: 'AAA', price: 10.5, qty: 3, side: 'buy', tradeId: 1, timeMs: 1_000 };
 const quote = { kind: 'quote', symbol: 'AAA', bidPrice: 10.4, bidQty: 5, askPrice: 10.5, askQty: 7, timeMs: 1_000 };
-const delta = { kind: 'book_delta', symbol: 'AAA', side: 'bid', price: 10.4, qty: 0, timeMs: 1_000 };
+const delta = { kind: 'book_delta', symbol: 'AAA', side: 'buy', price: 10.4, qty: 0, timeMs: 1_000 };
 
 const hostile: Array<[string, unknown, RejectReason]> = [
   ['null', null, 'malformed'],
@@ -41,7 +41,7 @@ const hostile: Array<[string, unknown, RejectReason]> = [
   ['infinite ask', { ...quote, askPrice: Number.POSITIVE_INFINITY }, 'bad_price'],
   ['zero bid qty', { ...quote, bidQty: 0 }, 'bad_qty'],
   ['negative ask qty', { ...quote, askQty: -1 }, 'bad_qty'],
-  ['delta side "buy"', { ...delta, side: 'buy' }, 'bad_side'],
+  ['delta side "bid" (a book side is named by its orders: buy or sell)', { ...delta, side: 'bid' }, 'bad_side'],
   ['delta negative qty', { ...delta, qty: -1 }, 'bad_qty'],
   ['delta NaN qty', { ...delta, qty: Number.NaN }, 'bad_qty'],
   ['delta zero price', { ...delta, price: 0 }, 'bad_price'],

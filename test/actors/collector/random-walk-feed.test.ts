@@ -22,7 +22,7 @@ describe('RandomWalkFeed', () => {
       expect(Number.isFinite(trade.price) && trade.price > 0).toBe(true);
       expect(Math.abs(trade.price * 100 - Math.round(trade.price * 100))).toBeLessThan(1e-6);
       expect(Number.isInteger(trade.qty) && trade.qty >= 1).toBe(true);
-      expect([1, -1]).toContain(trade.side);
+      expect(['buy', 'sell']).toContain(trade.side);
       expect(trade.tradeId).toBe(index + 1);
     }
   });

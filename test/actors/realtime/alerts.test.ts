@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AlertEngine, kRulesPerAccountMax, parseCondition, type FiredAlert } from '../../../src/actors/realtime/alerts.js';
 import type { Bar, Trade } from '../../../src/engine/messages.js';
 
-const trade = (price: number, timeMs: number, symbol = 'X'): Trade => ({ symbol, price, qty: 1, side: 1, tradeId: timeMs, timeMs });
+const trade = (price: number, timeMs: number, symbol = 'X'): Trade => ({ symbol, price, qty: 1, side: 'buy', tradeId: timeMs, timeMs });
 const bar = (volume: number, startMs: number): Bar => ({ symbol: 'X', intervalMs: 1_000, startMs, open: 1, high: 1, low: 1, close: 1, volume, vwap: 1, trades: 1 });
 
 function run(engine: AlertEngine, prices: Array<[number, number]>): FiredAlert[] {

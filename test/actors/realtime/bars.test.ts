@@ -3,7 +3,7 @@ import { BarAggregator } from '../../../src/actors/realtime/bars.js';
 import type { Bar, Trade } from '../../../src/engine/messages.js';
 
 function trade(symbol: string, price: number, qty: number, timeMs: number): Trade {
-  return { symbol, price, qty, side: 1, tradeId: 0, timeMs };
+  return { symbol, price, qty, side: 'buy', tradeId: 0, timeMs };
 }
 
 describe('BarAggregator', () => {

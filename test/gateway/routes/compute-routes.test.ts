@@ -13,6 +13,7 @@ import { openStateStore, type StateStore } from '../../../src/store/state-store.
 import { indicators } from '../../../src/kernels/indicators/indicators.js';
 import { closeRiskWorkers } from '../../../src/actors/risk/var.js';
 import { closeOptimizerWorkers } from '../../../src/actors/portfolio/optimize.js';
+import { closeComputeWorkers } from '../../../src/gateway/routes/compute-pool.js';
 
 let gateway: Gateway;
 let store: StateStore;
@@ -46,6 +47,7 @@ afterAll(async () => {
   gateway.close();
   await closeRiskWorkers();
   await closeOptimizerWorkers();
+  await closeComputeWorkers();
   await store.close();
 });
 

@@ -39,7 +39,7 @@ async function reply(client: Opened, id: unknown): Promise<Record<string, any>> 
 
 beforeAll(async () => {
   // No heartbeats here, so the frames a client receives are exactly the replies and data frames.
-  hub = new FeedHub({ logger: pino({ level: 'silent' }), heartbeatIntervalMs: 0, maxConnections: 3, maxSubscriptionsPerConnection: 2, maxChannelsPerOp: 3 });
+  hub = new FeedHub({ logger: pino({ level: 'silent' }), heartbeatIntervalMs: 0, maxConnections: 3, maxAnonymousConnections: 3, maxSubscriptionsPerConnection: 2, maxChannelsPerOp: 3 });
   hub.setSnapshotProvider('trades', (symbol) => ({ last: [{ symbol, price: 1 }] }));
   gateway = await startGateway({ host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), health: () => ({ status: 'ok' }), routes: [feedRoutes(hub)] });
 });

@@ -236,7 +236,7 @@ export class BinanceAdapter {
   book(symbol: string): { synced: boolean; lastUpdateId: number; bids: PriceLevel[]; asks: PriceLevel[] } | undefined {
     const state = this.depthStates.get(symbol.toUpperCase());
     if (state === undefined) return undefined;
-    return { synced: state.phase === 'synced', lastUpdateId: state.lastUpdateId, bids: state.book.levels('bid'), asks: state.book.levels('ask') };
+    return { synced: state.phase === 'synced', lastUpdateId: state.lastUpdateId, bids: state.book.levels('buy'), asks: state.book.levels('sell') };
   }
 
   private onOpen(): void {
@@ -296,7 +296,7 @@ export class BinanceAdapter {
     }
     this.counters.trades++;
     // `m` is "is the buyer the market maker": a maker buyer means the seller was the aggressor.
-    this.emit({ type: 'trade', venue: 'binance', symbol, price, qty, side: data.m ? -1 : 1, tradeId, timeMs });
+    this.emit({ type: 'trade', venue: 'binance', symbol, price, qty, side: data.m ? 'sell' : 'buy', tradeId, timeMs });
   }
 
   private onKline(data: Record<string, unknown>): void {
@@ -372,7 +372,7 @@ export class BinanceAdapter {
       this.resync(state, event);
       return;
     }
-    if (!state.book.setAll('bid', event.bids) || !state.book.setAll('ask', event.asks)) {
+    if (!state.book.setAll('buy', event.bids) || !state.book.setAll('sell', event.asks)) {
       this.resync(state, event);
       return;
     }
@@ -414,7 +414,7 @@ export class BinanceAdapter {
       return;
     }
     state.book.clear();
-    if (!state.book.setAll('bid', snapshot.bids) || !state.book.setAll('ask', snapshot.asks)) {
+    if (!state.book.setAll('buy', snapshot.bids) || !state.book.setAll('sell', snapshot.asks)) {
       this.onSnapshotFailed(state, octopusError('ERR_VENUE_SNAPSHOT_FAILED', `expected at most ${this.options.maxLevelsPerSide} levels a side, was more`));
       return;
     }
@@ -424,7 +424,7 @@ export class BinanceAdapter {
     state.lastUpdateId = snapshot.lastUpdateId;
     state.firstApplied = false;
     this.counters.snapshots++;
-    this.emit({ type: 'book', venue: 'binance', symbol: state.symbol, snapshot: true, bids: state.book.levels('bid'), asks: state.book.levels('ask'), sequence: snapshot.lastUpdateId, timeMs: 0 });
+    this.emit({ type: 'book', venue: 'binance', symbol: state.symbol, snapshot: true, bids: state.book.levels('buy'), asks: state.book.levels('sell'), sequence: snapshot.lastUpdateId, timeMs: 0 });
     const buffered = state.buffer;
     state.buffer = [];
     const generation = state.generation;

@@ -131,7 +131,7 @@ export class CoinbaseAdapter {
   book(productId: string): { synced: boolean; sequence: number; bids: PriceLevel[]; asks: PriceLevel[] } | undefined {
     const state = this.products.get(productId);
     if (state === undefined) return undefined;
-    return { synced: state.synced, sequence: state.sequence, bids: state.book.levels('bid'), asks: state.book.levels('ask') };
+    return { synced: state.synced, sequence: state.sequence, bids: state.book.levels('buy'), asks: state.book.levels('sell') };
   }
 
   private onOpen(): void {
@@ -226,7 +226,7 @@ export class CoinbaseAdapter {
     state.synced = true;
     state.sequence = sequence;
     this.counters.snapshots++;
-    this.options.onEvent({ type: 'book', venue: 'coinbase', symbol: state.productId, snapshot: true, bids: state.book.levels('bid'), asks: state.book.levels('ask'), sequence, timeMs: 0 });
+    this.options.onEvent({ type: 'book', venue: 'coinbase', symbol: state.productId, snapshot: true, bids: state.book.levels('buy'), asks: state.book.levels('sell'), sequence, timeMs: 0 });
   }
 
   private applyUpdate(state: ProductState, changes: Level2Change[], sequence: number): void {
@@ -239,7 +239,7 @@ export class CoinbaseAdapter {
     this.counters.bookUpdates++;
     const bids: PriceLevel[] = [];
     const asks: PriceLevel[] = [];
-    for (const change of changes) (change.side === 'bid' ? bids : asks).push([change.price, change.qty]);
+    for (const change of changes) (change.side === 'buy' ? bids : asks).push([change.price, change.qty]);
     this.options.onEvent({ type: 'book', venue: 'coinbase', symbol: state.productId, snapshot: false, bids, asks, sequence, timeMs: 0 });
   }
 
@@ -325,7 +325,8 @@ export class CoinbaseAdapter {
       return;
     }
     this.counters.trades++;
-    const side = (this.options.tradeSideIs ?? 'maker') === 'maker' ? -venueSide : venueSide;
+    const aggressor = (this.options.tradeSideIs ?? 'maker') === 'maker' ? -venueSide : venueSide;
+    const side = aggressor > 0 ? 'buy' : 'sell';
     this.options.onEvent({ type: 'trade', venue: 'coinbase', symbol: productId, price, qty, side, tradeId, timeMs });
   }
 }
@@ -337,7 +338,7 @@ function parseLevel2Changes(value: unknown): Level2Change[] | undefined {
   for (const update of value) {
     if (typeof update !== 'object' || update === null) return undefined;
     const record = update as Record<string, unknown>;
-    const side = record.side === 'bid' ? 'bid' : record.side === 'offer' ? 'ask' : undefined;
+    const side = record.side === 'bid' ? 'buy' : record.side === 'offer' ? 'sell' : undefined;
     const price = parsePrice(record.price_level);
     const qty = parseDecimal(record.new_quantity);
     if (side === undefined || price === undefined || qty === undefined) return undefined;

@@ -4,9 +4,11 @@
  * the levels, which is off the hot path (snapshot events, tests, status).
  */
 import { octopusError } from '../../../engine/errors.js';
+import type { Side } from '../../../engine/messages.js';
 import type { PriceLevel } from './venue-events.js';
 
-export type BookSide = 'bid' | 'ask';
+/** A book side is named by the side of its orders: buy = bids, sell = asks. */
+export type BookSide = Side;
 
 export class LocalBook {
   private readonly bids = new Map<number, number>();
@@ -29,7 +31,7 @@ export class LocalBook {
    * when the side would exceed its bound: the caller resynchronises rather than keep a truncated book.
    */
   set(side: BookSide, price: number, qty: number): boolean {
-    const levels = side === 'bid' ? this.bids : this.asks;
+    const levels = side === 'buy' ? this.bids : this.asks;
     if (qty === 0) {
       levels.delete(price);
       return true;
@@ -48,15 +50,15 @@ export class LocalBook {
   }
 
   size(side: BookSide): number {
-    return side === 'bid' ? this.bids.size : this.asks.size;
+    return side === 'buy' ? this.bids.size : this.asks.size;
   }
 
   /** Bids highest first, asks lowest first. Allocates: for snapshots and inspection, not per delta. */
   levels(side: BookSide): PriceLevel[] {
-    const source = side === 'bid' ? this.bids : this.asks;
+    const source = side === 'buy' ? this.bids : this.asks;
     const levels: PriceLevel[] = [];
     for (const [price, qty] of source) levels.push([price, qty]);
-    levels.sort(side === 'bid' ? (left, right) => right[0] - left[0] : (left, right) => left[0] - right[0]);
+    levels.sort(side === 'buy' ? (left, right) => right[0] - left[0] : (left, right) => left[0] - right[0]);
     return levels;
   }
 }

@@ -10,7 +10,7 @@ export type VenueName = 'binance' | 'coinbase';
 /** A price level: `[price, qty]`. In a delta, qty 0 means the level was removed. */
 export type PriceLevel = [price: number, qty: number];
 
-/** A public trade. `side` is 1 when the buyer was the aggressor (taker), -1 when the seller was. */
+/** A public trade. `side` is the aggressor's (taker's) side. */
 export interface TradeEvent extends Trade {
   type: 'trade';
   venue: VenueName;

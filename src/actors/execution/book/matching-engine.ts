@@ -7,7 +7,7 @@
 import { OctopusError } from '../../../engine/errors.js';
 import type { BookEvent } from './book-events.js';
 import { describeValue, type Instrument } from './instrument-grid.js';
-import { IdSequence, OrderBook, type OrderBookOptions } from './order-book.js';
+import { IdSequence, OrderBook, type BookState, type OrderBookOptions } from './order-book.js';
 import { checkAccount, checkTimestamp } from './order-validation.js';
 import type { OrderRequest, ReplaceRequest, TickOrderRequest, TickReplaceRequest } from './order-types.js';
 
@@ -21,6 +21,12 @@ export interface MatchingEngineOptions {
 }
 
 const kDefaultMaxBooks = 4_096;
+
+export interface EngineState {
+  lastOrderId: number;
+  lastTradeId: number;
+  books: Record<string, BookState>;
+}
 
 export class MatchingEngine {
   readonly ids = new IdSequence();
@@ -54,6 +60,29 @@ export class MatchingEngine {
     const book = new OrderBook(instrument, { ...this.bookDefaults, ...options, ids: this.ids });
     this.books.set(book.symbol, book);
     return book;
+  }
+
+  /** Every book's state and the id counters, for a snapshot. */
+  exportState(): EngineState {
+    const books: Record<string, BookState> = {};
+    for (const [symbol, book] of this.books) books[symbol] = book.exportState();
+    return { lastOrderId: this.ids.lastOrderId, lastTradeId: this.ids.lastTradeId, books };
+  }
+
+  /**
+   * Loads a snapshot into this engine, whose books must already be open (the same symbols) and empty.
+   * @throws OctopusError ERR_STORE_CORRUPT when the snapshot names a symbol this engine has no book for.
+   */
+  importState(state: EngineState): void {
+    for (const symbol of Object.keys(state.books)) {
+      if (!this.books.has(symbol)) throw new OctopusError('ERR_STORE_CORRUPT', `expected a book for snapshot symbol ${describeValue(symbol)}, was none`);
+    }
+    this.ids.lastOrderId = state.lastOrderId;
+    this.ids.lastTradeId = state.lastTradeId;
+    for (const [symbol, book] of this.books) {
+      const bookState = state.books[symbol];
+      if (bookState !== undefined) book.importState(bookState);
+    }
   }
 
   /** @throws OctopusError ERR_BOOK_UNKNOWN_SYMBOL. */

@@ -9,6 +9,7 @@
  * Every mutating call returns the book's reused event list (valid until the next mutating call). A call
  * that throws (a malformed request, an unknown order id) changes nothing.
  */
+import { assert } from '../../../engine/assert.js';
 import { OctopusError } from '../../../engine/errors.js';
 import { EventBuffer, truncate, type BookEvent } from './book-events.js';
 import { describeValue, feeCashUnits, feeCentiBps, InstrumentGrid, type Instrument } from './instrument-grid.js';
@@ -21,16 +22,39 @@ import {
   type L3Snapshot,
   type OrderReason,
   type OrderRequest,
+  type OrderStatus,
+  type OrderType,
   type OrderView,
   type ReplaceRequest,
   type SelfTradePrevention,
   type Side,
   type TickOrderRequest,
   type TickReplaceRequest,
+  type TimeInForce,
+  type TriggerGuard,
 } from './order-types.js';
 import { OrderIndex } from './order-index.js';
 import { BookSide, NodeState, OrderNode, type PriceLevel } from './price-levels.js';
 import { isTriggeredBy, StopBook } from './stop-book.js';
+
+/**
+ * A live order in a snapshot, as a tuple (compact; the field order is the snapshot format):
+ * [orderId, account, side, orderType, timeInForce, postOnly, selfTradePrevention, priceTicks,
+ *  stopPriceTicks, qtyLots, filledQtyLots, leavesQtyLots, timestamp, sequence, triggerPriceTicks, status]
+ */
+export type NodeTuple = [number, string, Side, OrderType, TimeInForce, boolean, SelfTradePrevention, number, number, number, number, number, number, number, number, OrderStatus];
+
+/** Everything a book needs to continue exactly where it was: resting orders in priority order, stops in trigger order. */
+export interface BookState {
+  lastTradeTicks: number;
+  sequence: number;
+  /** Per side, levels best first, each level's orders head first. */
+  bids: NodeTuple[];
+  asks: NodeTuple[];
+  /** The stop index exactly as stored (the next to trigger last). */
+  buyStops: NodeTuple[];
+  sellStops: NodeTuple[];
+}
 
 /** Id counters. A MatchingEngine shares one among its books so that ids are unique across symbols. */
 export class IdSequence {
@@ -109,6 +133,7 @@ export class OrderBook {
   private lastTradeTicks = 0;
   private sequence = 0;
   private epoch = 0;
+  private triggerGuard: TriggerGuard | null = null;
 
   /** @throws OctopusError ERR_BOOK_BAD_CONFIG on a bad instrument or option. */
   constructor(instrument: Instrument, options: OrderBookOptions = {}) {
@@ -302,6 +327,76 @@ export class OrderBook {
     return this.lastTradeTicks === 0 ? undefined : this.lastTradeTicks;
   }
 
+  /** The book's state for a snapshot (see BookState); O(live orders), allocates. */
+  exportState(): BookState {
+    const restingOf = (side: BookSide): NodeTuple[] => {
+      const tuples: NodeTuple[] = [];
+      for (let index = side.levels.length - 1; index >= 0; index--) {
+        for (let node = side.levels[index]!.head; node !== null; node = node.next) tuples.push(tupleOf(node));
+      }
+      return tuples;
+    };
+    return {
+      lastTradeTicks: this.lastTradeTicks,
+      sequence: this.sequence,
+      bids: restingOf(this.bids),
+      asks: restingOf(this.asks),
+      buyStops: this.stops.buys.map(tupleOf),
+      sellStops: this.stops.sells.map(tupleOf),
+    };
+  }
+
+  /**
+   * Loads a state made by `exportState` into this (empty) book: afterwards every call behaves exactly as
+   * it would have on the book that was exported.
+   */
+  importState(state: BookState): void {
+    assert(this.orders.size === 0, `expected an empty book to import into, was ${this.orders.size} live orders`);
+    this.lastTradeTicks = state.lastTradeTicks;
+    this.sequence = state.sequence;
+    for (const [tuples, side] of [[state.bids, this.bids], [state.asks, this.asks]] as const) {
+      for (const tuple of tuples) {
+        const node = this.nodeFromTuple(tuple);
+        const level = side.levelAt(node.priceTicks);
+        assert(level !== null, `expected room for level ${node.priceTicks} when importing, was none`);
+        level.append(node);
+        node.state = NodeState.Resting;
+      }
+    }
+    for (const [tuples, stops] of [[state.buyStops, this.stops.buys], [state.sellStops, this.stops.sells]] as const) {
+      for (const tuple of tuples) {
+        const node = this.nodeFromTuple(tuple);
+        node.state = NodeState.PendingStop;
+        stops.push(node);
+      }
+    }
+    this.assertInvariants();
+  }
+
+  private nodeFromTuple(tuple: NodeTuple): OrderNode {
+    const node = this.freeNodes.pop() ?? new OrderNode();
+    [
+      node.orderId,
+      node.account,
+      node.side,
+      node.orderType,
+      node.timeInForce,
+      node.postOnly,
+      node.selfTradePrevention,
+      node.priceTicks,
+      node.stopPriceTicks,
+      node.qtyLots,
+      node.filledQtyLots,
+      node.leavesQtyLots,
+      node.timestamp,
+      node.sequence,
+      node.triggerPriceTicks,
+      node.status,
+    ] = tuple;
+    this.orders.set(node.orderId, node);
+    return node;
+  }
+
   /**
    * Walks the whole book and throws on any broken invariant: level totals and counts, level order, node
    * links and states, the orders map, the stop index, an uncrossed book. O(orders); for tests and audits.
@@ -345,7 +440,7 @@ export class OrderBook {
     node.timeInForce = request.timeInForce ?? 'gtc';
     node.postOnly = request.postOnly === true;
     node.selfTradePrevention = request.selfTradePrevention ?? this.selfTradePrevention;
-    node.priceTicks = request.priceTicks ?? 0;
+    node.priceTicks = request.priceTicks ?? request.protectionPriceTicks ?? 0;
     node.stopPriceTicks = request.stopPriceTicks ?? 0;
     node.qtyLots = request.qtyLots;
     node.filledQtyLots = 0;
@@ -390,9 +485,20 @@ export class OrderBook {
       const node = queue[index]!;
       node.state = NodeState.Incoming;
       this.events.pushTriggered(node, node.triggerPriceTicks);
+      const verdict = this.triggerGuard?.(viewOf(node), node.triggerPriceTicks) ?? null;
+      if (verdict !== null && 'reason' in verdict) {
+        this.endAggressor(node, 'canceled', verdict.reason);
+        continue;
+      }
+      if (verdict !== null && node.orderType === 'stop') node.priceTicks = verdict.protectionPriceTicks;
       this.execute(node);
     }
     truncate(queue);
+  }
+
+  /** Installs the check a stop must pass when it triggers (pre-trade risk on the path a stop takes). */
+  setTriggerGuard(guard: TriggerGuard | null): void {
+    this.triggerGuard = guard;
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -471,6 +577,8 @@ export class OrderBook {
 
   private fill(taker: OrderNode, maker: OrderNode, level: PriceLevel): void {
     const qtyLots = taker.leavesQtyLots < maker.leavesQtyLots ? taker.leavesQtyLots : maker.leavesQtyLots;
+    assert(qtyLots > 0, () => `expected a fill of at least one lot, was ${qtyLots} (taker ${taker.orderId}, maker ${maker.orderId})`);
+    assert(level.qtyLots >= qtyLots, () => `expected level ${level.priceTicks} to hold the fill, was ${level.qtyLots} < ${qtyLots}`);
     const priceTicks = level.priceTicks;
     const tradeId = ++this.ids.lastTradeId;
     taker.leavesQtyLots -= qtyLots;
@@ -583,7 +691,7 @@ export class OrderBook {
     }
     if (change.qtyLots !== undefined) checkLots(change.qtyLots, this.grid);
     if (change.priceTicks !== undefined) {
-      if (!hasLimitPrice(node)) throw new OctopusError('ERR_ORDER_BAD_REQUEST', `expected no limit price for a ${node.orderType} order, was ${describeValue(change.priceTicks)}`);
+      if (node.orderType !== 'limit' && node.orderType !== 'stop_limit') throw new OctopusError('ERR_ORDER_BAD_REQUEST', `expected no limit price for a ${node.orderType} order, was ${describeValue(change.priceTicks)}`);
       checkTicks(change.priceTicks, this.grid, 'a limit price');
     }
     if (change.stopPriceTicks !== undefined) {
@@ -674,6 +782,11 @@ export class OrderBook {
 
   /** Appends one L2 delta per changed price (its final state in this call), bids then asks, ascending price. */
   private finish(): readonly BookEvent[] {
+    // Cheap invariants after every mutating call (the full walk is assertInvariants, for tests and imports).
+    const bid = this.bids.best();
+    const ask = this.asks.best();
+    assert(bid === undefined || ask === undefined || bid.priceTicks < ask.priceTicks, () => `expected an uncrossed ${this.symbol} book, was bid ${bid!.priceTicks} >= ask ${ask!.priceTicks}`);
+    assert(this.orders.size <= this.maxOrders, () => `expected at most ${this.maxOrders} live orders, was ${this.orders.size}`);
     this.pushLevelDeltas(this.bids, this.changedBids);
     this.pushLevelDeltas(this.asks, this.changedAsks);
     return this.events.list;
@@ -697,14 +810,17 @@ function crosses(side: Side, limitTicks: number, oppositeTicks: number): boolean
   return side === 'buy' ? oppositeTicks <= limitTicks : oppositeTicks >= limitTicks;
 }
 
-/** Limit and stop-limit orders have a limit; market and (triggered) stop orders take any price. */
+/**
+ * Limit and stop-limit orders have a limit; market and (triggered) stop orders take any price unless they
+ * carry a protection price, which then bounds them like a limit (priceTicks 0 = none).
+ */
 function hasLimitPrice(node: OrderNode): boolean {
-  return node.orderType === 'limit' || node.orderType === 'stop_limit';
+  return node.priceTicks > 0;
 }
 
-/** Only priced gtc/day orders rest; ioc and fok remainders, market and stop orders never do. */
+/** Only limit and stop-limit gtc/day orders rest; ioc and fok remainders, market and stop orders never do. */
 function restsAfterMatching(node: OrderNode): boolean {
-  return hasLimitPrice(node) && (node.timeInForce === 'gtc' || node.timeInForce === 'day');
+  return (node.orderType === 'limit' || node.orderType === 'stop_limit') && (node.timeInForce === 'gtc' || node.timeInForce === 'day');
 }
 
 function checkBound(value: number | undefined, fallback: number, limit: number, name: string): number {
@@ -713,6 +829,27 @@ function checkBound(value: number | undefined, fallback: number, limit: number, 
     throw new OctopusError('ERR_BOOK_BAD_CONFIG', `expected ${name} a whole number from 1 to ${limit}, was ${describeValue(value)}`);
   }
   return value;
+}
+
+function tupleOf(node: OrderNode): NodeTuple {
+  return [
+    node.orderId,
+    node.account,
+    node.side,
+    node.orderType,
+    node.timeInForce,
+    node.postOnly,
+    node.selfTradePrevention,
+    node.priceTicks,
+    node.stopPriceTicks,
+    node.qtyLots,
+    node.filledQtyLots,
+    node.leavesQtyLots,
+    node.timestamp,
+    node.sequence,
+    node.triggerPriceTicks,
+    node.status,
+  ];
 }
 
 function viewOf(node: OrderNode): OrderView {
@@ -736,7 +873,7 @@ function viewOf(node: OrderNode): OrderView {
 }
 
 function invariant(condition: boolean, message: string): void {
-  if (!condition) throw new Error(`broken invariant: expected ${message}`);
+  assert(condition, `expected ${message}`);
 }
 
 /** @returns the number of resting orders on the side. */

@@ -4,13 +4,12 @@
  * and in ticks/lots, inside).
  */
 import type { ErrorCode } from '../../../engine/errors.js';
+import type { OrderStatus, OrderType, Side, TimeInForce } from '../../../engine/messages.js';
 
-export type Side = 'buy' | 'sell';
-export type OrderType = 'market' | 'limit' | 'stop' | 'stop_limit';
-export type TimeInForce = 'gtc' | 'day' | 'ioc' | 'fok';
+// The vocabulary shared with the rest of the engine is declared once, in the message catalogue.
+export type { OrderStatus, OrderType, Side, TimeInForce };
 /** Which side of a would-be self trade is canceled; decided by the incoming (taker) order. */
 export type SelfTradePrevention = 'cancel_newest' | 'cancel_oldest' | 'cancel_both' | 'none';
-export type OrderStatus = 'new' | 'partially_filled' | 'filled' | 'canceled' | 'expired' | 'rejected';
 export type Liquidity = 'maker' | 'taker';
 
 export const kSides: readonly Side[] = ['buy', 'sell'];
@@ -31,6 +30,12 @@ export type OrderReason = Extract<
   | 'ERR_ORDER_SELF_TRADE'
   | 'ERR_BOOK_FULL'
   | 'ERR_BOOK_TOO_MANY_LEVELS'
+  // A triggered stop refused by the book's trigger guard (pre-trade risk at the moment it activates).
+  | 'ERR_RISK_KILL_SWITCH'
+  | 'ERR_RISK_PRICE_COLLAR'
+  | 'ERR_RISK_MAX_NOTIONAL'
+  | 'ERR_RISK_BUYING_POWER'
+  | 'ERR_RISK_POSITION_LIMIT'
 >;
 
 /** An order as the outside world writes it: decimal price and quantity, converted once at entry. */
@@ -41,6 +46,8 @@ export interface OrderRequest {
   qty: number;
   /** Limit price: required for limit and stop_limit, absent otherwise. */
   price?: number;
+  /** Market and stop orders only: the worst price they may trade at (see TickOrderRequest). */
+  protectionPrice?: number;
   /** Trigger price: required for stop and stop_limit, absent otherwise. */
   stopPrice?: number;
   /** Default gtc. */
@@ -59,6 +66,11 @@ export interface TickOrderRequest {
   qtyLots: number;
   priceTicks?: number;
   stopPriceTicks?: number;
+  /**
+   * Market and stop orders only: the worst price they may trade at (a protected market order, as on
+   * CME); what cannot fill within it is canceled ERR_ORDER_NO_LIQUIDITY. Unset: any price.
+   */
+  protectionPriceTicks?: number;
   timeInForce?: TimeInForce;
   postOnly?: boolean;
   selfTradePrevention?: SelfTradePrevention;
@@ -76,6 +88,12 @@ export interface TickReplaceRequest {
   priceTicks?: number;
   stopPriceTicks?: number;
 }
+
+/**
+ * What a book asks before a triggered stop becomes active: null lets it go (with an optional protection
+ * price for a stop market order), a reason cancels it. Must be deterministic (replay calls it again).
+ */
+export type TriggerGuard = (order: OrderView, triggerPriceTicks: number) => { reason: OrderReason } | { protectionPriceTicks: number } | null;
 
 /** A live order as `OrderBook.order()` reports it (a copy). */
 export interface OrderView {

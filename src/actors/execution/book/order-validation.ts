@@ -82,6 +82,10 @@ export function checkTickOrder(request: TickOrderRequest, grid: InstrumentGrid):
   else if (request.priceTicks !== undefined) {
     throw new OctopusError('ERR_ORDER_BAD_REQUEST', `expected no limit price on a ${request.type} order, was ${describeValue(request.priceTicks)}`);
   }
+  if (request.protectionPriceTicks !== undefined) {
+    if (limited) throw new OctopusError('ERR_ORDER_BAD_REQUEST', `expected no protection price on a ${request.type} order (its limit is its protection), was ${describeValue(request.protectionPriceTicks)}`);
+    checkTicks(request.protectionPriceTicks, grid, 'a protection price');
+  }
   if (stopped) checkTicks(request.stopPriceTicks, grid, 'a stop price');
   else if (request.stopPriceTicks !== undefined) {
     throw new OctopusError('ERR_ORDER_BAD_REQUEST', `expected no stop price on a ${request.type} order, was ${describeValue(request.stopPriceTicks)}`);
@@ -110,6 +114,7 @@ export function toTickOrder(request: OrderRequest, grid: InstrumentGrid, into: T
   into.qtyLots = grid.toLots(request.qty);
   into.priceTicks = request.price === undefined ? undefined : grid.toTicks(request.price);
   into.stopPriceTicks = request.stopPrice === undefined ? undefined : grid.toTicks(request.stopPrice);
+  into.protectionPriceTicks = request.protectionPrice === undefined ? undefined : grid.toTicks(request.protectionPrice);
   into.timeInForce = request.timeInForce;
   into.postOnly = request.postOnly;
   into.selfTradePrevention = request.selfTradePrevention;

@@ -24,7 +24,10 @@ export * from './simulated-universe.js';
 /** The account of every simulated taker; makers are `sim-maker-<k>`. */
 export const kTakerAccount = 'sim-taker';
 
-/** A grow-only pool of event objects, handed out in order and taken back all at once. */
+/** Objects a pool keeps between steps; a burst beyond it is allocated and then left to the GC. */
+const kPoolRetainMax = 16_384;
+
+/** A pool of event objects, handed out in order and taken back all at once; it keeps at most kPoolRetainMax. */
 class Pool<T> {
   private readonly items: T[] = [];
   private used = 0;
@@ -35,7 +38,22 @@ class Pool<T> {
   }
   reset(): void {
     this.used = 0;
+    if (this.items.length > kPoolRetainMax) this.items.length = kPoolRetainMax;
   }
+}
+
+/** The exchange's whole evolving state, for a snapshot (its config is journaled in `sim_start`). */
+export interface ExchangeState {
+  nowMs: number;
+  takerRatePerSecond: number;
+  random: [number, number, number, number, number];
+  logFair: number[];
+  variance: number[];
+  lastReturn: number[];
+  quoteOrderIds: number[];
+  quotePriceTicks: number[];
+  inventoryLots: number[];
+  lastQuote: number[];
 }
 
 export class SimulatedExchange {
@@ -69,11 +87,13 @@ export class SimulatedExchange {
   private readonly output: MarketEvent[] = [];
   private readonly trades = new Pool<MarketTrade>(() => ({ kind: 'trade', symbol: '', price: 0, qty: 0, side: 'buy', tradeId: 0, timeMs: 0 }));
   private readonly quotes = new Pool<MarketQuote>(() => ({ kind: 'quote', symbol: '', bidPrice: 0, bidQty: 0, askPrice: 0, askQty: 0, timeMs: 0 }));
-  private readonly deltas = new Pool<MarketBookDelta>(() => ({ kind: 'book_delta', symbol: '', side: 'bid', price: 0, qty: 0, timeMs: 0 }));
+  private readonly deltas = new Pool<MarketBookDelta>(() => ({ kind: 'book_delta', symbol: '', side: 'buy', price: 0, qty: 0, timeMs: 0 }));
   /** True when the engine came from the config (other participants may change the books between steps). */
   private readonly sharedEngine: boolean;
   private levelChanged = false;
   private nowMs: number;
+  /** Mean taker orders per symbol per second; starts at the config's, changed by `setTakerRate`. */
+  private takerRatePerSecond: number;
   private readonly onBookEvents: SimulatedExchangeConfig['onBookEvents'];
 
   /** @throws OctopusError ERR_CONFIG_INVALID (bad config, correlation not positive definite), ERR_BOOK_BAD_CONFIG (bad tick or lot). */
@@ -109,6 +129,63 @@ export class SimulatedExchange {
     this.makerAccounts = Array.from({ length: makers.count }, (_, maker) => `sim-maker-${maker}`);
     this.lastQuote = new Float64Array(n * 4);
     this.nowMs = this.config.startTimeMs;
+    this.takerRatePerSecond = this.config.takers.ratePerSecond;
+  }
+
+  /**
+   * Moves simulated time to `toMs` without trading: the engine was down (or held back) in between, and
+   * the exchange does not trade while the engine is not running. Fair values and quotes stay where they
+   * were; the next step continues from `toMs`.
+   * @throws OctopusError ERR_CONFIG_INVALID when toMs is not finite or before the current time.
+   */
+  resume(toMs: number): void {
+    if (typeof toMs !== 'number' || !Number.isFinite(toMs) || toMs < this.nowMs) {
+      throw new OctopusError('ERR_CONFIG_INVALID', `expected a resume time >= ${this.nowMs}, was ${String(toMs)}`);
+    }
+    this.nowMs = toMs;
+  }
+
+  /** Changes the takers' intensity from the next step on (a restart with another --feed-rate). */
+  setTakerRate(ratePerSecond: number): void {
+    if (!(ratePerSecond >= 0 && ratePerSecond <= 100_000)) throw new OctopusError('ERR_CONFIG_INVALID', `expected a taker rate in [0, 100000], was ${ratePerSecond}`);
+    this.takerRatePerSecond = ratePerSecond;
+  }
+
+  get takerRate(): number {
+    return this.takerRatePerSecond;
+  }
+
+  exportState(): ExchangeState {
+    return {
+      nowMs: this.nowMs,
+      takerRatePerSecond: this.takerRatePerSecond,
+      random: this.random.exportState(),
+      logFair: Array.from(this.logFair),
+      variance: Array.from(this.variance),
+      lastReturn: Array.from(this.lastReturn),
+      quoteOrderIds: Array.from(this.quoteOrderIds),
+      quotePriceTicks: Array.from(this.quotePriceTicks),
+      inventoryLots: Array.from(this.inventoryLots),
+      lastQuote: Array.from(this.lastQuote),
+    };
+  }
+
+  /** Loads a state made by `exportState` on an exchange built from the same config. */
+  importState(state: ExchangeState): void {
+    const load = (target: Float64Array, source: number[], name: string): void => {
+      if (source.length !== target.length) throw new OctopusError('ERR_STORE_CORRUPT', `expected ${target.length} values of ${name} in the exchange snapshot, was ${source.length}`);
+      target.set(source);
+    };
+    this.nowMs = state.nowMs;
+    this.takerRatePerSecond = state.takerRatePerSecond;
+    this.random.importState(state.random);
+    load(this.logFair, state.logFair, 'logFair');
+    load(this.variance, state.variance, 'variance');
+    load(this.lastReturn, state.lastReturn, 'lastReturn');
+    load(this.quoteOrderIds, state.quoteOrderIds, 'quoteOrderIds');
+    load(this.quotePriceTicks, state.quotePriceTicks, 'quotePriceTicks');
+    load(this.inventoryLots, state.inventoryLots, 'inventoryLots');
+    load(this.lastQuote, state.lastQuote, 'lastQuote');
   }
 
   /** Simulated time of the last step. */
@@ -272,7 +349,7 @@ export class SimulatedExchange {
   /** Poisson arrivals at rate λ·seasonality·dt; each a market order or a marketable IOC limit. */
   private takeLiquidity(index: number, season: number): void {
     const { takers, stepMs } = this.config;
-    const mean = (takers.ratePerSecond * season * stepMs) / 1_000;
+    const mean = (this.takerRatePerSecond * season * stepMs) / 1_000;
     const arrivals = this.poisson(mean);
     const book = this.books[index]!;
     for (let arrival = 0; arrival < arrivals; arrival++) {
@@ -342,7 +419,7 @@ export class SimulatedExchange {
         case 'level': {
           const delta = this.deltas.take();
           delta.symbol = symbol;
-          delta.side = event.side === 'buy' ? 'bid' : 'ask';
+          delta.side = event.side;
           delta.price = grid.priceOf(event.priceTicks);
           delta.qty = grid.qtyOf(event.qtyLots);
           delta.timeMs = this.nowMs;

@@ -4,7 +4,7 @@
  *
  * Layout (ordered-binary array keys, msgpack values):
  *
- *   trades   [symbol, timeMs, tradeId]      -> [price, qty, side]
+ *   trades   [symbol, timeMs, tradeId]      -> [price, qty, side +1 buy / -1 sell]
  *   quotes   [symbol, timeMs]               -> [bidPrice, bidQty, askPrice, askQty]
  *   bars     [symbol, intervalMs, startMs]  -> [open, high, low, close, volume, vwap, trades]
  *   symbols  symbol                         -> 1   (symbols with at least one trade)
@@ -18,7 +18,7 @@
  * last bar the limit allows. The cost is O(trades in the returned bars); a 1d bar over a busy symbol
  * scans the whole day, which is why the QuestDB store exists for heavy history.
  */
-import { mkdirSync } from 'node:fs';
+import { ensurePrivateDirectory, restrictToOwner } from '../../../store/file-modes.js';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 
@@ -65,13 +65,10 @@ export class LmdbTickStore implements TickStore {
   private lastError: string | undefined = undefined;
 
   constructor(options: LmdbTickStoreOptions) {
-    mkdirSync(options.dataDir, { recursive: true });
-    this.root = open({
-      path: join(options.dataDir, options.fileName ?? 'ticks.lmdb'),
-      compression: false,
-      maxDbs: 8,
-      mapSize: options.mapSizeBytes ?? 16 * 1024 ** 3,
-    });
+    ensurePrivateDirectory(options.dataDir);
+    const path = join(options.dataDir, options.fileName ?? 'ticks.lmdb');
+    this.root = open({ path, compression: false, maxDbs: 8, mapSize: options.mapSizeBytes ?? 16 * 1024 ** 3 });
+    restrictToOwner([path, `${path}-lock`]);
     this.tradeDb = this.root.openDB<TradeValue, TradeKey>({ name: 'trades', encoding: 'msgpack', keyEncoding: 'ordered-binary' });
     this.quoteDb = this.root.openDB<number[], [string, number]>({ name: 'quotes', encoding: 'msgpack', keyEncoding: 'ordered-binary' });
     this.barDb = this.root.openDB<number[], [string, number, number]>({ name: 'bars', encoding: 'msgpack', keyEncoding: 'ordered-binary' });
@@ -83,7 +80,7 @@ export class LmdbTickStore implements TickStore {
     checkTrades(trades);
     await this.commit(trades.length, () => {
       for (const trade of trades) {
-        this.tradeDb.put([trade.symbol, trade.timeMs, trade.tradeId], [trade.price, trade.qty, trade.side]);
+        this.tradeDb.put([trade.symbol, trade.timeMs, trade.tradeId], [trade.price, trade.qty, trade.side === 'buy' ? 1 : -1]);
         if (this.symbolDb.get(trade.symbol) === undefined) this.symbolDb.put(trade.symbol, 1);
       }
     });
@@ -153,7 +150,7 @@ export class LmdbTickStore implements TickStore {
     for (const { key, value } of range) {
       const [, timeMs, tradeId] = key;
       const [price, qty, side] = value;
-      yield { symbol, price, qty, side, tradeId, timeMs };
+      yield { symbol, price, qty, side: side === 1 ? 'buy' : 'sell', tradeId, timeMs };
     }
   }
 

@@ -125,7 +125,7 @@ export class QuestdbTickStore implements TickStore {
             .symbol('symbol', trade.symbol)
             .floatColumn('price', trade.price)
             .floatColumn('qty', trade.qty)
-            .intColumn('side', trade.side)
+            .intColumn('side', trade.side === 'buy' ? 1 : -1)
             .stringColumn('trade_id', trade.tradeId)
             .at(trade.timeMs, 'ms');
         }
@@ -213,7 +213,7 @@ export class QuestdbTickStore implements TickStore {
       symbol,
       price: row['price'] as number,
       qty: row['qty'] as number,
-      side: row['side'] === 1 ? 1 : -1,
+      side: row['side'] === 1 ? 'buy' : 'sell',
       tradeId: row['trade_id'] as string,
       timeMs: row['time_ms'] as number,
     }));

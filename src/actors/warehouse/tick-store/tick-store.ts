@@ -7,13 +7,14 @@
  * implementations share them and neither implementation's dependencies leak into the other.
  */
 import { octopusError } from '../../../engine/errors.js';
+import type { Side } from '../../../engine/messages.js';
 
-/** A trade print. `side` is the aggressor: 1 buyer, -1 seller. Unique per (symbol, tradeId). */
+/** A trade print. `side` is the aggressor's. Unique per (symbol, tradeId). Stores encode the side as +1/-1. */
 export interface TradeRow {
   readonly symbol: string;
   readonly price: number;
   readonly qty: number;
-  readonly side: 1 | -1;
+  readonly side: Side;
   readonly tradeId: string;
   readonly timeMs: number;
 }
@@ -161,8 +162,8 @@ export function checkTrades(trades: unknown): asserts trades is readonly TradeRo
     checkSymbol(trade['symbol']);
     checkPositive('ERR_WAREHOUSE_BAD_PRICE', 'price', trade['price']);
     checkPositive('ERR_WAREHOUSE_BAD_QTY', 'qty', trade['qty']);
-    if (trade['side'] !== 1 && trade['side'] !== -1) {
-      throw octopusError('ERR_WAREHOUSE_BAD_ROW', `expected side 1 or -1, was ${describe(trade['side'])}`);
+    if (trade['side'] !== 'buy' && trade['side'] !== 'sell') {
+      throw octopusError('ERR_WAREHOUSE_BAD_ROW', `expected side buy or sell, was ${describe(trade['side'])}`);
     }
     const tradeId = trade['tradeId'];
     if (typeof tradeId !== 'string' || tradeId.length === 0 || tradeId.length > kTradeIdLengthMax || !kTradeIdPattern.test(tradeId)) {

@@ -78,15 +78,15 @@ describe('BinanceAdapter against a local fake Binance', () => {
     expect(snapshot).toMatchObject({ venue: 'binance', symbol: 'BTCUSDT', sequence: 101 });
   });
 
-  it('normalises trades: m=true (buyer is maker) is a seller-aggressor trade, side -1', async () => {
+  it('normalises trades: m=true (buyer is maker) is a seller-aggressor trade, side sell', async () => {
     startAdapter();
     await connected(1);
     server.trade('BTCUSDT', { id: 7, price: '100.25', qty: '0.010', buyerIsMaker: true, timeMs: 1_700_000_000_123 });
     server.trade('BTCUSDT', { id: 8, price: '100.50', qty: '2', buyerIsMaker: false, timeMs: 1_700_000_000_124 });
     await eventually(() => expect(events.filter((event) => event.type === 'trade')).toHaveLength(2), kWait);
     expect(events.filter((event) => event.type === 'trade')).toEqual([
-      { type: 'trade', venue: 'binance', symbol: 'BTCUSDT', price: 100.25, qty: 0.01, side: -1, tradeId: 7, timeMs: 1_700_000_000_123 },
-      { type: 'trade', venue: 'binance', symbol: 'BTCUSDT', price: 100.5, qty: 2, side: 1, tradeId: 8, timeMs: 1_700_000_000_124 },
+      { type: 'trade', venue: 'binance', symbol: 'BTCUSDT', price: 100.25, qty: 0.01, side: 'sell', tradeId: 7, timeMs: 1_700_000_000_123 },
+      { type: 'trade', venue: 'binance', symbol: 'BTCUSDT', price: 100.5, qty: 2, side: 'buy', tradeId: 8, timeMs: 1_700_000_000_124 },
     ]);
   });
 

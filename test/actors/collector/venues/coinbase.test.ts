@@ -62,12 +62,12 @@ describe('CoinbaseAdapter against a local fake Coinbase Advanced Trade', () => {
     expect(deltas[0]).toMatchObject({ venue: 'coinbase', symbol: 'BTC-USD', bids: [[99.5, 0]], asks: [[100.25, 0.5]] });
   });
 
-  it('maps trade side by convention: maker BUY is a seller-aggressor trade (-1), taker BUY is +1', async () => {
-    const cases: Array<[string, 'maker' | 'taker', 'BUY' | 'SELL', number]> = [
-      ['maker convention, BUY', 'maker', 'BUY', -1],
-      ['maker convention, SELL', 'maker', 'SELL', 1],
-      ['taker convention, BUY', 'taker', 'BUY', 1],
-      ['taker convention, SELL', 'taker', 'SELL', -1],
+  it('maps trade side by convention: maker BUY is a seller-aggressor trade (sell), taker BUY is buy', async () => {
+    const cases: Array<[string, 'maker' | 'taker', 'BUY' | 'SELL', 'buy' | 'sell']> = [
+      ['maker convention, BUY', 'maker', 'BUY', 'sell'],
+      ['maker convention, SELL', 'maker', 'SELL', 'buy'],
+      ['taker convention, BUY', 'taker', 'BUY', 'buy'],
+      ['taker convention, SELL', 'taker', 'SELL', 'sell'],
     ];
     let connections = 0;
     for (const [message, convention, venueSide, side] of cases) {

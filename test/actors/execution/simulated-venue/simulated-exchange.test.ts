@@ -108,7 +108,7 @@ describe('SimulatedExchange invariants', () => {
           expect(() => book.toTicks(event.price), `trade ${event.price} on ${event.symbol}'s tick grid`).not.toThrow();
           expect(() => book.toLots(event.qty), `trade qty ${event.qty} on the lot grid`).not.toThrow();
         } else if (event.kind === 'book_delta') {
-          const side = mirror.get(event.symbol)![event.side];
+          const side = mirror.get(event.symbol)![event.side === 'buy' ? 'bid' : 'ask'];
           if (event.qty === 0) side.delete(event.price);
           else side.set(event.price, event.qty);
         } else {

@@ -79,7 +79,7 @@ describe('QuestdbTickStore across a QuestDB restart', () => {
       while (writing) {
         const batch = Array.from({ length: 20 }, (): TradeRow => {
           sequence += 1;
-          return { symbol: 'RS', price: 100 + (sequence % 7), qty: 1, side: 1, tradeId: `s${sequence}`, timeMs: kBaseMs + sequence };
+          return { symbol: 'RS', price: 100 + (sequence % 7), qty: 1, side: 'buy', tradeId: `s${sequence}`, timeMs: kBaseMs + sequence };
         });
         const write = store.writeTrades(batch).then(
           () => {

@@ -38,7 +38,7 @@ export function makeTrades(symbol: string, count: number, seed: number, maxGapMs
       symbol,
       price: Math.round((100 + next() * 10) * 100) / 100,
       qty: Math.round((0.01 + next() * 5) * 1000) / 1000,
-      side: next() < 0.5 ? 1 : -1,
+      side: next() < 0.5 ? 'buy' : 'sell',
       tradeId: `t${seed}-${index}`,
       timeMs,
     });
@@ -118,11 +118,11 @@ export function describeTickStore(name: string, options: SharedSuiteOptions): vo
     it('round trip: trades come back ordered by (timeMs, tradeId) with exact values, per symbol', async () => {
       const shared = kBaseMs + 5;
       const trades: TradeRow[] = [
-        { symbol: 'RT-B', price: 0.1 + 0.2, qty: 1e-8, side: -1, tradeId: 'b', timeMs: shared },
-        { symbol: 'RT-A', price: 64_250.5, qty: 3, side: 1, tradeId: 'z', timeMs: shared },
-        { symbol: 'RT-A', price: 64_251, qty: 0.5, side: -1, tradeId: 'a', timeMs: shared },
-        { symbol: 'RT-A', price: 1e-8, qty: Number.MAX_SAFE_INTEGER, side: 1, tradeId: 'm', timeMs: kBaseMs },
-        { symbol: 'RT-A', price: 1e12, qty: 2, side: 1, tradeId: 'late', timeMs: kBaseMs + 86_400_000 },
+        { symbol: 'RT-B', price: 0.1 + 0.2, qty: 1e-8, side: 'sell', tradeId: 'b', timeMs: shared },
+        { symbol: 'RT-A', price: 64_250.5, qty: 3, side: 'buy', tradeId: 'z', timeMs: shared },
+        { symbol: 'RT-A', price: 64_251, qty: 0.5, side: 'sell', tradeId: 'a', timeMs: shared },
+        { symbol: 'RT-A', price: 1e-8, qty: Number.MAX_SAFE_INTEGER, side: 'buy', tradeId: 'm', timeMs: kBaseMs },
+        { symbol: 'RT-A', price: 1e12, qty: 2, side: 'buy', tradeId: 'late', timeMs: kBaseMs + 86_400_000 },
       ];
       await store.writeTrades(trades);
       await store.flush();
@@ -142,7 +142,7 @@ export function describeTickStore(name: string, options: SharedSuiteOptions): vo
         symbol: 'RANGE',
         price: 100 + index,
         qty: 1,
-        side: 1,
+        side: 'buy',
         tradeId: `r${index}`,
         timeMs: kBaseMs + index * 1_000,
       }));
@@ -217,7 +217,7 @@ export function describeTickStore(name: string, options: SharedSuiteOptions): vo
     });
 
     it('refuses hostile input with typed errors and writes nothing of a bad batch', async () => {
-      const good: TradeRow = { symbol: 'HOSTILE', price: 1, qty: 1, side: 1, tradeId: 'ok', timeMs: kBaseMs };
+      const good: TradeRow = { symbol: 'HOSTILE', price: 1, qty: 1, side: 'buy', tradeId: 'ok', timeMs: kBaseMs };
       const badTrades: Array<{ why: string; row: unknown; code: string }> = [
         { why: 'NaN price', row: { ...good, price: Number.NaN }, code: 'ERR_WAREHOUSE_BAD_PRICE' },
         { why: 'infinite price', row: { ...good, price: Number.POSITIVE_INFINITY }, code: 'ERR_WAREHOUSE_BAD_PRICE' },
