@@ -1,9 +1,9 @@
 // Indicator kernels for WebAssembly (AssemblyScript, compiled by scripts/build-asm.mjs): the primitives of
-// src/kernels/reference/indicators-primitives.ts.
+// src/kernels/indicators/primitives.ts.
 //
 // Every output is computed with exactly the floating-point operations of the TypeScript reference, in
-// the same order, so the results match it bit for bit; read src/kernels/reference/indicators-windows.ts
-// for the algorithms (block windows, smoothers, RSI, CCI, OBV) and indicators-primitives.ts for MACD and
+// the same order, so the results match it bit for bit; read src/kernels/indicators/windows.ts
+// for the algorithms (block windows, smoothers, RSI, CCI, OBV) and primitives.ts for MACD and
 // Bollinger, which reuse the SMA and EMA kernels of moving-average.ts. native/src/indicators_kernels.rs
 // is the same code in Rust.
 //
@@ -26,7 +26,7 @@ import { isFiniteValue, readAt, writeAt } from './shared/memory';
 const kInputLengthMax: i32 = 1 << 27;
 /** EMA block length; must equal kEmaBlockLength in src/kernels/contract.ts. */
 const kBlockLength: i32 = 16;
-/** The version of these exports; src/kernels/indicators-wasm.ts refuses a module that reports another. */
+/** The version of these exports; src/kernels/indicators/compiled-primitives.ts refuses a module that reports another. */
 const kAbiVersion: i32 = 1;
 const kArraysMax: i32 = 8;
 const kPageBytes: usize = 65536;

@@ -1,14 +1,14 @@
 // The portfolio optimiser's solvers for WebAssembly (AssemblyScript, compiled with SIMD by
 // scripts/build-asm.mjs): the Goldfarb-Idnani QP solver and Spinu's risk-parity Newton method.
 //
-// A port of src/kernels/reference/qp-linear-algebra.ts, qp.ts and optimizer-risk-parity.ts (read them for
+// A port of src/kernels/optimizer/qp-linear-algebra.ts, qp.ts and optimizer-risk-parity.ts (read them for
 // the methods and their references): the same steps, tie-breaks and floating-point operations in the same
 // order, so the results match the TypeScript reference bit for bit and the iterations are identical. Only
 // scheduling differs: loops that update independent entries of a row (Cholesky and inverse updates, the
 // primal direction, Givens rotations) run two entries at a time in f64x2 lanes, which changes no entry's
 // arithmetic. Sums (dot products) stay sequential.
 //
-// Memory (one wasm32 linear memory, exported as `memory`; the JS side, src/kernels/optimizer-wasm-backend.ts,
+// Memory (one wasm32 linear memory, exported as `memory`; the JS side, src/kernels/optimizer/backends.ts,
 // owns the layout):
 //
 //   0            heapStart()
@@ -20,7 +20,7 @@
 
 import { addressOf, readAt, writeAt } from './shared/memory';
 
-/** kOptimizerAlgorithmVersion in src/kernels/optimizer-contract.ts; the facade refuses a mismatch. */
+/** kOptimizerAlgorithmVersion in src/kernels/optimizer/contract.ts; the facade refuses a mismatch. */
 const kAlgorithmVersion: i32 = 2;
 const kAssetsMax: i32 = 1000;
 const kConstraintRowsMax: i32 = 2 * kAssetsMax + 8;

@@ -4,9 +4,9 @@
 // Every result is computed with exactly the floating-point operations of the TypeScript reference, in the
 // same order, so the three backends agree to the last bit; read the reference for the algorithms and
 // their sources:
-//   crossProducts   src/kernels/reference/stats.ts      crossProductsUnchecked
-//   cholesky        src/kernels/reference/linalg.ts     choleskyUnchecked
-//   monteCarloSums  src/kernels/reference/risk-random.ts monteCarloSumsUnchecked (xoshiro128** streams,
+//   crossProducts   src/kernels/stats/reference.ts      crossProductsUnchecked
+//   cholesky        src/kernels/stats/linalg.ts     choleskyUnchecked
+//   monteCarloSums  src/kernels/var/random.ts monteCarloSumsUnchecked (xoshiro128** streams,
 //                   1024-layer Ziggurat, Marsaglia-Tsang gamma, fdlibm exp/log)
 // What differs is scheduling: a 4 x 4 tile of the covariance accumulates in f64x2 lanes while t runs, and
 // four Monte Carlo streams advance side by side in i32x4/f64x2 lanes. No lane ever reorders the arithmetic
@@ -16,13 +16,13 @@
 //
 //   0            static data                              heapStart()
 //   | ziggurat tables (width, accept, density,    | lane    | operands placed by the caller, 16-byte
-//   | interleaved width/accept pairs)             | scratch | aligned (src/kernels/stats-backend.ts)
+//   | interleaved width/accept pairs)             | scratch | aligned (src/kernels/stats/backends.ts)
 //
 // `reserve(bytes)` grows the memory so that [0, bytes) is addressable and returns 0 when it cannot.
 
 import { readAt, writeAt } from './shared/memory';
 
-/** As kStatsKernelVersion in src/kernels/stats-backend.ts. */
+/** As kStatsKernelVersion in src/kernels/stats/backends.ts. */
 const kStatsKernelVersion: i32 = 1;
 const kPageBytes: usize = 65536;
 

@@ -1,9 +1,9 @@
-//! Indicator kernels in Rust: the primitives of src/kernels/reference/indicators-primitives.ts.
+//! Indicator kernels in Rust: the primitives of src/kernels/indicators/primitives.ts.
 //!
 //! Every output is computed with exactly the floating-point operations of the TypeScript reference, in
 //! the same order, so the results match it bit for bit. Read the reference for the algorithms and the
-//! NaN rules: src/kernels/reference/indicators-windows.ts (block windows, smoothers, RSI, CCI, OBV) and
-//! indicators-primitives.ts (MACD, Bollinger). The moving windows are the batch form of the reference's
+//! NaN rules: src/kernels/indicators/windows.ts (block windows, smoothers, RSI, CCI, OBV) and
+//! primitives.ts (MACD, Bollinger). The moving windows are the batch form of the reference's
 //! streaming windows: each block's prefix runs left to right, and when a block is complete its suffixes
 //! are computed right to left into a scratch array of `period` values for the next block to use.
 //!

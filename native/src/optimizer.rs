@@ -18,9 +18,9 @@ use napi::bindgen_prelude::Float64ArraySlice;
 use napi::{Error, Result};
 use napi_derive::napi;
 
-/// kOptimizerAlgorithmVersion in src/kernels/optimizer-contract.ts; the facade refuses a mismatch.
+/// kOptimizerAlgorithmVersion in src/kernels/optimizer/contract.ts; the facade refuses a mismatch.
 const ALGORITHM_VERSION: u32 = 2;
-/// kAssetsMax and kConstraintRowsMax in src/kernels/optimizer-contract.ts.
+/// kAssetsMax and kConstraintRowsMax in src/kernels/optimizer/contract.ts.
 const ASSETS_MAX: usize = 1_000;
 const CONSTRAINT_ROWS_MAX: usize = 2 * ASSETS_MAX + 8;
 

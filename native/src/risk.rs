@@ -1,5 +1,5 @@
 //! Monte Carlo random numbers and paths in Rust: a line-by-line port of
-//! src/kernels/reference/risk-random.ts (read it for the algorithms and their sources). Every operation is
+//! src/kernels/var/random.ts (read it for the algorithms and their sources). Every operation is
 //! the reference's, in the same order and with the same parenthesisation, with no fused multiply-add, so
 //! for a given seed the paths match the TS reference and the WASM kernel bit for bit.
 

@@ -1,7 +1,7 @@
 //! Covariance cross products in Rust, and the napi entry points of the statistics kernels.
 //!
 //! `cross_products` computes, for every entry of the upper triangle, exactly the sum of
-//! `crossProductsUnchecked` in src/kernels/reference/stats.ts: terms `left[t][i] * right[t][j]` added one
+//! `crossProductsUnchecked` in src/kernels/stats/reference.ts: terms `left[t][i] * right[t][j]` added one
 //! at a time with t ascending, starting from +0. Only the schedule differs. The observations are cut into
 //! chunks of CHUNK_OBSERVATIONS; within a chunk both operands are packed into panels of four assets
 //! (`panel[t][lane]`, contiguous), and a 4 x 4 tile of the output accumulates in eight `Pair` registers
@@ -22,11 +22,11 @@ use napi_derive::napi;
 const CHUNK_OBSERVATIONS: usize = 64;
 /// Assets per panel (and the tile edge).
 const PANEL: usize = 4;
-/// As kAssetsMax in src/kernels/stats-contract.ts.
+/// As kAssetsMax in src/kernels/stats/contract.ts.
 pub const ASSETS_MAX: usize = 4096;
-/// As kPanelValuesMax in src/kernels/stats-contract.ts.
+/// As kPanelValuesMax in src/kernels/stats/contract.ts.
 pub const PANEL_VALUES_MAX: usize = 1 << 27;
-/// As kStatsKernelVersion in src/kernels/stats-backend.ts; bumped whenever an operation order changes.
+/// As kStatsKernelVersion in src/kernels/stats/backends.ts; bumped whenever an operation order changes.
 pub const STATS_KERNEL_VERSION: u32 = 1;
 
 /// out[i][j] (j >= i) = sum_t left[t][i] * right[t][j], t ascending from +0, then mirrored to out[j][i].

@@ -14,7 +14,7 @@ export const kInputLengthMax = 2 ** 27;
 
 /**
  * EMA block length: the recurrence is evaluated in blocks of this many points (see
- * reference/moving-average.ts). The WASM and Rust kernels export the same constant and a test checks that
+ * indicators/moving-average.ts). The WASM and Rust kernels export the same constant and a test checks that
  * all three agree, because a different block length gives different rounding.
  */
 export const kEmaBlockLength = 16;

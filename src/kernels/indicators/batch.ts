@@ -1,11 +1,11 @@
 /**
  * Technical indicators in plain TypeScript: the batch functions over Float64Arrays, and (re-exported from
- * indicators-streaming.ts) their streaming forms with save and restore.
+ * streaming.ts) their streaming forms with save and restore.
  *
  * Every batch function returns arrays of the input's length with NaN during the warm-up, which follows
  * TA-Lib's lookback for each function (documented per indicator in docs/indicators.md and in the
- * registry, src/kernels/indicators-registry.ts). They are compositions of a few primitive kernels
- * (indicators-primitives.ts) and elementwise formulas (below). `createIndicatorFunctions(primitives)`
+ * registry, src/kernels/indicators/registry.ts). They are compositions of a few primitive kernels
+ * (primitives.ts) and elementwise formulas (below). `createIndicatorFunctions(primitives)`
  * builds them over any backend's primitives; the exports of this module run on the TypeScript ones, which
  * define the results: the streaming classes and the WASM and Rust primitives give the same bits.
  *

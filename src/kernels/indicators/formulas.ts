@@ -1,6 +1,6 @@
 /**
  * The elementwise formulas of the indicators and their parameter and output types, shared by the batch
- * compositions (indicators.ts) and the streaming classes (indicators-streaming.ts), so that both compute
+ * compositions (batch.ts) and the streaming classes (streaming.ts), so that both compute
  * every value with the same operations in the same order.
  */
 import { pickMaximum } from './windows.js';

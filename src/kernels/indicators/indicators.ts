@@ -7,7 +7,7 @@
  *   const bands = indicators.bollinger(closes, { period: 20, multiplier: 2 });        // { upper, middle, lower }
  *   const adx = indicators.compute('adx', {}, { high, low, close });                  // defaults: period 14
  *
- * Backends. Each indicator is a composition of primitive kernels (src/kernels/reference/
+ * Backends. Each indicator is a composition of primitive kernels (src/kernels/<family>/
  * indicators/primitives.ts). The facade takes each primitive from the backend the kernels facade chose
  * (src/kernels/index.ts: native, then wasm, then ts, or OCTOPUS_KERNELS) when that backend implements
  * it, else from the next slower one that does, down to the TypeScript reference, which has them all.

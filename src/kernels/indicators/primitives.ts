@@ -160,7 +160,7 @@ export function zScoreValue(deviation: number, variance: number): number {
   return standardDeviation === 0 ? 0 : deviation / standardDeviation;
 }
 
-/** CCI over a whole series: per window, the sum oldest first, the mean, the absolute deviations (as CciWindow in indicators-windows.ts). */
+/** CCI over a whole series: per window, the sum oldest first, the mean, the absolute deviations (as CciWindow in windows.ts). */
 function cciBatch(typicalPrice: Float64Array, period: number, output: Float64Array): void {
   const length = typicalPrice.length;
   if (period > length) {

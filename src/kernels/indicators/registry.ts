@@ -71,7 +71,7 @@ export interface IndicatorSpec {
   readonly outputs: readonly string[];
   /** The primitive kernels it runs on; where a compiled backend lacks one, that one runs in TS. */
   readonly primitives: readonly PrimitiveName[];
-  /** The streaming class in src/kernels/reference/indicators-streaming.ts. */
+  /** The streaming class in src/kernels/indicators/streaming.ts. */
   readonly streaming: string;
   /** Where the formula comes from. */
   readonly source: string;
@@ -79,7 +79,7 @@ export interface IndicatorSpec {
   lookback(params: IndicatorParams): number;
   /** The same per output (they differ only for ADX, whose +DI and -DI start earlier). */
   outputLookbacks(params: IndicatorParams): Readonly<Record<string, number>>;
-  /** Runs the indicator on validated parameters. @throws KernelError for bad input (see reference/indicators.ts). */
+  /** Runs the indicator on validated parameters. @throws KernelError for bad input (see batch.ts). */
   compute(functions: IndicatorFunctions, params: IndicatorParams, data: IndicatorData): IndicatorOutputs;
 }
 

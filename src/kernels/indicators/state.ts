@@ -1,5 +1,5 @@
 /**
- * Saving and restoring the state of the streaming indicators (src/kernels/reference/indicators-streaming.ts).
+ * Saving and restoring the state of the streaming indicators (src/kernels/indicators/streaming.ts).
  *
  * A saved state is a plain object of numbers, booleans, strings and arrays, so it survives both
  * `structuredClone` and `JSON.parse(JSON.stringify(state))` unchanged. JSON has no NaN, no infinities and

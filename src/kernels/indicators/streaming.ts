@@ -1,11 +1,11 @@
 /**
  * Streaming indicators: one object per series, `update(...)` per new point or bar, O(1) per update
- * (amortised for the moving windows, and O(period) for the CCI; see indicators-windows.ts). Feeding a
+ * (amortised for the moving windows, and O(period) for the CCI; see windows.ts). Feeding a
  * series point by point gives exactly the values (the same bits) of the batch function of the same name
  * in batch.ts, warm-up NaN included.
  *
  * `save()` returns a plain, JSON-safe object (non-finite numbers are written as strings, see
- * indicators-state.ts) holding everything the indicator needs to continue; `Class.restore(state)` builds an
+ * state.ts) holding everything the indicator needs to continue; `Class.restore(state)` builds an
  * indicator that continues exactly where the saved one was. A moving window saves its last two blocks of
  * raw points (at most 2 x period numbers) and recomputes its sums on restore.
  *

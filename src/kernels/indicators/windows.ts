@@ -8,7 +8,7 @@
  * floating-point operations in the same order, so batch, streaming and every backend agree to the bit.
  *
  * Block windows (van Herk / Gil-Werman). A moving window of `period` points is cut at multiples of
- * `period` from the first point, as the SMA of src/kernels/reference/moving-average.ts does: every window is
+ * `period` from the first point, as the SMA of src/kernels/indicators/moving-average.ts does: every window is
  * either one whole block, or the suffix of the previous block plus the prefix of the current one. The
  * prefix is accumulated point by point; the suffixes of a block are computed once, right to left, when
  * the block completes (M. van Herk, Pattern Recognition Letters 13, 1992; J. Gil and M. Werman, IEEE PAMI

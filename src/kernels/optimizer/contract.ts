@@ -6,12 +6,12 @@
  * The backends solve only the heavy, iterative part:
  *
  *   solveQp     a strictly convex quadratic program, by the Goldfarb-Idnani dual active-set method
- *               (src/kernels/reference/qp.ts);
+ *               (src/kernels/optimizer/qp.ts);
  *   riskParity  Spinu's convex risk-budgeting problem, by damped Newton
- *               (src/kernels/reference/optimizer-risk-parity.ts).
+ *               (src/kernels/optimizer/risk-parity.ts).
  *
  * Everything else (validation, building the program for each objective, scaling, the risk decomposition)
- * runs once in TypeScript, in src/kernels/optimizer.ts, so all backends receive bit-identical inputs. Each
+ * runs once in TypeScript, in src/kernels/optimizer/optimizer.ts, so all backends receive bit-identical inputs. Each
  * compiled backend performs the floating-point operations of the reference in the same order, so the
  * three give bit-identical results and take identical iterations.
  */
@@ -60,7 +60,7 @@ export const kOptimizerAlgorithmVersion = 2;
  * Cholesky pivots must exceed this share of their diagonal entry: pivot j is the variance of asset j left
  * after regressing it on assets 0..j-1, so a smaller one means asset j is a combination of the others to
  * 1 part in 10^12 (a singular covariance, such as a sample covariance with fewer observations than
- * assets). See reference/qp-linear-algebra.ts.
+ * assets). See qp-linear-algebra.ts.
  */
 export const kPivotRelativeMin = 1e-12;
 
@@ -127,7 +127,7 @@ export type QpStatus = (typeof qpStatus)[keyof typeof qpStatus];
  *
  * The relative bounds ("shares") are rows e_i - s 1 of G in disguise. The max-Sharpe program has one per
  * bounded asset (see maximumSharpe), and their structure lets the solver evaluate them in O(n) per step
- * instead of O(n^2) (it keeps J'1 up to date under its rotations; see reference/qp.ts).
+ * instead of O(n^2) (it keeps J'1 up to date under its rotations; see qp.ts).
  */
 export interface QuadraticProgram {
   readonly variables: number;

@@ -1,6 +1,6 @@
 /**
  * The portfolio model around the optimiser's solvers, in plain TypeScript: expected returns from a
- * returns panel (the covariance comes from src/kernels/stats.ts), the risk decomposition of a portfolio, and the best value a linear objective can reach
+ * returns panel (the covariance comes from src/kernels/stats/stats.ts), the risk decomposition of a portfolio, and the best value a linear objective can reach
  * over the constraint set (for feasibility checks). All O(n^2) or less, run once per request, so they have
  * no compiled versions.
  *

@@ -3,13 +3,13 @@
  * risk aversion) and risk parity, under long-only, per-asset bound and budget constraints, with the risk
  * decomposition of the result. docs/optimizer.md has the formulations, references and conventions.
  *
- *   import { minimumVariance, optimizePortfolio } from './kernels/optimizer.js';
+ *   import { minimumVariance, optimizePortfolio } from './kernels/optimizer/optimizer.js';
  *   const optimum = minimumVariance({ assets: 3, covariance }, { constraints: { maxWeight: 0.5 } });
  *   const reply = optimizePortfolio(JSON.parse(body));          // POST /api/v1/portfolio/optimize
  *
  * Three objectives are convex quadratic programs solved by the Goldfarb-Idnani dual active-set method
- * (reference/qp.ts); risk parity is Spinu's convex problem solved by damped Newton
- * (reference/optimizer-risk-parity.ts). Those solvers run on the fastest backend that loaded (Rust, then
+ * (qp.ts); risk parity is Spinu's convex problem solved by damped Newton
+ * (risk-parity.ts). Those solvers run on the fastest backend that loaded (Rust, then
  * WASM, then the TS reference), unless OCTOPUS_KERNELS names one, exactly as the moving averages do
  * (src/kernels/index.ts). The three backends return bit-identical results after identical iterations.
  * Everything else here (checks, building the programs, the decomposition) is O(n^2) TypeScript.
@@ -86,7 +86,7 @@ export interface OptimizeOptions {
   readonly constraints?: WeightConstraints;
   /**
    * When the covariance is not positive definite, optimise with the nearest positive definite matrix
-   * (Higham's alternating projections, src/kernels/reference/linalg.ts) instead of throwing; the result
+   * (Higham's alternating projections, src/kernels/stats/linalg.ts) instead of throwing; the result
    * then says covarianceRepaired and is decomposed with the repaired matrix. Default false.
    */
   readonly repairCovariance?: boolean;

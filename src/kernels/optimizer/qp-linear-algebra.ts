@@ -9,7 +9,7 @@
  * operations; where an entry is a sum, it is accumulated from 0 (or from its starting value) in ascending
  * index order, one rounded product and one rounded addition at a time (no fused multiply-add).
  *
- * Why not the stats module's cholesky (src/kernels/reference/linalg.ts): the compiled optimiser backends
+ * Why not the stats module's cholesky (src/kernels/stats/linalg.ts): the compiled optimiser backends
  * must reproduce these exact loops, and the optimiser needs the factor in this layout.
  */
 import { kPivotRelativeMin } from './contract.js';

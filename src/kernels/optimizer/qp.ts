@@ -6,7 +6,7 @@
  *   solve.QP by B. A. Turlach follows the paper; this is a fresh implementation from the paper.)
  *
  * It solves  min 1/2 x'Hx + c'x  s.t.  Ex = e, Gx >= g, lower <= x <= upper  for a positive definite H
- * (see QuadraticProgram in ../optimizer-contract.ts). The method starts at the unconstrained minimum
+ * (see QuadraticProgram in contract.ts). The method starts at the unconstrained minimum
  * x = -H^-1 c, which is dual feasible, and keeps dual feasibility while it adds the most violated
  * constraint, one at a time, dropping active constraints whose multiplier would turn negative. Each step
  * either reaches primal feasibility for the added constraint (a full step: the constraint joins the active

@@ -7,7 +7,7 @@
  * same order (a sum over t ascending, starting from +0), so all three agree to the last bit. The O(T N)
  * preparation (demeaning, EWMA weights) and the O(N^2) finish run in TS for every backend, once.
  *
- * Layout: a panel is row-major, `panel[t * assets + i]` (see src/kernels/stats-contract.ts).
+ * Layout: a panel is row-major, `panel[t * assets + i]` (see src/kernels/stats/contract.ts).
  */
 import { describeValue, kernelError } from '../errors.js';
 import {
@@ -139,7 +139,7 @@ export function ewmaVariance(returns: Float64Array, options?: EwmaVarianceOption
 /**
  * Covariance matrix (N x N, row-major, exactly symmetric) of a panel of `observations x assets` returns.
  * Sample: demeaned, divisor T - 1. EWMA: zero mean, weights lambda^(T-1-t) normalised to sum to one
- * (see prepareCovariance). This is the TS reference; src/kernels/stats.ts runs the same on the fastest
+ * (see prepareCovariance). This is the TS reference; src/kernels/stats/stats.ts runs the same on the fastest
  * backend.
  * @throws KernelError as checkPanel; ERR_KERNEL_BAD_OPTION; ERR_KERNEL_TOO_FEW_OBSERVATIONS (sample needs 2).
  */

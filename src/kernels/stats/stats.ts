@@ -4,7 +4,7 @@
  * factorisation) run on the fastest backend (Rust, then WASM, then the TS reference; OCTOPUS_KERNELS
  * forces one, as for the moving averages), and all three give bit-identical results. See docs/risk.md.
  *
- *   import { covarianceMatrix, cholesky } from './kernels/stats.js';
+ *   import { covarianceMatrix, cholesky } from './kernels/stats/stats.js';
  *   const covariance = covarianceMatrix(returns, assets, days, { method: 'ewma', lambda: 0.94 });
  *   const factor = cholesky(covariance, assets);            // throws ERR_KERNEL_NOT_POSITIVE_DEFINITE
  *   const repaired = cholesky(covariance, assets, { repair: true });
@@ -31,7 +31,7 @@ export const statsKernels: StatsKernelsChoice = selectStatsBackend(process.env.O
  * Covariance matrix (N x N, row-major, exactly symmetric) of `observations x assets` returns.
  *   method 'sample' (default): demeaned, divisor T - 1 (needs T >= 2).
  *   method 'ewma': RiskMetrics, zero mean, weights lambda^(T-1-t) normalised to sum to one, lambda
- *   default 0.94 (see reference/stats.ts prepareCovariance for the exact recipe).
+ *   default 0.94 (see reference.ts prepareCovariance for the exact recipe).
  * `backend` is for tests and benches; callers leave it out.
  * @throws KernelError ERR_KERNEL_BAD_INPUT, ERR_KERNEL_BAD_DIMENSIONS, ERR_KERNEL_INPUT_TOO_LONG,
  *   ERR_KERNEL_NOT_FINITE, ERR_KERNEL_BAD_OPTION, ERR_KERNEL_TOO_FEW_OBSERVATIONS.

@@ -4,7 +4,7 @@
  *
  * Why the results do not depend on threads. Path pair k (paths 2k and 2k + 1 with antithetic variates,
  * path k without) draws every number from its own stream, seeded from (seed, k) alone
- * (src/kernels/reference/risk-random.ts). Streams are grouped in blocks of kBlockStreams; a task is a run
+ * (src/kernels/var/random.ts). Streams are grouped in blocks of kBlockStreams; a task is a run
  * of whole blocks; each task's sums land at their stream indices in one array. So the array, and
  * everything computed from it (sort, quantile, ES, components), is the same bits for 1 thread or 8, for
  * any task size and any backend. Thread count only changes wall time.
@@ -210,8 +210,8 @@ const kPoolQueueMax = 1_024;
 export const kPoolThreadsMax = 64;
 
 /**
- * A piscina pool of var-worker threads. From TypeScript sources (tests, tsx) the workers load tsx first,
- * because Node cannot import a .ts worker by itself; from dist/ they load var-worker.js directly.
+ * A piscina pool of worker.ts threads. From TypeScript sources (tests, tsx) the workers load tsx first,
+ * because Node cannot import a .ts worker by itself; from dist/ they load worker.js directly.
  * `kernels` forces the workers' backend (as OCTOPUS_KERNELS does; benches compare backends this way);
  * by default they inherit this process's environment.
  * @throws RangeError for a thread count that is not an integer in 1..kPoolThreadsMax.

@@ -347,7 +347,7 @@ export function studentScale(random: RandomStream, constants: StudentConstants):
  *
  * with z[day][j] the stream's normals in order (day by day, asset by asset), scale_day = 1 for normal
  * shocks (dof = 0) and sqrt((dof - 2) / W_day) drawn after the day's normals for Student-t. Sums run left
- * to right from +0. `exposures` is v = L^T w (see src/kernels/risk-monte-carlo.ts): v . z has the law of
+ * to right from +0. `exposures` is v = L^T w (see src/kernels/var/monte-carlo.ts): v . z has the law of
  * w . (L z), the P&L of positions w under shocks with covariance L L^T, at N flops per day instead of N^2.
  */
 export function monteCarloSumsUnchecked(

@@ -1,7 +1,7 @@
 /**
  * Reference Value at Risk and Expected Shortfall, in plain TypeScript: the normal quantile, the tail
  * statistics of a loss sample (equal or age weights), historical simulation and the parametric
- * (delta-normal) method. Monte Carlo is in src/kernels/risk-monte-carlo.ts (its paths come from the
+ * (delta-normal) method. Monte Carlo is in src/kernels/var/monte-carlo.ts (its paths come from the
  * backends); it uses `tailStatistics` from here.
  *
  * Conventions (docs/risk.md):

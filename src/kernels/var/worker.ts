@@ -1,5 +1,5 @@
 /**
- * The piscina worker of the Monte Carlo VaR (src/kernels/risk-monte-carlo.ts): simulates one task, a run
+ * The piscina worker of the Monte Carlo VaR (src/kernels/var/monte-carlo.ts): simulates one task, a run
  * of whole stream blocks, on the fastest statistics backend of this thread, and hands the sums back
  * without copying. Every stream is seeded from (seed, stream index) alone, so which worker runs which task
  * does not change a bit of the result.

@@ -1,5 +1,5 @@
 /**
- * The indicator reference (src/kernels/reference/indicators.ts) against published worked examples,
+ * The indicator reference (src/kernels/indicators/batch.ts) against published worked examples,
  * hand-computed cases and hostile inputs.
  *
  * The expected values of the worked examples were computed with exact rational arithmetic (Python

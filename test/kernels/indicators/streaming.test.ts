@@ -1,5 +1,5 @@
 /**
- * Streaming indicators (src/kernels/reference/indicators-streaming.ts): point by point they give the
+ * Streaming indicators (src/kernels/indicators/streaming.ts): point by point they give the
  * batch functions' values to the bit, a state saved mid-series and restored (through JSON) continues
  * exactly as the uninterrupted indicator, and hostile states and parameters give typed errors.
  */

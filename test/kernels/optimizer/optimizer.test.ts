@@ -2,8 +2,8 @@
  * The portfolio optimiser on the TS reference backend: the QP solver against a published example and a
  * brute-force oracle, every objective against closed forms and published examples, a KKT checker on every
  * solution, the risk decomposition, and the typed errors for infeasible, non-positive-definite and
- * malformed inputs. Agreement of the compiled backends with this reference is in optimizer-backends.test.ts;
- * the JSON edge is in optimizer-request.test.ts.
+ * malformed inputs. Agreement of the compiled backends with this reference is in backends.test.ts;
+ * the JSON edge is in test/actors/portfolio/optimize.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { KernelError } from '../../../src/kernels/errors.js';

@@ -1,7 +1,7 @@
 /**
  * Monte Carlo over piscina workers: the result is the same bits with 1 thread, 2 threads and on the
  * calling thread, for normal and Student-t shocks, because every path is seeded from (seed, path index)
- * and the sums are placed by index (src/kernels/risk-monte-carlo.ts).
+ * and the sums are placed by index (src/kernels/var/monte-carlo.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeVar, computeVarAsync, createVarWorkerPool, type VarResponse, type VarWorkerPool } from '../../../src/actors/risk/var.js';
