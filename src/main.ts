@@ -24,7 +24,6 @@ import { feedRoutes } from './gateway/ws/feed-routes.js';
 import { healthSamples, metricsRoutes, type MetricSample } from './gateway/routes/metrics-routes.js';
 import { defaultRiskLimits } from './actors/risk/pre-trade.js';
 import { closeRiskWorkers } from './actors/risk/var.js';
-import { closeOptimizerWorkers } from './actors/portfolio/optimize.js';
 import { optimizer } from './kernels/optimizer/optimizer.js';
 import { statsKernels } from './kernels/stats/stats.js';
 import { indicators } from './kernels/indicators/indicators.js';
@@ -374,7 +373,6 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         gateway.close();
         await system.stop();
         await closeRiskWorkers();
-        await closeOptimizerWorkers();
         await closeComputeWorkers();
         await authenticator.close();
         await store.close();

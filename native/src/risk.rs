@@ -381,12 +381,14 @@ fn seeded_words<const L: usize>(seed: u32, first: u32) -> LaneWords<L> {
     let mut random = RandomStream::new();
     for lane in 0..L {
         random.reset(seed, first.wrapping_add(lane as u32));
-        words[0][lane] = random.s0;
-        words[1][lane] = random.s1;
-        words[2][lane] = random.s2;
-        words[3][lane] = random.s3;
+        put_lane(&mut words, lane, &random);
     }
     words
+}
+
+#[cfg(target_arch = "x86_64")]
+fn put_lane<const L: usize>(words: &mut LaneWords<L>, lane: usize, random: &RandomStream) {
+    [words[0][lane], words[1][lane], words[2][lane], words[3][lane]] = [random.s0, random.s1, random.s2, random.s3];
 }
 
 /// Runs `step` on lane `lane` as a scalar stream and writes its state back into `words`.
@@ -394,10 +396,7 @@ fn seeded_words<const L: usize>(seed: u32, first: u32) -> LaneWords<L> {
 fn with_lane<const L: usize, T>(words: &mut LaneWords<L>, lane: usize, tables: &'static Tables, step: impl FnOnce(&mut RandomStream) -> T) -> T {
     let mut random = RandomStream { s0: words[0][lane], s1: words[1][lane], s2: words[2][lane], s3: words[3][lane], tables };
     let value = step(&mut random);
-    words[0][lane] = random.s0;
-    words[1][lane] = random.s1;
-    words[2][lane] = random.s2;
-    words[3][lane] = random.s3;
+    put_lane(words, lane, &random);
     value
 }
 

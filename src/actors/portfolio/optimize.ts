@@ -1,17 +1,13 @@
 /**
  * The JSON edge of the optimiser: the request and response of `POST /api/v1/portfolio/optimize`, the
  * parser that turns an untrusted request body (whatever JSON.parse returned) into the typed inputs of
- * src/kernels/optimizer/optimizer.ts, and the handler that runs it on this thread or on a worker pool.
+ * src/kernels/optimizer/optimizer.ts, and the handler that runs it (optimizePortfolio).
  * Every field is checked once, here: type, size (before any loop over it), finiteness and magnitude;
  * unknown keys are refused so that a misspelt option cannot be silently ignored.
  *
- * The gateway runs it off its own thread: a dense QP is O(n^3), up to seconds near the 1,000-asset bound,
- * which must not stall the event loop. One shared piscina pool, created on first use,
- * bounded queue; results and typed errors are identical to `optimizePortfolio`.
+ * The gateway runs it off its own thread, on its compute pool (src/gateway/routes/compute-pool.ts): a dense
+ * QP is O(n^3), up to seconds near the 1,000-asset bound, which must not stall the event loop.
  */
-import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
-import { OctopusError, errorCodes, type ErrorCode } from '../../engine/errors.js';
 import type { BackendName } from '../../kernels/backend.js';
 import { describeValue, kernelError, type KernelError } from '../../kernels/errors.js';
 import {
@@ -34,7 +30,6 @@ import {
   type WeightConstraints,
 } from '../../kernels/optimizer/optimizer.js';
 import { sampleMeans } from '../../kernels/optimizer/model.js';
-import type { OptimizerWorkerResult } from './optimize-worker.js';
 import { covarianceMatrix, kRiskMetricsLambda, type CovarianceMethod } from '../../kernels/stats/stats.js';
 
 /** The request body. Exactly one of `returns` and `covariance`. */
@@ -336,7 +331,7 @@ function badInput(path: string, expected: string, was: string): KernelError {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Optimising, on this thread or on the pool
+// Optimising
 
 /**
  * The handler behind POST /api/v1/portfolio/optimize: checks an untrusted request body (see
@@ -384,45 +379,4 @@ export function optimizePortfolio(request: unknown, options: { backend?: Backend
     covariance_repaired: optimum.covarianceRepaired,
     backend: optimum.backend,
   };
-}
-
-/** Optimisations waiting for a thread at most; past it, requests get ERR_KERNEL_BUSY (503). */
-const kQueueMax = 64;
-
-let pool: Piscina | null = null;
-
-function sharedPool(): Piscina {
-  if (pool !== null) return pool;
-  const isTypeScript = import.meta.url.endsWith('.ts');
-  pool = new Piscina({
-    filename: new URL(isTypeScript ? './optimize-worker.ts' : './optimize-worker.js', import.meta.url).href,
-    minThreads: 0,
-    maxThreads: Math.max(1, availableParallelism()),
-    maxQueue: kQueueMax,
-    idleTimeout: 30_000,
-    execArgv: isTypeScript ? ['--import', import.meta.resolve('tsx')] : [],
-  });
-  return pool;
-}
-
-/**
- * As `optimizePortfolio`, on a worker thread.
- * @throws (rejects with) the same typed errors, and OctopusError ERR_KERNEL_BUSY when the queue is full.
- */
-export async function optimizePortfolioAsync(request: unknown): Promise<PortfolioResponse> {
-  const workers = sharedPool();
-  if (workers.queueSize >= kQueueMax) {
-    throw new OctopusError('ERR_KERNEL_BUSY', `expected fewer than ${kQueueMax} queued optimisations, was ${workers.queueSize}`);
-  }
-  const result = (await workers.run(request)) as OptimizerWorkerResult;
-  if (result.ok) return result.value;
-  const code = (result.code in errorCodes ? result.code : 'ERR_INTERNAL') as ErrorCode;
-  throw new OctopusError(code, result.message);
-}
-
-/** Ends the pool, if any (engine shutdown, tests). */
-export async function closeOptimizerWorkers(): Promise<void> {
-  const workers = pool;
-  pool = null;
-  if (workers !== null) await workers.destroy();
 }

@@ -12,7 +12,6 @@ import { UserStore } from '../../../src/gateway/auth/users.js';
 import { openStateStore, type StateStore } from '../../../src/store/state-store.js';
 import { indicators } from '../../../src/kernels/indicators/indicators.js';
 import { closeRiskWorkers } from '../../../src/actors/risk/var.js';
-import { closeOptimizerWorkers } from '../../../src/actors/portfolio/optimize.js';
 import { closeComputeWorkers } from '../../../src/gateway/routes/compute-pool.js';
 
 let gateway: Gateway;
@@ -46,7 +45,6 @@ beforeAll(async () => {
 afterAll(async () => {
   gateway.close();
   await closeRiskWorkers();
-  await closeOptimizerWorkers();
   await closeComputeWorkers();
   await store.close();
 });
