@@ -9,9 +9,8 @@
  * source used.
  */
 import { describe, expect, it } from 'vitest';
-import { KernelError } from '../../../src/kernels/index.js';
 import * as reference from '../../../src/kernels/indicators/batch.js';
-import { expectAgreement, makeSeries } from '../support.js';
+import { codeOf, expectAgreement, makeSeries } from '../support.js';
 
 const NaN_ = Number.NaN;
 const Infinity_ = Number.POSITIVE_INFINITY;
@@ -437,16 +436,6 @@ describe('NaN rules', () => {
 
 // ---------------------------------------------------------------------------------------------------
 // Argument errors
-
-function codeOf(call: () => unknown): string {
-  try {
-    call();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KernelError);
-    return (error as KernelError).code;
-  }
-  return 'no error';
-}
 
 describe('argument errors', () => {
   const input = series(1, 2, 3, 4);

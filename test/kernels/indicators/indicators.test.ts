@@ -20,7 +20,7 @@ import {
   type LoadedIndicatorPrimitives,
 } from '../../../src/kernels/indicators/indicators.js';
 import * as reference from '../../../src/kernels/indicators/batch.js';
-import { expectIdentical, makeSeries, seededRandom } from '../support.js';
+import { codeOf, expectIdentical, makeSeries, seededRandom } from '../support.js';
 
 const close = makeSeries({ length: 400, seed: 41 });
 const random = seededRandom(41);
@@ -129,16 +129,6 @@ describe('compute runs the typed functions', () => {
     expect(json.histogram).toEqual([null, 0, 0]);
   });
 });
-
-function codeOf(call: () => unknown): string {
-  try {
-    call();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KernelError);
-    return (error as KernelError).code;
-  }
-  return 'no error';
-}
 
 describe('compute validates the request', () => {
   const cases: { message: string; name: string; params: unknown; input: unknown; code: string; pattern?: RegExp }[] = [

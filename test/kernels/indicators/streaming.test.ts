@@ -4,11 +4,10 @@
  * exactly as the uninterrupted indicator, and hostile states and parameters give typed errors.
  */
 import { describe, expect, it } from 'vitest';
-import { KernelError } from '../../../src/kernels/index.js';
 import { ema, sma } from '../../../src/kernels/indicators/moving-average.js';
 import * as reference from '../../../src/kernels/indicators/batch.js';
 import { SmaWindow, Smoother } from '../../../src/kernels/indicators/windows.js';
-import { expectIdentical, makeSeries, seededRandom } from '../support.js';
+import { codeOf, expectIdentical, makeSeries, seededRandom } from '../support.js';
 
 interface Bars {
   high: Float64Array;
@@ -294,16 +293,6 @@ describe('the streaming blocks equal the moving-average kernels', () => {
 
 // ---------------------------------------------------------------------------------------------------
 // Errors
-
-function codeOf(call: () => unknown): string {
-  try {
-    call();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KernelError);
-    return (error as KernelError).code;
-  }
-  return 'no error';
-}
 
 describe('constructor errors', () => {
   const table: { message: string; call: () => unknown; code: string }[] = [
