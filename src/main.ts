@@ -3,7 +3,6 @@
  * and restarts them), wires the first data flow (M1 collector -> M3 realtime -> gateway) and serves
  * the gateway. Later agents join by adding a spec here.
  */
-import { mkdirSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { EngineConfig } from './config.js';
 import { kMainEndpointName } from './engine/directory.js';
@@ -32,6 +31,9 @@ import { closeComputeWorkers } from './gateway/routes/compute-pool.js';
 import { RateLimiter } from './gateway/auth/rate-limiter.js';
 import { UserStore } from './gateway/auth/users.js';
 import { openStateStore, type StateStore } from './store/state-store.js';
+import { lockDataDir } from './store/data-dir-lock.js';
+import { ensurePrivateDirectory } from './store/file-modes.js';
+import { probeLmdbFiles } from './store/lmdb-probe.js';
 import { kernels } from './kernels/index.js';
 import type { CollectorOptions } from './actors/collector/collector-actor.js';
 import type { RealtimeOptions } from './actors/realtime/realtime-actor.js';
@@ -314,14 +316,30 @@ function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator:
   ];
 }
 
+/** A broken journal or audit chain halts trading: the engine is then degraded, whatever its actors' states. */
+function withIntegrity(health: EngineHealth): EngineHealth {
+  const integrity = health.details.execution?.integrity;
+  if (health.status === 'ok' && integrity !== undefined && integrity !== 'ok') return { ...health, status: 'degraded' };
+  return health;
+}
+
 /**
  * Starts the actors, then the gateway.
  * @throws (rejects) OctopusError when an actor cannot start or the port cannot be bound; whatever
  *   started is stopped again first.
  */
 export async function startEngine(config: EngineConfig, logger: Logger): Promise<Engine> {
-  mkdirSync(config.dataDir, { recursive: true });
-  const store: StateStore = openStateStore(config.dataDir);
+  ensurePrivateDirectory(config.dataDir);
+  // One engine per data dir, and no store opened before a child has proven every LMDB file readable.
+  const lock = await lockDataDir(config.dataDir);
+  let store: StateStore;
+  try {
+    probeLmdbFiles(config.dataDir);
+    store = openStateStore(config.dataDir);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   const authenticator = new Authenticator(new UserStore(store), store, { ...defaultAuthOptions, logger });
   const security = {
     authenticator,
@@ -334,13 +352,14 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     system = await ActorSystem.start(engineSpecs(config), { inboxBytes: config.inboxBytes, logger, watchdogMs: config.watchdogMs });
   } catch (error) {
     await store.close();
+    await lock.release();
     throw error;
   }
   const hub = new FeedHub({ logger, maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress, maxAnonymousConnections: config.wsMaxAnonymousConnections });
   const mirror = new BookMirror();
   const counters = wireFeed(system, hub, mirror);
   const statusPoll = pollActorStatus(system, logger);
-  const health = (): EngineHealth => ({
+  const health = (): EngineHealth => withIntegrity({
     ...system.health(),
     kernels: { backend: kernels.backend, available: kernels.available },
     bars_received: counters.barsReceived,
@@ -356,6 +375,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     statusPoll.stop();
     await system.stop();
     await store.close();
+    await lock.release();
     throw error;
   }
   hub.setSnapshotProvider('book', (symbol, depth) => mirror.snapshot(symbol, depth));
@@ -376,6 +396,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         await closeComputeWorkers();
         await authenticator.close();
         await store.close();
+        await lock.release();
       })();
       return stopping;
     },

@@ -29,7 +29,7 @@ export interface JournalRecord<Payload = unknown> {
 }
 
 export type ChainVerification =
-  | { ok: true; records: number; lastSeq: number; headHash: string }
+  | { ok: true; records: number; lastSeq: number; headHash: string; complete: boolean }
   | { ok: false; records: number; firstBrokenSeq: number; reason: string };
 
 const kHashBytes = 32;
@@ -143,13 +143,20 @@ export class Journal {
     return count;
   }
 
-  /** Walks the chain from `fromSeq` (default: the start) to the end without decoding the records. */
-  verify(fromSeq = 1): ChainVerification {
-    let previous = this.hashBufferAt(fromSeq - 1);
+  /**
+   * Walks the chain from `fromSeq` (default: the start) without decoding the records: all of it, or at
+   * most `maxRecords` (a slice of a background verification; `complete` says whether it reached the end).
+   */
+  verify(options: { fromSeq?: number; maxRecords?: number } = {}): ChainVerification {
+    const fromSeq = options.fromSeq ?? 1;
+    const maxRecords = options.maxRecords ?? Number.POSITIVE_INFINITY;
     let expected = fromSeq;
     let count = 0;
+    let previous: Uint8Array;
     try {
+      previous = this.hashBufferAt(fromSeq - 1);
       for (const { key, value } of this.records.getRange({ start: fromSeq })) {
+        if (count >= maxRecords) return { ok: true, records: count, lastSeq: expected - 1, headHash: Buffer.from(previous).toString('hex'), complete: false };
         this.check(key, expected, previous, value);
         previous = value.subarray(0, kHashBytes);
         expected++;
@@ -159,7 +166,7 @@ export class Journal {
       if (!(error instanceof OctopusError) || error.code !== 'ERR_STORE_CORRUPT') throw error;
       return { ok: false, records: count, firstBrokenSeq: expected, reason: error.message };
     }
-    return { ok: true, records: count, lastSeq: expected - 1, headHash: Buffer.from(previous).toString('hex') };
+    return { ok: true, records: count, lastSeq: expected - 1, headHash: Buffer.from(previous).toString('hex'), complete: true };
   }
 
   /**

@@ -41,6 +41,11 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
       this.core.maybeSnapshot();
     }, tickMs);
     this.scheduleSessionClose();
+    // The chains' history before the snapshot is checked in the background (start-up checked the tails).
+    this.core.verifyHistory().then(
+      (history) => (history.state === 'ok' ? this.logger.info(history, 'journal and audit chains verified') : this.logger.fatal(history, 'journal or audit chain broken: trading halted')),
+      (error: unknown) => this.logger.error({ err: error }, 'history verification failed'),
+    );
   }
 
   private registerCommands(): void {
