@@ -6,6 +6,8 @@
  *   octopus key add <username> [--read-only] [--data-dir DIR]
  *   octopus audit verify [--data-dir DIR]
  *   octopus secret rotate [--drop-previous] [--data-dir DIR]
+ *   octopus backtest --strategy sma_cross --data bars.csv [--params '{...}'] [--fill ...] [--json]
+ *   octopus loadtest orders|ws --target URL --rate N --duration S --connections C ...   (src/loadtest/)
  *   octopus help
  */
 import { existsSync } from 'node:fs';
@@ -20,6 +22,8 @@ import { Journal } from './store/journal.js';
 import { probeLmdbFiles } from './store/lmdb-probe.js';
 import { rootLogger } from './engine/logger.js';
 import { startEngine } from './main.js';
+import { backtestCommand } from './actors/backtester/backtest-cli.js';
+import { loadtest, loadtestUsage } from './loadtest/command.js';
 
 const usage = `usage: octopus <command> [options]
 
@@ -35,7 +39,15 @@ commands:
                                           new JWT signing key (a running engine uses it at once);
                                           tokens of the previous key stay valid until they expire,
                                           unless --drop-previous (then they are refused at once)
+  backtest --strategy <name|file> --data <bars.csv> [--params '{...}'] [--fill market_on_close|next_open]
+           [--fees 0.001] [--cash 100000] [--json]
+                                          backtest a strategy over OHLCV bars (docs/backtest.md)
+  loadtest orders|ws --target <url> --rate <n> --duration <s> --connections <c> ...
+                                          load a running engine (REST orders or /ws clients) and
+                                          print throughput, latency percentiles and errors by code
   help                                    show this text
+
+${loadtestUsage}
 
 options for start (flags override environment variables):
 ${settings.map((setting) => `  ${(setting.flag + ' <value>').padEnd(26)} ${setting.env.padEnd(24)} ${setting.help}`).join('\n')}
@@ -235,6 +247,10 @@ export async function main(argv: string[]): Promise<number> {
         }
         return await auditVerify(rest);
       }
+      case 'backtest':
+        return await backtestCommand(args);
+      case 'loadtest':
+        return await loadtest(args);
       case undefined:
       case 'help':
       case '--help':

@@ -37,6 +37,10 @@ import { probeLmdbFiles } from './store/lmdb-probe.js';
 import { kernels } from './kernels/index.js';
 import type { CollectorOptions } from './actors/collector/collector-actor.js';
 import type { RealtimeOptions } from './actors/realtime/realtime-actor.js';
+import { kStrategyActorName, strategyActorSpec } from './actors/strategy/strategy-spec.js';
+import { BacktestJobs } from './actors/backtester/backtest-jobs.js';
+import { closeBacktestPool } from './actors/backtester/backtest-pool.js';
+import { strategyRoutes, wireStrategyChannels } from './gateway/routes/strategy-routes.js';
 
 const moduleExtension = extname(new URL(import.meta.url).pathname);
 
@@ -58,8 +62,11 @@ const kIntervalLabels = new Map<number, string>([
   [86_400_000, '1d'],
 ]);
 
-/** Fans a market-data batch out on the public channels and keeps the gateway's book copy current. */
-function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBatch): void {
+/**
+ * Fans a market-data batch out on the public channels and keeps the gateway's book copy current. Every
+ * frame carries `emit_ns`, the batch's envelope timestamp (when the execution actor sent it).
+ */
+function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBatch, emitNs: number): void {
   for (const trade of batch.trades) {
     hub.publish(`trades:${trade.symbol}`, 'trade', {
       symbol: trade.symbol,
@@ -68,7 +75,7 @@ function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBa
       side: trade.side,
       trade_id: String(trade.tradeId),
       time_ms: trade.timeMs,
-    });
+    }, emitNs);
   }
   for (const quote of batch.quotes) {
     hub.publish(`quotes:${quote.symbol}`, 'quote', {
@@ -78,7 +85,7 @@ function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBa
       ask_price: quote.askPrice,
       ask_qty: quote.askQty,
       time_ms: quote.timeMs,
-    });
+    }, emitNs);
   }
   // One delta frame per symbol per batch: every changed level's new total (qty 0 removes it).
   const deltas = new Map<string, { bids: [number, number][]; asks: [number, number][] }>();
@@ -88,7 +95,7 @@ function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBa
     if (frame === undefined) deltas.set(delta.symbol, (frame = { bids: [], asks: [] }));
     (delta.side === 'buy' ? frame.bids : frame.asks).push([delta.price, delta.qty]);
   }
-  for (const [symbol, frame] of deltas) hub.publish(`book:${symbol}`, 'delta', frame);
+  for (const [symbol, frame] of deltas) hub.publish(`book:${symbol}`, 'delta', frame, emitNs);
 }
 
 /** Seeds the book copy from the execution actor (resting orders replayed from the journal). */
@@ -173,6 +180,7 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     makerFeeBps: config.makerFeeBps,
     takerFeeBps: config.takerFeeBps,
     riskLimits: { ...defaultRiskLimits, ordersPerSecond: config.maxOrdersPerSecond },
+    ...(config.benchNoJournal ? { benchNoJournal: true } : {}),
     marketDataSubscribers: ['realtime', kMainEndpointName, 'warehouse'],
     reportSubscribers: [kMainEndpointName],
     snapshotEveryRecords: config.snapshotEveryRecords,
@@ -186,11 +194,13 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     dataDir: config.dataDir,
     ...(config.questdbUrl === undefined ? {} : { questdbUrl: config.questdbUrl }),
   };
+  const strategy = strategyActorSpec(config, execution, actorModule('strategy/strategy-actor'), kMainEndpointName);
   return [
     { name: 'collector', module: actorModule('collector/collector-actor'), options: collector },
     { name: 'realtime', module: actorModule('realtime/realtime-actor'), options: realtime },
     { name: 'execution', module: actorModule('execution/execution-actor'), options: execution },
     { name: 'warehouse', module: actorModule('warehouse/warehouse-actor'), options: warehouse },
+    ...(strategy === null ? [] : [strategy]),
   ];
 }
 
@@ -217,9 +227,9 @@ function wireFeed(system: ActorSystem, hub: FeedHub, mirror: BookMirror): FeedCo
     const label = kIntervalLabels.get(bar.intervalMs);
     if (label !== undefined) hub.publish(`bars:${label}:${bar.symbol}`, 'bar', bar);
   });
-  system.on(MessageType.MarketDataBatch, (batch) => {
+  system.on(MessageType.MarketDataBatch, (batch, envelope) => {
     counters.marketDataBatches++;
-    publishMarketData(hub, mirror, batch);
+    publishMarketData(hub, mirror, batch, envelope.tsHigh * 4_294_967_296 + envelope.tsLow);
   });
   system.on(MessageType.ExecutionReports, (reports) => {
     for (const order of reports.orders) hub.publishPrivate(order.account, 'orders', 'order', order);
@@ -287,7 +297,7 @@ function detailSamples(details: Record<string, Record<string, unknown>>): Metric
   return samples;
 }
 
-function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator: Authenticator, hub: FeedHub, execution: ExecutionClient, health: () => EngineHealth): RouteModule[] {
+function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator: Authenticator, hub: FeedHub, execution: ExecutionClient, health: () => EngineHealth, jobs: BacktestJobs): RouteModule[] {
   const isKnownSymbol = (symbol: string): boolean => config.symbols.includes(symbol) || config.venueSymbols.includes(symbol);
   const instruments = [
     ...universeFor(config.symbols, config.tickSize, config.lotSize).map((symbol) => ({ symbol: symbol.symbol, tick_size: symbol.tickSize, lot_size: symbol.lotSize })),
@@ -299,6 +309,11 @@ function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator:
     computeRoutes,
     feedRoutes(hub),
     orderRoutes(execution),
+    strategyRoutes({
+      control: config.strategies.length === 0 ? null : (body) => system.request(kStrategyActorName, MessageType.StrategyControl, body, 5_000),
+      jobs,
+      bars: (query) => system.request('warehouse', MessageType.BarsQuery, query, 10_000),
+    }),
     marketRoutes(instruments, {
       trades: (query) => system.request('warehouse', MessageType.TradesQuery, query, 10_000),
       bars: (query) => system.request('warehouse', MessageType.BarsQuery, query, 10_000),
@@ -347,6 +362,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     addressLimiter: new RateLimiter(config.rateLimitPerAddress),
   };
   logKernelBackends(logger);
+  if (config.benchNoJournal) logger.warn('OCTOPUS_BENCH_NO_JOURNAL=1: orders are acknowledged WITHOUT the journal or the audit trail (bench only; nothing survives a restart)');
   let system: ActorSystem;
   try {
     system = await ActorSystem.start(engineSpecs(config), { inboxBytes: config.inboxBytes, logger, watchdogMs: config.watchdogMs });
@@ -358,6 +374,8 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   const hub = new FeedHub({ logger, maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress, maxAnonymousConnections: config.wsMaxAnonymousConnections });
   const mirror = new BookMirror();
   const counters = wireFeed(system, hub, mirror);
+  wireStrategyChannels(system, hub);
+  const jobs = new BacktestJobs(config.dataDir, (job) => hub.publishPrivate(job.account, 'jobs', 'job', job), logger);
   const statusPoll = pollActorStatus(system, logger);
   const health = (): EngineHealth => withIntegrity({
     ...system.health(),
@@ -370,10 +388,11 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   const execution: ExecutionClient = <T extends ExecutionMessage>(type: T, body: BodyOf<T>) => system.request('execution', type, body, 10_000);
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: gatewayRoutes(config, system, authenticator, hub, execution, health) });
+    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: gatewayRoutes(config, system, authenticator, hub, execution, health, jobs) });
   } catch (error) {
     statusPoll.stop();
     await system.stop();
+    await jobs.close();
     await store.close();
     await lock.release();
     throw error;
@@ -394,6 +413,8 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         await system.stop();
         await closeRiskWorkers();
         await closeComputeWorkers();
+        await closeBacktestPool();
+        await jobs.close();
         await authenticator.close();
         await store.close();
         await lock.release();

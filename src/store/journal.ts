@@ -49,14 +49,17 @@ export class Journal {
   private durabilityWaiters: { seq: number; resolve: () => void }[] = [];
   /** Test hook: extra delay before a flush counts as durable (proves nothing is released early). */
   private readonly durabilityDelayMs: number;
+  /** BENCH ONLY (OCTOPUS_BENCH_NO_JOURNAL=1): records are numbered and chained but never written. */
+  private readonly benchNoWrites: boolean;
 
   constructor(
     private readonly store: StateStore,
     readonly name = 'commands',
-    options: { durabilityDelayMs?: number } = {},
+    options: { durabilityDelayMs?: number; benchNoWrites?: boolean } = {},
   ) {
     this.records = store.root.openDB<Buffer, number>({ name, encoding: 'binary', keyEncoding: 'ordered-binary' });
     this.durabilityDelayMs = options.durabilityDelayMs ?? 0;
+    this.benchNoWrites = options.benchNoWrites === true;
     for (const { key, value } of this.records.getRange({ reverse: true, limit: 1 })) {
       this.nextSeq = key + 1;
       this.head = Buffer.from(value.subarray(0, kHashBytes));
@@ -90,6 +93,10 @@ export class Journal {
     const value = Buffer.allocUnsafe(kHashBytes + body.length);
     this.head.copy(value, 0);
     value.set(body, kHashBytes);
+    if (this.benchNoWrites) {
+      this.markDurable(record.seq);
+      return record;
+    }
     const committed = await this.records.put(record.seq, value);
     if (!committed) throw new OctopusError('ERR_INTERNAL', `expected journal record ${record.seq} to be written, was not`);
     await this.records.flushed;

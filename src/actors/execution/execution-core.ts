@@ -59,6 +59,13 @@ export interface SimulationOptions {
   maxLagMs?: number;
   /** Simulated time stepped per tick at most while catching up. Default 500 ms. */
   maxStepMsPerTick?: number;
+  /**
+   * Lockstep with these actors (the strategy actor): the exchange steps exactly one step at a time and
+   * not again until each of them has said it handled the market data of the last step that published
+   * any (MarketDataProcessed), and a lag is caught up, never skipped. The step schedule then no longer
+   * depends on wall-clock jitter, so a strategy's fills are those of a backtest of the same seed.
+   */
+  lockstep?: string[];
 }
 
 export interface ExecutionOptions {
@@ -87,6 +94,11 @@ export interface ExecutionOptions {
   recover?: boolean;
   /** Test hook: delay before a flush counts as durable. */
   durabilityDelayMs?: number;
+  /**
+   * BENCH ONLY (OCTOPUS_BENCH_NO_JOURNAL=1, src/config.ts): the journal writes nothing and commands are
+   * not audited, so an acknowledgement waits for no disk; the order-entry bench's "no journal" ceiling.
+   */
+  benchNoJournal?: boolean;
 }
 
 /** Where released (durable) outputs go, and whether the receivers are keeping up. */
@@ -210,6 +222,9 @@ export class ExecutionCore {
   /** Closed-order and audit writes in flight (not awaited by a reply): waited for before the store closes. */
   private readonly backgroundWrites = new Set<Promise<unknown>>();
   private restore: RestoreReport | null = null;
+  /** Lockstep: the time of the last step that published market data, and each participant's acknowledgement. */
+  private lockstepAwaitingMs = Number.NEGATIVE_INFINITY;
+  private readonly lockstepAcks = new Map<string, number>();
   private readonly counters = { commandsApplied: 0, simSteps: 0, simSkippedMs: 0, simResumes: 0, backpressureTicks: 0, snapshots: 0, lastSnapshotBytes: 0, lastSnapshotMs: 0 };
 
   constructor(
@@ -219,7 +234,7 @@ export class ExecutionCore {
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
-    this.journal = new Journal(store, 'commands', { durabilityDelayMs: options.durabilityDelayMs ?? 0 });
+    this.journal = new Journal(store, 'commands', { durabilityDelayMs: options.durabilityDelayMs ?? 0, benchNoWrites: options.benchNoJournal === true });
     this.audit = new AuditLog(store);
     this.snapshots = new SnapshotStore(store);
     this.closedOrders = new LmdbClosedOrders(store);
@@ -586,7 +601,7 @@ export class ExecutionCore {
   private async commit(kind: Command['kind'], command: unknown, timeMs: number, summary: unknown): Promise<void> {
     this.counters.commandsApplied++;
     const journaled = this.journalRecord(kind, command, timeMs, null);
-    const audited = this.audit.append({ type: kind, command, result: summary }, timeMs);
+    const audited = this.options.benchNoJournal === true ? null : this.audit.append({ type: kind, command, result: summary }, timeMs);
     try {
       await Promise.all([journaled, audited]);
     } catch (error) {
@@ -638,6 +653,16 @@ export class ExecutionCore {
   durable<T>(value: T): T | Promise<T> {
     const waiting = this.journal.whenDurable(this.journal.lastSeq);
     return waiting === null ? value : waiting.then(() => value);
+  }
+
+  /**
+   * Runs `compute` at a moment when everything applied is durable (nothing pending), so that it sees the
+   * same state a reader of the journal on disk would: a full-replay comparison needs that.
+   */
+  atDurablePoint<T>(compute: () => T): Promise<T> {
+    const waiting = this.journal.whenDurable(this.journal.lastSeq);
+    if (waiting === null) return Promise.resolve(compute());
+    return waiting.then(() => this.atDurablePoint(compute));
   }
 
   private fatal(message: string, error: unknown): void {
@@ -695,12 +720,28 @@ export class ExecutionCore {
   // -------------------------------------------------------------------------------------------------
   // The simulated exchange and snapshots, driven by the actor's timer.
 
+  /** A lockstep participant handled the market data through `throughMs`. */
+  acknowledge(actor: string, throughMs: number): void {
+    if (!(this.options.simulation?.lockstep ?? []).includes(actor)) return;
+    this.lockstepAcks.set(actor, Math.max(this.lockstepAcks.get(actor) ?? Number.NEGATIVE_INFINITY, throughMs));
+  }
+
+  private lockstepHolds(): boolean {
+    for (const actor of this.options.simulation?.lockstep ?? []) if ((this.lockstepAcks.get(actor) ?? Number.NEGATIVE_INFINITY) < this.lockstepAwaitingMs) return true;
+    return false;
+  }
+
   /** Steps the exchange towards wall time (bounded), unless the receivers or the disk are behind. */
   tick(): void {
     const exchange = this.exchange;
     const simulation = this.options.simulation;
     if (exchange === null || simulation === undefined || this.integrityProblem !== null) return;
     const nowMs = Math.floor(this.clock.nowMs());
+    if (simulation.lockstep !== undefined) {
+      if (this.lockstepHolds() || this.sink.congested() || this.pendingOutputs > kPendingOutputsMax || nowMs < exchange.timeMs + exchange.config.stepMs) return;
+      this.stepAndJournal(exchange.timeMs + exchange.config.stepMs);
+      return;
+    }
     if (this.sink.congested() || this.pendingOutputs > kPendingOutputsMax) {
       this.counters.backpressureTicks++;
       this.resumeIfLagging(nowMs);
@@ -709,6 +750,11 @@ export class ExecutionCore {
     if (this.resumeIfLagging(nowMs)) return;
     const untilMs = Math.min(nowMs, exchange.timeMs + (simulation.maxStepMsPerTick ?? kDefaultMaxStepMsPerTick));
     if (untilMs < exchange.timeMs + exchange.config.stepMs) return;
+    this.stepAndJournal(untilMs);
+  }
+
+  private stepAndJournal(untilMs: number): void {
+    const exchange = this.exchange!;
     const events = exchange.step(untilMs);
     this.counters.simSteps++;
     const batch: MarketDataBatch = { trades: [], quotes: [], deltas: [] };
@@ -717,8 +763,10 @@ export class ExecutionCore {
       else if (event.kind === 'quote') batch.quotes.push({ symbol: event.symbol, bidPrice: event.bidPrice, bidQty: event.bidQty, askPrice: event.askPrice, askQty: event.askQty, timeMs: event.timeMs });
       else batch.deltas.push({ symbol: event.symbol, side: event.side, price: event.price, qty: event.qty, timeMs: event.timeMs });
     }
+    const published = batch.trades.length + batch.quotes.length + batch.deltas.length > 0;
+    if (published) this.lockstepAwaitingMs = untilMs;
     // The step's time only is journaled: the exchange is deterministic, so a replay steps identically.
-    this.journalRecord('sim_step', { untilMs }, untilMs, batch.trades.length + batch.quotes.length + batch.deltas.length === 0 ? null : batch).catch((error: unknown) =>
+    this.journalRecord('sim_step', { untilMs }, untilMs, published ? batch : null).catch((error: unknown) =>
       this.fatal('journal append failed', error),
     );
   }
