@@ -197,8 +197,8 @@ async function auditVerify(args: string[]): Promise<number> {
     let status = 0;
     // A read-only environment cannot create a database: one that was never written counts as empty.
     const databases = new Set([...store.root.getKeys({ limit: 256 })].filter((key) => typeof key === 'string'));
-    const journal = databases.has('commands') ? new Journal(store).verify() : { ok: true as const, records: 0, headHash: '0'.repeat(64) };
-    if (journal.ok) process.stdout.write(`journal chain intact: ${journal.records} records, head hash ${journal.headHash}\n`);
+    const journal = databases.has('commands') ? new Journal(store).verify() : { ok: true as const, records: 0, lastHash: '0'.repeat(64) };
+    if (journal.ok) process.stdout.write(`journal chain intact: ${journal.records} records, head hash ${journal.lastHash}\n`);
     else {
       process.stdout.write(`journal chain BROKEN at record ${journal.firstBrokenSeq} (after ${journal.records} good records): ${journal.reason}\n`);
       status = 1;

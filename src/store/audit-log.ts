@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Database } from 'lmdb';
+import { removeAfter, type ChainVerification } from './journal.js';
 import type { StateStore } from './state-store.js';
 
 export interface AuditRecord {
@@ -17,9 +18,7 @@ export interface AuditRecord {
   hash: string;
 }
 
-export type AuditVerification =
-  | { ok: true; records: number; lastHash: string; lastSeq: number; complete: boolean }
-  | { ok: false; records: number; firstBrokenSeq: number; reason: string };
+export type AuditVerification = ChainVerification;
 
 export interface VerifyOptions {
   /** Start at this record, chaining from `previousHash` (the hash of the record before it). */
@@ -105,14 +104,7 @@ export class AuditLog {
    * @returns how many records were removed.
    */
   async truncateAfter(seq: number): Promise<number> {
-    let removed = 0;
-    await this.records.transaction(() => {
-      for (const key of this.records.getKeys({ start: seq + 1 })) {
-        this.records.removeSync(key);
-        removed++;
-      }
-    });
-    await this.records.flushed;
+    const removed = await removeAfter(this.records, seq);
     this.nextSeq = seq + 1;
     this.lastHash = seq === 0 ? kGenesisHash : (this.records.get(seq)?.hash ?? kGenesisHash);
     return removed;

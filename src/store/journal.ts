@@ -28,12 +28,31 @@ export interface JournalRecord<Payload = unknown> {
   payload: Payload;
 }
 
+/** What walking a hash chain (the journal's, the audit trail's) found: all of it intact, or its first break. */
 export type ChainVerification =
-  | { ok: true; records: number; lastSeq: number; headHash: string; complete: boolean }
+  | { ok: true; records: number; lastSeq: number; lastHash: string; complete: boolean }
   | { ok: false; records: number; firstBrokenSeq: number; reason: string };
 
 const kHashBytes = 32;
 export const kJournalGenesisHash = Buffer.alloc(kHashBytes);
+
+/**
+ * Removes every record of a sequence-keyed database after `seq`, in one transaction, and waits for it to
+ * be durable (the `--recover` truncation of a chain).
+ * @returns how many records were removed.
+ */
+export async function removeAfter(database: Database<unknown, number>, seq: number): Promise<number> {
+  assert(Number.isSafeInteger(seq) && seq >= 0, `expected a sequence number >= 0, was ${seq}`);
+  let removed = 0;
+  await database.transaction(() => {
+    for (const key of database.getKeys({ start: seq + 1 })) {
+      database.removeSync(key);
+      removed++;
+    }
+  });
+  await database.flushed;
+  return removed;
+}
 
 function chainHash(previous: Uint8Array, body: Uint8Array): Buffer {
   return createHash('sha256').update(previous).update(body).digest();
@@ -163,7 +182,7 @@ export class Journal {
     try {
       previous = this.hashBufferAt(fromSeq - 1);
       for (const { key, value } of this.records.getRange({ start: fromSeq })) {
-        if (count >= maxRecords) return { ok: true, records: count, lastSeq: expected - 1, headHash: Buffer.from(previous).toString('hex'), complete: false };
+        if (count >= maxRecords) return { ok: true, records: count, lastSeq: expected - 1, lastHash: Buffer.from(previous).toString('hex'), complete: false };
         this.check(key, expected, previous, value);
         previous = value.subarray(0, kHashBytes);
         expected++;
@@ -173,7 +192,7 @@ export class Journal {
       if (!(error instanceof OctopusError) || error.code !== 'ERR_STORE_CORRUPT') throw error;
       return { ok: false, records: count, firstBrokenSeq: expected, reason: error.message };
     }
-    return { ok: true, records: count, lastSeq: expected - 1, headHash: Buffer.from(previous).toString('hex'), complete: true };
+    return { ok: true, records: count, lastSeq: expected - 1, lastHash: Buffer.from(previous).toString('hex'), complete: true };
   }
 
   /**
@@ -181,15 +200,7 @@ export class Journal {
    * @returns how many records were removed.
    */
   async truncateAfter(seq: number): Promise<number> {
-    assert(Number.isSafeInteger(seq) && seq >= 0, `expected a sequence number >= 0, was ${seq}`);
-    let removed = 0;
-    await this.records.transaction(() => {
-      for (const key of this.records.getKeys({ start: seq + 1 })) {
-        this.records.removeSync(key);
-        removed++;
-      }
-    });
-    await this.records.flushed;
+    const removed = await removeAfter(this.records, seq);
     this.nextSeq = seq + 1;
     this.head = this.hashBufferAt(seq);
     this.durable = Math.min(this.durable, seq);

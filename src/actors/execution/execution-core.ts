@@ -157,15 +157,7 @@ const kJournalSlice = 5_000;
 const kAuditSlice = 500;
 
 /** What pins a data dir: replaying into other instruments, grids, cash or fees would give another state. */
-interface Identity {
-  format: number;
-  symbols: string[];
-  tickSize: number;
-  lotSize: number;
-  startingCash: number;
-  makerFeeBps: number;
-  takerFeeBps: number;
-}
+type Identity = { format: number } & Pick<ExecutionOptions, 'symbols' | 'tickSize' | 'lotSize' | 'startingCash' | 'makerFeeBps' | 'takerFeeBps'>;
 
 interface PendingOutput {
   seq: number;
@@ -562,18 +554,22 @@ export class ExecutionCore {
       this.auditRefusal('submit', body, error, timeMs);
       throw error;
     }
-    const record = copyRecord(this.manager.applySubmit(command));
-    await this.commit('submit', command, timeMs, { id: record.id, status: record.status, filled_qty: record.filled_qty });
-    return { order: record, created: true };
+    return { order: await this.commitOrder('submit', command, timeMs, () => this.manager.applySubmit(command)), created: true };
+  }
+
+  /** Applies an order command, journals and audits it, and resolves with the order as the command left it. */
+  private async commitOrder(kind: 'submit' | 'cancel' | 'replace', command: unknown, timeMs: number, apply: () => OrderRecord): Promise<OrderRecord> {
+    const record = copyRecord(apply());
+    await this.commit(kind, command, timeMs, { id: record.id, status: record.status, filled_qty: record.filled_qty });
+    return record;
   }
 
   async cancel(body: CancelOrder): Promise<OrderRecord> {
     this.checkTrading();
     const timeMs = Math.round(this.clock.nowMs());
     this.manager.checkCancel(body);
-    const record = copyRecord(this.manager.applyCancel({ ...body, timeMs }));
-    await this.commit('cancel', { ...body, timeMs }, timeMs, { id: record.id, status: record.status, filled_qty: record.filled_qty });
-    return record;
+    const command = { ...body, timeMs };
+    return this.commitOrder('cancel', command, timeMs, () => this.manager.applyCancel(command));
   }
 
   async replace(body: ReplaceOrder): Promise<OrderRecord> {
@@ -585,9 +581,8 @@ export class ExecutionCore {
       this.auditRefusal('replace', body, error, timeMs);
       throw error;
     }
-    const record = copyRecord(this.manager.applyReplace({ ...body, timeMs }));
-    await this.commit('replace', { ...body, timeMs }, timeMs, { id: record.id, status: record.status, filled_qty: record.filled_qty });
-    return record;
+    const command = { ...body, timeMs };
+    return this.commitOrder('replace', command, timeMs, () => this.manager.applyReplace(command));
   }
 
   async cancelAll(body: CancelAllOrders): Promise<CanceledOrders> {

@@ -10,19 +10,8 @@
 import type { Bar, Trade } from '../../engine/messages.js';
 import { OctopusError } from '../../engine/errors.js';
 
-/** The fields of a bar the fold fills (structurally a `Bar` without indicators, and a stored BarRow). */
-export interface BarFields {
-  symbol: string;
-  intervalMs: number;
-  startMs: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  vwap: number;
-  trades: number;
-}
+/** The fields of a bar the fold fills (a `Bar` without indicators; structurally a stored BarRow too). */
+export type BarFields = Omit<Bar, 'indicators'>;
 
 /** The fields of a trade that a bar needs. */
 export interface BarInput {

@@ -3,7 +3,7 @@
  * adapters (Binance spot, Coinbase Advanced Trade) translate their venue's wire format into these shapes
  * at the edge, so nothing downstream knows which venue a number came from except through `venue`.
  */
-import type { Trade } from '../../../engine/messages.js';
+import type { Bar, Trade } from '../../../engine/messages.js';
 
 export type VenueName = 'binance' | 'coinbase';
 
@@ -35,18 +35,9 @@ export interface BookEvent {
 }
 
 /** A candle. `closed` is false while the bar is still forming (Binance sends it repeatedly). */
-export interface KlineEvent {
+export interface KlineEvent extends Omit<Bar, 'vwap' | 'indicators'> {
   type: 'kline';
   venue: VenueName;
-  symbol: string;
-  intervalMs: number;
-  startMs: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  trades: number;
   closed: boolean;
 }
 

@@ -7,25 +7,13 @@
  * grown on demand and kept, so a book in steady state emits without allocating. All quantities are
  * integers: prices in ticks, quantities in lots, fees in cash units (see instrument-grid.ts).
  */
-import type { OrderReason, Liquidity, OrderType, SelfTradePrevention, Side, TimeInForce } from './order-types.js';
+import type { OrderReason, Liquidity, OrderType, OrderView, SelfTradePrevention, Side, TimeInForce } from './order-types.js';
 import type { OrderNode } from './price-levels.js';
 
 /** The order passed entry checks and has status `new` (the transition to `new`). */
-export interface AcceptedEvent {
+export interface AcceptedEvent extends Pick<OrderView, 'orderId' | 'account' | 'side' | 'orderType' | 'timeInForce' | 'postOnly' | 'selfTradePrevention' | 'priceTicks' | 'stopPriceTicks' | 'qtyLots'> {
   kind: 'accepted';
   symbol: string;
-  orderId: number;
-  account: string;
-  side: Side;
-  orderType: OrderType;
-  timeInForce: TimeInForce;
-  postOnly: boolean;
-  selfTradePrevention: SelfTradePrevention;
-  /** 0 for market and stop orders. */
-  priceTicks: number;
-  /** 0 for market and limit orders. */
-  stopPriceTicks: number;
-  qtyLots: number;
 }
 
 /** The order was refused at entry (the transition to `rejected`); it never became live. */
@@ -144,12 +132,18 @@ export function truncate(array: unknown[]): void {
   while (array.length > 0) array.pop();
 }
 
-/** A grow-only pool of event objects of one kind, handed out in order and taken back all at once. */
-class Pool<T> {
+/**
+ * A pool of event objects of one kind, handed out in order and taken back all at once. It keeps at most
+ * `retainMax` objects between resets: a burst beyond it is allocated and then left to the GC.
+ */
+export class Pool<T> {
   private readonly items: T[] = [];
   private used = 0;
 
-  constructor(private readonly create: () => T) {}
+  constructor(
+    private readonly create: () => T,
+    private readonly retainMax = Number.POSITIVE_INFINITY,
+  ) {}
 
   take(): T {
     if (this.used === this.items.length) this.items.push(this.create());
@@ -158,6 +152,7 @@ class Pool<T> {
 
   reset(): void {
     this.used = 0;
+    if (this.items.length > this.retainMax) this.items.length = this.retainMax;
   }
 }
 

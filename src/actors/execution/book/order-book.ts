@@ -375,24 +375,8 @@ export class OrderBook {
 
   private nodeFromTuple(tuple: NodeTuple): OrderNode {
     const node = this.freeNodes.pop() ?? new OrderNode();
-    [
-      node.orderId,
-      node.account,
-      node.side,
-      node.orderType,
-      node.timeInForce,
-      node.postOnly,
-      node.selfTradePrevention,
-      node.priceTicks,
-      node.stopPriceTicks,
-      node.qtyLots,
-      node.filledQtyLots,
-      node.leavesQtyLots,
-      node.timestamp,
-      node.sequence,
-      node.triggerPriceTicks,
-      node.status,
-    ] = tuple;
+    const fields = node as unknown as Record<(typeof kNodeFields)[number], unknown>;
+    for (let index = 0; index < kNodeFields.length; index++) fields[kNodeFields[index]!] = tuple[index];
     this.orders.set(node.orderId, node);
     return node;
   }
@@ -831,25 +815,14 @@ function checkBound(value: number | undefined, fallback: number, limit: number, 
   return value;
 }
 
+/** The order of a NodeTuple's fields (the snapshot format). */
+const kNodeFields = [
+  'orderId', 'account', 'side', 'orderType', 'timeInForce', 'postOnly', 'selfTradePrevention', 'priceTicks',
+  'stopPriceTicks', 'qtyLots', 'filledQtyLots', 'leavesQtyLots', 'timestamp', 'sequence', 'triggerPriceTicks', 'status',
+] as const satisfies readonly (keyof OrderNode)[];
+
 function tupleOf(node: OrderNode): NodeTuple {
-  return [
-    node.orderId,
-    node.account,
-    node.side,
-    node.orderType,
-    node.timeInForce,
-    node.postOnly,
-    node.selfTradePrevention,
-    node.priceTicks,
-    node.stopPriceTicks,
-    node.qtyLots,
-    node.filledQtyLots,
-    node.leavesQtyLots,
-    node.timestamp,
-    node.sequence,
-    node.triggerPriceTicks,
-    node.status,
-  ];
+  return kNodeFields.map((field) => node[field]) as NodeTuple;
 }
 
 function viewOf(node: OrderNode): OrderView {

@@ -11,7 +11,7 @@
 import { OctopusError } from '../../../engine/errors.js';
 import { SeededRandom } from '../../../engine/random.js';
 import { cholesky } from '../../../kernels/stats/linalg.js';
-import type { BookEvent } from '../book/book-events.js';
+import { Pool, type BookEvent } from '../book/book-events.js';
 import type { InstrumentGrid } from '../book/instrument-grid.js';
 import { MatchingEngine } from '../book/matching-engine.js';
 import type { OrderBook } from '../book/order-book.js';
@@ -26,21 +26,6 @@ export const kTakerAccount = 'sim-taker';
 
 /** Objects a pool keeps between steps; a burst beyond it is allocated and then left to the GC. */
 const kPoolRetainMax = 16_384;
-
-/** A pool of event objects, handed out in order and taken back all at once; it keeps at most kPoolRetainMax. */
-class Pool<T> {
-  private readonly items: T[] = [];
-  private used = 0;
-  constructor(private readonly create: () => T) {}
-  take(): T {
-    if (this.used === this.items.length) this.items.push(this.create());
-    return this.items[this.used++]!;
-  }
-  reset(): void {
-    this.used = 0;
-    if (this.items.length > kPoolRetainMax) this.items.length = kPoolRetainMax;
-  }
-}
 
 /** The exchange's whole evolving state, for a snapshot (its config is journaled in `sim_start`). */
 export interface ExchangeState {
@@ -85,9 +70,9 @@ export class SimulatedExchange {
   private readonly lastQuote: Float64Array;
   private readonly request: TickOrderRequest = { account: '', side: 'buy', type: 'limit', qtyLots: 1, timeInForce: 'gtc' };
   private readonly output: MarketEvent[] = [];
-  private readonly trades = new Pool<MarketTrade>(() => ({ kind: 'trade', symbol: '', price: 0, qty: 0, side: 'buy', tradeId: 0, timeMs: 0 }));
-  private readonly quotes = new Pool<MarketQuote>(() => ({ kind: 'quote', symbol: '', bidPrice: 0, bidQty: 0, askPrice: 0, askQty: 0, timeMs: 0 }));
-  private readonly deltas = new Pool<MarketBookDelta>(() => ({ kind: 'book_delta', symbol: '', side: 'buy', price: 0, qty: 0, timeMs: 0 }));
+  private readonly trades = new Pool<MarketTrade>(() => ({ kind: 'trade', symbol: '', price: 0, qty: 0, side: 'buy', tradeId: 0, timeMs: 0 }), kPoolRetainMax);
+  private readonly quotes = new Pool<MarketQuote>(() => ({ kind: 'quote', symbol: '', bidPrice: 0, bidQty: 0, askPrice: 0, askQty: 0, timeMs: 0 }), kPoolRetainMax);
+  private readonly deltas = new Pool<MarketBookDelta>(() => ({ kind: 'book_delta', symbol: '', side: 'buy', price: 0, qty: 0, timeMs: 0 }), kPoolRetainMax);
   /** True when the engine came from the config (other participants may change the books between steps). */
   private readonly sharedEngine: boolean;
   private levelChanged = false;
