@@ -1,7 +1,7 @@
 /**
- * Restart time against journal length. For 10k, 100k and 1M journal records, a data dir is built the way
- * a running engine builds it (order commands through the execution core, a snapshot every 10k records,
- * the process "killed" after the last one: the tail is whatever came after the last snapshot). Then the
+ * Restart time against journal length. For about 10k, 100k and 1M journal records, a data dir is built the
+ * way a running engine builds it (order commands through the execution core, a snapshot every 10k records,
+ * the process "killed" half way to the next one: a tail of about 5k records after the last snapshot). Then the
  * real engine (`octopus start`, default flags: simulated feed, its own process) is started on it and
  * timed from the spawn to /health saying every actor runs; its restore report gives the rebuild alone.
  *
@@ -52,9 +52,11 @@ async function buildDataDir(records: number): Promise<string> {
   );
   await core.open();
   let index = 0;
-  while (core.journal.lastSeq < records) {
+  // Stop half way between two periodic snapshots: a restart then replays a tail of about 5k records.
+  const target = records - defaultConfig.snapshotEveryRecords / 2;
+  while (core.journal.lastSeq < target) {
     const pending: Promise<unknown>[] = [];
-    for (let inBatch = 0; inBatch < kBatch && core.journal.lastSeq + pending.length < records; inBatch += 2) {
+    for (let inBatch = 0; inBatch < kBatch && core.journal.lastSeq + pending.length < target; inBatch += 2) {
       const account = `bench${index % 50}`;
       const symbol = defaultConfig.symbols[index % defaultConfig.symbols.length]!;
       const submitted = core.submit({ account, clientOrderId: `r${index}`, symbol, side: 'buy', type: 'limit', qty: 10, limitPrice: Number((10 + (index % 20) * 0.05).toFixed(2)), timeInForce: 'gtc', postOnly: false });

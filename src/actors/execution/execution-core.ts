@@ -155,6 +155,9 @@ export interface HistoryVerification {
 /** Records checked per slice of the background verification, between which the actor handles messages. */
 const kJournalSlice = 5_000;
 const kAuditSlice = 500;
+/** The background verification starts this long after the actor is up. */
+const kHistoryDelayMs = 2_000;
+const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** What pins a data dir: replaying into other instruments, grids, cash or fees would give another state. */
 type Identity = { format: number } & Pick<ExecutionOptions, 'symbols' | 'tickSize' | 'lotSize' | 'startingCash' | 'makerFeeBps' | 'takerFeeBps'>;
@@ -356,6 +359,9 @@ export class ExecutionCore {
    * A break halts trading (typed refusals) and shows on /health; it never kills the actor.
    */
   async verifyHistory(): Promise<HistoryVerification> {
+    // Let the engine finish starting first (the other actors start on the same cores), then walk in
+    // slices with a timer turn between them, so the check never competes with order handling for long.
+    await new Promise((resolve) => setTimeout(resolve, kHistoryDelayMs));
     const journalEnd = this.verifiedFrom.journal - 1;
     const auditEnd = this.verifiedFrom.audit - 1;
     let journalFrom = 1;
@@ -365,7 +371,7 @@ export class ExecutionCore {
       journalFrom = slice.lastSeq + 1;
       this.history.journalVerifiedTo = slice.lastSeq;
       if (slice.records === 0) break;
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
     let auditFrom = 1;
     let previousHash: string | undefined;
@@ -376,7 +382,7 @@ export class ExecutionCore {
       previousHash = slice.lastHash;
       this.history.auditVerifiedTo = slice.lastSeq;
       if (slice.records === 0) break;
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
     this.history = { ...this.history, state: 'ok' };
     return this.history;
