@@ -57,6 +57,10 @@ export interface EngineConfig {
   snapshotEveryRecords: number;
   /** Start over a broken journal chain by truncating it at the last good record. */
   recover: boolean;
+  /** Serve REST market data (symbols, trades, bars, book) without credentials. */
+  publicMarketData: boolean;
+  /** Human-readable logs (pino-pretty) instead of JSON lines. */
+  logPretty: boolean;
 }
 
 export const defaultConfig: EngineConfig = {
@@ -89,6 +93,8 @@ export const defaultConfig: EngineConfig = {
   watchdogMs: 10_000,
   snapshotEveryRecords: 10_000,
   recover: false,
+  publicMarketData: true,
+  logPretty: false,
 };
 
 interface Setting {
@@ -265,6 +271,15 @@ export const settings: Setting[] = [
   { flag: '--watchdog-ms', env: 'OCTOPUS_WATCHDOG_MS', key: 'watchdogMs', parse: parseInteger(0, 600_000), help: 'restart a worker stuck this long in a synchronous loop (default 10000; 0 = off)' },
   { flag: '--snapshot-every', env: 'OCTOPUS_SNAPSHOT_EVERY', key: 'snapshotEveryRecords', parse: parseInteger(100, 10_000_000), help: 'snapshot the execution state every N journal records (default 10000)' },
   { flag: '--recover', env: 'OCTOPUS_RECOVER', key: 'recover', parse: parseBoolean, boolean: true, help: 'truncate a broken journal chain at its last good record and start (logged and audited)' },
+  {
+    flag: '--public-market-data',
+    env: 'OCTOPUS_PUBLIC_MARKET_DATA',
+    key: 'publicMarketData',
+    parse: parseBoolean,
+    boolean: true,
+    help: 'serve REST market data without credentials (default true; =false requires a login)',
+  },
+  { flag: '--log-pretty', env: 'OCTOPUS_LOG_PRETTY', key: 'logPretty', parse: parseBoolean, boolean: true, help: 'human-readable logs for a terminal (default: JSON lines)' },
 ];
 
 /**

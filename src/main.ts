@@ -22,6 +22,14 @@ import { BookMirror } from './gateway/ws/book-mirror.js';
 import { FeedHub } from './gateway/ws/hub.js';
 import { feedRoutes } from './gateway/ws/feed-routes.js';
 import { healthSamples, metricsRoutes, type MetricSample } from './gateway/routes/metrics-routes.js';
+import { EngineMetrics } from './gateway/metrics/engine-metrics.js';
+import { WireFormat } from './gateway/wire/format.js';
+import { alpacaRoutes } from './gateway/routes/alpaca-routes.js';
+import { webRoutes } from './gateway/routes/web-routes.js';
+import { LiveClock } from './engine/clock.js';
+import type { Envelope } from './engine/codec.js';
+import type { HistogramSnapshot } from './engine/cumulative-histogram.js';
+import { kVersion } from './version.js';
 import { defaultRiskLimits } from './actors/risk/pre-trade.js';
 import { closeRiskWorkers } from './kernels/risk.js';
 import { closeOptimizerWorkers } from './kernels/optimizer-pool.js';
@@ -57,27 +65,18 @@ const kIntervalLabels = new Map<number, string>([
   [86_400_000, '1d'],
 ]);
 
-/** Fans a market-data batch out on the public channels and keeps the gateway's book copy current. */
-function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBatch): void {
+/**
+ * Fans a market-data batch out on the public channels and keeps the gateway's book copy current. JSON
+ * frames carry the wire format (decimal strings); binary (FlatBuffers) frames the numbers.
+ */
+function publishMarketData(hub: FeedHub, mirror: BookMirror, wire: WireFormat, batch: MarketDataBatch): void {
   for (const trade of batch.trades) {
-    hub.publish(`trades:${trade.symbol}`, 'trade', {
-      symbol: trade.symbol,
-      price: trade.price,
-      qty: trade.qty,
-      side: trade.side,
-      trade_id: String(trade.tradeId),
-      time_ms: trade.timeMs,
-    });
+    const binary = { price: trade.price, qty: trade.qty, side: trade.side, trade_id: String(trade.tradeId), time_ms: trade.timeMs };
+    hub.publish(`trades:${trade.symbol}`, 'trade', wire.trade(trade), binary);
   }
   for (const quote of batch.quotes) {
-    hub.publish(`quotes:${quote.symbol}`, 'quote', {
-      symbol: quote.symbol,
-      bid_price: quote.bidPrice,
-      bid_qty: quote.bidQty,
-      ask_price: quote.askPrice,
-      ask_qty: quote.askQty,
-      time_ms: quote.timeMs,
-    });
+    const binary = { bid_price: quote.bidPrice, bid_qty: quote.bidQty, ask_price: quote.askPrice, ask_qty: quote.askQty, time_ms: quote.timeMs };
+    hub.publish(`quotes:${quote.symbol}`, 'quote', wire.quote(quote), binary);
   }
   // One delta frame per symbol per batch: every changed level's new total (qty 0 removes it).
   const deltas = new Map<string, { bids: [number, number][]; asks: [number, number][] }>();
@@ -87,7 +86,7 @@ function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBa
     if (frame === undefined) deltas.set(delta.symbol, (frame = { bids: [], asks: [] }));
     (delta.side === 'buy' ? frame.bids : frame.asks).push([delta.price, delta.qty]);
   }
-  for (const [symbol, frame] of deltas) hub.publish(`book:${symbol}`, 'delta', frame);
+  for (const [symbol, frame] of deltas) hub.publish(`book:${symbol}`, 'delta', { bids: wire.levels(symbol, frame.bids), asks: wire.levels(symbol, frame.asks) }, frame);
 }
 
 /** Seeds the book copy from the execution actor (resting orders replayed from the journal). */
@@ -208,25 +207,30 @@ interface FeedCounters {
   marketDataBatches: number;
 }
 
-/** Main-thread handlers: what the actors publish goes out on the WebSocket channels. */
-function wireFeed(system: ActorSystem, hub: FeedHub, mirror: BookMirror): FeedCounters {
+/** Main-thread handlers: what the actors publish goes out on the WebSocket channels (and into /metrics). */
+function wireFeed(system: ActorSystem, hub: FeedHub, mirror: BookMirror, wire: WireFormat, metrics: EngineMetrics): FeedCounters {
   const counters: FeedCounters = { barsReceived: 0, alertsFired: 0, marketDataBatches: 0 };
+  const clock = new LiveClock();
+  const hop = (message: string, envelope: Envelope): void => metrics.ringHop(message, (clock.nowMs() - envelope.tsMs()) / 1_000);
   system.on(MessageType.Bar, (bar) => {
     counters.barsReceived++;
     const label = kIntervalLabels.get(bar.intervalMs);
-    if (label !== undefined) hub.publish(`bars:${label}:${bar.symbol}`, 'bar', bar);
+    if (label !== undefined) hub.publish(`bars:${label}:${bar.symbol}`, 'bar', wire.bar(bar, label));
   });
-  system.on(MessageType.MarketDataBatch, (batch) => {
+  system.on(MessageType.MarketDataBatch, (batch, envelope) => {
     counters.marketDataBatches++;
-    publishMarketData(hub, mirror, batch);
+    hop('market_data_batch', envelope);
+    publishMarketData(hub, mirror, wire, batch);
   });
-  system.on(MessageType.ExecutionReports, (reports) => {
-    for (const order of reports.orders) hub.publishPrivate(order.account, 'orders', 'order', order);
-    for (const { account, positions } of reports.positions) hub.publishPrivate(account, 'positions', 'position', positions);
+  system.on(MessageType.ExecutionReports, (reports, envelope) => {
+    hop('execution_reports', envelope);
+    metrics.orderReports(reports.orders);
+    for (const order of reports.orders) hub.publishPrivate(order.account, 'orders', 'order', wire.order(order));
+    for (const { account, positions } of reports.positions) hub.publishPrivate(account, 'positions', 'position', positions.map((position) => wire.position(position)));
   });
   system.on(MessageType.AlertFired, (alert) => {
     counters.alertsFired++;
-    hub.publishPrivate(alert.account, 'alerts', 'alert', alert);
+    hub.publishPrivate(alert.account, 'alerts', 'alert', wire.alert(alert));
   });
   return counters;
 }
@@ -286,19 +290,35 @@ function detailSamples(details: Record<string, Record<string, unknown>>): Metric
   return samples;
 }
 
-function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator: Authenticator, hub: FeedHub, execution: ExecutionClient, health: () => EngineHealth): RouteModule[] {
+/** The engine's instruments (simulated, with their grids) and the external venue's (no grid here). */
+function engineWireFormat(config: EngineConfig): WireFormat {
+  return new WireFormat([
+    ...universeFor(config.symbols, config.tickSize, config.lotSize).map((symbol) => ({ symbol: symbol.symbol, tickSize: symbol.tickSize, lotSize: symbol.lotSize })),
+    ...config.venueSymbols.map((symbol) => ({ symbol, tickSize: null, lotSize: null, venue: config.venue })),
+  ]);
+}
+
+interface GatewayParts {
+  system: ActorSystem;
+  authenticator: Authenticator;
+  hub: FeedHub;
+  execution: ExecutionClient;
+  wire: WireFormat;
+  metrics: EngineMetrics;
+}
+
+function gatewayRoutes(config: EngineConfig, parts: GatewayParts): RouteModule[] {
+  const { system, authenticator, hub, execution, wire, metrics } = parts;
   const isKnownSymbol = (symbol: string): boolean => config.symbols.includes(symbol) || config.venueSymbols.includes(symbol);
-  const instruments = [
-    ...universeFor(config.symbols, config.tickSize, config.lotSize).map((symbol) => ({ symbol: symbol.symbol, tick_size: symbol.tickSize, lot_size: symbol.lotSize })),
-    ...config.venueSymbols.map((symbol) => ({ symbol, tick_size: null, lot_size: null, venue: config.venue })),
-  ];
   hub.setSymbolValidator(isKnownSymbol);
   return [
-    authRoutes(authenticator),
+    webRoutes(),
+    authRoutes(authenticator, wire),
     computeRoutes,
     feedRoutes(hub),
-    orderRoutes(execution),
-    marketRoutes(instruments, {
+    orderRoutes(execution, wire),
+    alpacaRoutes(execution, wire),
+    marketRoutes(wire, {
       trades: (query) => system.request('warehouse', MessageType.TradesQuery, query, 10_000),
       bars: (query) => system.request('warehouse', MessageType.BarsQuery, query, 10_000),
       book: (query) => execution(MessageType.BookQuery, query),
@@ -310,9 +330,24 @@ function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator:
         list: (command) => system.request('realtime', MessageType.ListAlerts, command, 5_000),
       },
       isKnownSymbol,
+      wire,
     ),
-    metricsRoutes(() => engineSamples(health(), hub)),
+    metricsRoutes(metrics),
   ];
+}
+
+function engineMetrics(health: () => EngineHealth, hub: () => FeedHub, details: Map<string, Record<string, unknown>>): EngineMetrics {
+  return new EngineMetrics(
+    { version: kVersion, node: process.version, kernels: kernels.backend },
+    () => engineSamples(health(), hub()),
+    [
+      {
+        name: 'octopus_journal_flush_seconds',
+        help: 'Journal appends from write to flushed on disk (group commits included), kept by the execution actor.',
+        read: () => details.get('execution')?.journal_flush_seconds as HistogramSnapshot | undefined,
+      },
+    ],
+  );
 }
 
 /**
@@ -337,10 +372,18 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     await store.close();
     throw error;
   }
-  const hub = new FeedHub({ logger, maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress, maxAnonymousConnections: config.wsMaxAnonymousConnections });
-  const mirror = new BookMirror();
-  const counters = wireFeed(system, hub, mirror);
   const statusPoll = pollActorStatus(system, logger);
+  const wire = engineWireFormat(config);
+  // The closures read `health` and `feedHub`, defined below: both exist before the first scrape.
+  const metrics = engineMetrics(() => health(), () => feedHub, statusPoll.details);
+  const feedHub = new FeedHub({
+    logger,
+    maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress,
+    maxAnonymousConnections: config.wsMaxAnonymousConnections,
+    observeBufferedBytes: (bytes) => metrics.wsBuffered(bytes),
+  });
+  const mirror = new BookMirror();
+  const counters = wireFeed(system, feedHub, mirror, wire, metrics);
   const health = (): EngineHealth => ({
     ...system.health(),
     kernels: { backend: kernels.backend, available: kernels.available },
@@ -352,14 +395,25 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   const execution: ExecutionClient = <T extends ExecutionMessage>(type: T, body: BodyOf<T>) => system.request('execution', type, body, 10_000);
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: gatewayRoutes(config, system, authenticator, hub, execution, health) });
+    gateway = await startGateway({
+      host: config.host,
+      port: config.port,
+      logger,
+      health,
+      security,
+      observer: metrics,
+      publicMarketData: config.publicMarketData,
+      version: kVersion,
+      routes: gatewayRoutes(config, { system, authenticator, hub: feedHub, execution, wire, metrics }),
+    });
   } catch (error) {
     statusPoll.stop();
     await system.stop();
     await store.close();
     throw error;
   }
-  hub.setSnapshotProvider('book', (symbol, depth) => mirror.snapshot(symbol, depth));
+  feedHub.setSnapshotProvider('book', (symbol, depth) => mirror.snapshot(symbol, depth));
+  feedHub.setBookFormatter((symbol, book) => ({ bids: wire.levels(symbol, book.bids), asks: wire.levels(symbol, book.asks) }));
   await seedBookMirror(mirror, config.symbols, execution);
   let stopping: Promise<void> | null = null;
   return {
@@ -370,7 +424,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     stop() {
       stopping ??= (async () => {
         statusPoll.stop();
-        hub.close();
+        feedHub.close();
         gateway.close();
         await system.stop();
         await closeRiskWorkers();

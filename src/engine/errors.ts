@@ -138,6 +138,7 @@ export const errorCodes = {
   ERR_ALERT_BAD_RULE: 400,
   ERR_ALERT_UNKNOWN: 404,
   ERR_ALERT_TOO_MANY: 422,
+  ERR_POSITION_UNKNOWN: 404,
   ERR_INTERNAL: 500,
 } as const;
 

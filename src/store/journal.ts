@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import type { Database } from 'lmdb';
 import { Packr } from 'msgpackr';
 import { assert } from '../engine/assert.js';
+import { CumulativeHistogram } from '../engine/cumulative-histogram.js';
 import { OctopusError } from '../engine/errors.js';
 import type { StateStore } from './state-store.js';
 
@@ -49,6 +50,8 @@ export class Journal {
   private durabilityWaiters: { seq: number; resolve: () => void }[] = [];
   /** Test hook: extra delay before a flush counts as durable (proves nothing is released early). */
   private readonly durabilityDelayMs: number;
+  /** Time from an append to its record being flushed to disk (group commits included), for /metrics. */
+  readonly flushSeconds = new CumulativeHistogram();
 
   constructor(
     private readonly store: StateStore,
@@ -90,9 +93,11 @@ export class Journal {
     const value = Buffer.allocUnsafe(kHashBytes + body.length);
     this.head.copy(value, 0);
     value.set(body, kHashBytes);
+    const startMs = performance.now();
     const committed = await this.records.put(record.seq, value);
     if (!committed) throw new OctopusError('ERR_INTERNAL', `expected journal record ${record.seq} to be written, was not`);
     await this.records.flushed;
+    this.flushSeconds.observe((performance.now() - startMs) / 1_000);
     if (this.durabilityDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.durabilityDelayMs));
     if (record.seq > this.durable) this.markDurable(record.seq);
     return record;
