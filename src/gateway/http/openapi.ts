@@ -52,10 +52,17 @@ export function openApiPath(path: string): string {
   return path.replace(/\/:([A-Za-z_]+)/g, '/{$1}');
 }
 
-/** TypeBox refs name a schema by $id; OpenAPI wants a JSON pointer into components. */
+/**
+ * TypeBox writes JSON Schema draft 7; OpenAPI 3.1 is 2020-12: refs by $id become JSON pointers into
+ * components, and tuples (`items: [...]`, `additionalItems`) become `prefixItems` with `items: false`.
+ */
 function toOpenApiSchema(schema: TSchema): unknown {
   return JSON.parse(JSON.stringify(schema), (key, value: unknown) => {
     if (key === '$ref' && typeof value === 'string' && !value.startsWith('#')) return `#/components/schemas/${value}`;
+    if (typeof value === 'object' && value !== null && Array.isArray((value as { items?: unknown }).items)) {
+      const { items, additionalItems: _additionalItems, ...rest } = value as { items: unknown[]; additionalItems?: unknown };
+      return { ...rest, prefixItems: items, items: false };
+    }
     return value;
   }) as unknown;
 }

@@ -46,6 +46,10 @@ beforeAll(async () => {
           method: 'post',
           path: '/test/trade',
           permission: 'trade',
+          operationId: 'testTrade',
+          summary: 'A protected test route',
+          tag: 'test',
+          responses: { 201: undefined },
           handler: ({ body, principal }) => {
             tradesAccepted++;
             return { status: 201, body: { by: principal!.username, body } };
