@@ -71,7 +71,7 @@ describe('hostile bodies and paths (real engine)', () => {
     expect(((await response.json()) as any).error).toEqual({ code: 'ERR_HTTP_METHOD_NOT_ALLOWED', message: 'expected POST, DELETE, GET, was PUT' });
     const onOrder = await fetch(`${base}/api/v1/orders/1`, { method: 'POST', body: '{}' });
     expect(onOrder.status).toBe(405);
-    expect(onOrder.headers.get('allow')).toBe('GET, PATCH, DELETE');
+    expect(onOrder.headers.get('allow')).toBe('PATCH, DELETE, GET');
     expect(await accountState()).toEqual(before);
   });
 

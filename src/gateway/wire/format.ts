@@ -89,8 +89,13 @@ export function decimalString(value: number, places: number): string {
   return /^-0(\.0*)?$/.test(text) ? text.slice(1) : text;
 }
 
+/** Whole milliseconds: clocks inside give fractions (performance.now()-based), the wire does not. */
+export function wholeMs(timeMs: number): number {
+  return Math.floor(timeMs);
+}
+
 export function rfc3339(timeMs: number): string {
-  return new Date(timeMs).toISOString();
+  return new Date(wholeMs(timeMs)).toISOString();
 }
 
 function nullable<T>(value: T | null | undefined, format: (value: T) => string): string | null {
@@ -183,9 +188,9 @@ export class WireFormat {
       canceled_at: at('canceled'),
       expired_at: at('expired'),
       failed_at: at('rejected'),
-      created_at_ms: record.created_at,
-      updated_at_ms: record.updated_at,
-      history: record.history.map((entry) => ({ status: entry.status, at: rfc3339(entry.at), at_ms: entry.at, reason: entry.reason, filled_qty: this.qty(symbol, entry.filled_qty) })),
+      created_at_ms: wholeMs(record.created_at),
+      updated_at_ms: wholeMs(record.updated_at),
+      history: record.history.map((entry) => ({ status: entry.status, at: rfc3339(entry.at), at_ms: wholeMs(entry.at), reason: entry.reason, filled_qty: this.qty(symbol, entry.filled_qty) })),
     };
   }
 
@@ -247,7 +252,7 @@ export class WireFormat {
       qty: this.qty(trade.symbol, trade.qty),
       side: trade.side,
       time: rfc3339(trade.timeMs),
-      time_ms: trade.timeMs,
+      time_ms: wholeMs(trade.timeMs),
     };
   }
 
@@ -260,7 +265,7 @@ export class WireFormat {
       ask_price: this.price(symbol, quote.askPrice),
       ask_qty: this.qty(symbol, quote.askQty),
       time: rfc3339(quote.timeMs),
-      time_ms: quote.timeMs,
+      time_ms: wholeMs(quote.timeMs),
     };
   }
 
@@ -272,7 +277,7 @@ export class WireFormat {
       symbol,
       interval,
       time: rfc3339(bar.startMs),
-      time_ms: bar.startMs,
+      time_ms: wholeMs(bar.startMs),
       open: this.price(symbol, bar.open),
       high: this.price(symbol, bar.high),
       low: this.price(symbol, bar.low),
@@ -312,11 +317,11 @@ export class WireFormat {
         : condition.kind === 'pct_move'
           ? { kind: condition.kind, percent: String(condition.percent), window_ms: condition.window_ms }
           : { kind: condition.kind, multiple: String(condition.multiple), lookback: condition.lookback, interval_ms: condition.interval_ms };
-    return { id: rule.id, symbol: rule.symbol, condition: wireCondition, cooldown_ms: rule.cooldown_ms, created_at: rfc3339(rule.created_ms), created_at_ms: rule.created_ms };
+    return { id: rule.id, symbol: rule.symbol, condition: wireCondition, cooldown_ms: rule.cooldown_ms, created_at: rfc3339(rule.created_ms), created_at_ms: wholeMs(rule.created_ms) };
   }
 
   alert(alert: AlertFired): Static<typeof AlertSchema> {
-    return { rule_id: alert.rule_id, symbol: alert.symbol, kind: alert.kind, message: alert.message, price: this.price(alert.symbol, alert.price), time: rfc3339(alert.time_ms), time_ms: alert.time_ms };
+    return { rule_id: alert.rule_id, symbol: alert.symbol, kind: alert.kind, message: alert.message, price: this.price(alert.symbol, alert.price), time: rfc3339(alert.time_ms), time_ms: wholeMs(alert.time_ms) };
   }
 
   killSwitch(state: KillSwitchState): KillSwitchState {
@@ -337,7 +342,7 @@ export class WireFormat {
       subject: event.subject ?? null,
       blocked_for_ms: event.blockedForMs ?? null,
       time: rfc3339(event.timeMs),
-      time_ms: event.timeMs,
+      time_ms: wholeMs(event.timeMs),
     };
   }
 }
