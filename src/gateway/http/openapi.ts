@@ -29,6 +29,7 @@ const kErrorDescriptions: Record<number, string> = {
   422: 'Refused by pre-trade risk, compliance or the matching rules (a business rejection)',
   429: 'Rate limited or throttled: retry after Retry-After seconds',
   500: 'Internal error',
+  502: 'An upstream store (QuestDB) failed the query',
   503: 'Busy, stopping or unavailable: retry later',
   504: 'An actor did not answer in time',
 };
@@ -92,7 +93,7 @@ function parameters(spec: RouteSpec): unknown[] {
 function operation(spec: RouteSpec, options: RouteOptions): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(spec.responses)) {
-    responses[status] = schema === undefined ? { description: 'success, no body' } : { description: 'success', content: { [spec.contentType ?? 'application/json']: { schema: schemaOrRef(schema) } } };
+    responses[status] = schema === undefined ? { description: 'success, no body' } : { description: 'success', content: { [(spec.contentType ?? 'application/json').split(';')[0]!]: { schema: schemaOrRef(schema) } } };
   }
   for (const status of errorStatuses(spec, options)) responses[String(status)] = { $ref: `#/components/responses/Error${status}` };
   const parameterList = parameters(spec);
@@ -147,6 +148,19 @@ export function openApiDocument(routes: readonly RouteSpec[], options: RouteOpti
     const { $id, ...rest } = toOpenApiSchema(schema) as { $id: string };
     schemas[$id] = rest;
   }
+  // Only what the paths use, directly or through another schema (the WebSocket-only ones are AsyncAPI's).
+  const used = new Set<string>(['Error']);
+  let text = JSON.stringify(paths);
+  for (let grown = true; grown; ) {
+    grown = false;
+    for (const name of Object.keys(schemas)) {
+      if (used.has(name) || !text.includes(`"#/components/schemas/${name}"`)) continue;
+      used.add(name);
+      text += JSON.stringify(schemas[name]);
+      grown = true;
+    }
+  }
+  for (const name of Object.keys(schemas)) if (!used.has(name)) delete schemas[name];
   return {
     openapi: '3.1.0',
     info: {
