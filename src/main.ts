@@ -249,8 +249,11 @@ function engineSamples(health: EngineHealth, hub: FeedHub): MetricSample[] {
   ];
 }
 
-/** Numeric fields of the actors' polled status, exported as metrics: [actor, field, name, type, help]. */
-const kDetailMetrics: [string, string, string, MetricSample['type'], string][] = [
+/**
+ * Numeric fields of the actors' polled status, exported as metrics: [actor, field, name, type, help,
+ * scale?]. Milliseconds are exported as seconds (Prometheus' base unit; promtool refuses `_ms` names).
+ */
+const kDetailMetrics: [string, string, string, MetricSample['type'], string, number?][] = [
   ['warehouse', 'rowsWritten', 'octopus_warehouse_rows_written_total', 'counter', 'Rows the tick store acknowledged.'],
   ['warehouse', 'write_failures', 'octopus_warehouse_write_failures_total', 'counter', 'Failed write attempts (retried).'],
   ['warehouse', 'backpressure_holds', 'octopus_warehouse_backpressure_holds_total', 'counter', 'Times the warehouse held its inbox because its buffer was full (backpressure upstream).'],
@@ -258,8 +261,8 @@ const kDetailMetrics: [string, string, string, MetricSample['type'], string][] =
   ['execution', 'pending_outputs', 'octopus_execution_pending_outputs', 'gauge', 'State changes applied whose outputs wait for their journal flush.'],
   ['execution', 'open_orders', 'octopus_execution_open_orders', 'gauge', 'Open orders in memory.'],
   ['execution', 'snapshots', 'octopus_execution_snapshots_total', 'counter', 'Snapshots of the execution state written.'],
-  ['execution', 'sim_lag_ms', 'octopus_sim_lag_ms', 'gauge', 'How far the simulated exchange is behind wall time.'],
-  ['execution', 'sim_skipped_ms', 'octopus_sim_skipped_ms_total', 'counter', 'Simulated time skipped without trading (downtime or backpressure beyond the lag bound).'],
+  ['execution', 'sim_lag_ms', 'octopus_sim_lag_seconds', 'gauge', 'How far the simulated exchange is behind wall time.', 1e-3],
+  ['execution', 'sim_skipped_ms', 'octopus_sim_skipped_seconds_total', 'counter', 'Simulated time skipped without trading (downtime or backpressure beyond the lag bound).', 1e-3],
   ['execution', 'backpressure_ticks', 'octopus_sim_backpressure_ticks_total', 'counter', 'Exchange steps not taken because receivers or the disk were behind.'],
   ['collector', 'backpressure_ticks', 'octopus_collector_backpressure_ticks_total', 'counter', 'Collector ticks held back because subscribers were behind.'],
   ['collector', 'replay_holds', 'octopus_collector_replay_holds_total', 'counter', 'Times the CSV replay waited for subscribers.'],
@@ -269,9 +272,9 @@ const kDetailMetrics: [string, string, string, MetricSample['type'], string][] =
 
 function detailSamples(details: Record<string, Record<string, unknown>>): MetricSample[] {
   const samples: MetricSample[] = [];
-  for (const [actor, field, name, type, help] of kDetailMetrics) {
+  for (const [actor, field, name, type, help, scale = 1] of kDetailMetrics) {
     const value = details[actor]?.[field];
-    if (typeof value === 'number') samples.push({ name, help, type, value });
+    if (typeof value === 'number') samples.push({ name, help, type, value: value * scale });
   }
   const warehouse = details.warehouse;
   if (warehouse !== undefined) {

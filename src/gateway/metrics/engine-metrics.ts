@@ -84,6 +84,8 @@ export class EngineMetrics implements HttpObserver {
   constructor(build: BuildInfo, private readonly collect: () => MetricSample[], polled: readonly PolledHistogram[]) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    // Gauges named *_total break promtool's lint; the same counts stay in nodejs_active_{handles,requests,resources} by type.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
     this.httpSeconds = new Histogram({ name: 'octopus_http_request_duration_seconds', help: 'HTTP requests from receipt to answer, by route template and status.', labelNames: ['method', 'route', 'status'], buckets: kLatencyBucketsSeconds, registers });
     this.orderAckSeconds = new Histogram({ name: 'octopus_order_ack_seconds', help: 'Order entry from gateway receipt to the 2xx answer (journaled and acknowledged).', labelNames: ['route'], buckets: kLatencyBucketsSeconds, registers });
     this.ringHopSeconds = new Histogram({ name: 'octopus_ring_hop_seconds', help: 'From an actor sending a message to the main thread handling it.', labelNames: ['message'], buckets: kLatencyBucketsSeconds, registers });
