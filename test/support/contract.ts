@@ -32,7 +32,7 @@ export class Contract {
 
   constructor(readonly document: any) {
     (addFormats as unknown as (ajv: Ajv2020) => void)(this.ajv);
-    for (const [name, schema] of Object.entries<unknown>(document.components.schemas)) this.ajv.addSchema(rewriteRefs(schema), `${kRootId}/schemas/${name}`);
+    for (const [name, schema] of Object.entries<unknown>(document.components.schemas)) this.ajv.addSchema(rewriteRefs(schema) as object, `${kRootId}/schemas/${name}`);
     for (const [template, item] of Object.entries<Record<string, any>>(document.paths)) {
       for (const [method, operation] of Object.entries<any>(item)) {
         const source = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[A-Za-z_]+\\?\}/g, '[^/]+');

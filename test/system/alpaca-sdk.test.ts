@@ -18,7 +18,7 @@ let orders: trading.OrdersApi;
 let positions: trading.PositionsApi;
 
 /** The SDK's fetch, checking each answer against the contract on the way. */
-async function validatingFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+async function validatingFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const response = await fetch(input, init);
   const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
   const text = await response.clone().text();

@@ -9,6 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The page functions run in the browser; the test process has no DOM types.
+declare global {
+  var document: { querySelector(selector: string): { getAttribute(name: string): string | null; textContent: string | null } | null };
+}
 import { addUsers } from '../support/api-client.js';
 import { startEngineProcess, temporaryDataDir, type EngineProcess } from '../support/engine-process.js';
 
@@ -49,7 +54,7 @@ describe.skipIf(!hasChromium)(`the dashboard in headless Chromium${hasChromium ?
     await page.goto(`http://127.0.0.1:${engine.port}/?symbol=ACME&interval=1s`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
     // Candles: from REST history, then live bars over /ws.
-    await page.waitForFunction(() => Number(document.querySelector('#chart')!.getAttribute('data-candles')) >= 2, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => Number(globalThis.document.querySelector('#chart')!.getAttribute('data-candles')) >= 2, undefined, { timeout: 30_000 });
     expect(await page.locator('#chart canvas').count()).toBeGreaterThan(0);
     await page.waitForSelector('#book tbody tr', { timeout: 20_000 });
     await page.waitForSelector('#trades tbody tr', { timeout: 20_000 });
@@ -58,7 +63,7 @@ describe.skipIf(!hasChromium)(`the dashboard in headless Chromium${hasChromium ?
     await page.fill('#login input[name=username]', 'alice');
     await page.fill('#login input[name=password]', 'alice-password');
     await page.click('#login button');
-    await page.waitForFunction(() => document.querySelector('#who')!.textContent === 'alice', undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => globalThis.document.querySelector('#who')!.textContent === 'alice', undefined, { timeout: 10_000 });
     await page.waitForSelector('#account dd[data-field=cash]');
 
     const bestBid = Number(await page.locator('#book tbody td.bid').first().textContent());
