@@ -7,6 +7,7 @@
  */
 import type { TransferListItem, Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';
+import { formatNs } from '../src/loadtest/latency.js';
 
 export interface BenchRow {
   suite: string;
@@ -22,6 +23,10 @@ export interface BenchRow {
   ratio_vs_baseline: number | null;
   /** What one operation is: "call", "msg", "point", ... */
   unit: string;
+  /** p99.9 latency, for the end-to-end suites that measure it (the table shows the column when a row has it). */
+  p999_ns?: number | null;
+  /** A short remark shown beside the row (errors by code, gaps, the offered rate not absorbed, ...). */
+  note?: string;
 }
 
 export interface BenchOptions {
@@ -128,18 +133,10 @@ export function formatOps(opsPerSecond: number): string {
 }
 
 /** A duration in nanoseconds with a readable unit and three significant digits: 850 ns, 12.3 µs, 1.05 ms. */
-export function formatDurationNs(durationNs: number | null): string {
-  if (durationNs === null) return '-';
+export function formatDurationNs(durationNs: number | null | undefined): string {
+  if (durationNs === null || durationNs === undefined) return '-';
   if (!Number.isFinite(durationNs)) return String(durationNs);
-  const units: Array<[number, string]> = [
-    [1e9, 's'],
-    [1e6, 'ms'],
-    [1e3, 'µs'],
-  ];
-  for (const [scale, suffix] of units) {
-    if (Math.abs(durationNs) >= scale) return `${toSignificant(durationNs / scale)} ${suffix}`;
-  }
-  return `${toSignificant(durationNs)} ns`;
+  return formatNs(durationNs);
 }
 
 /** A ratio as "5.2x" (two significant digits below 1: "0.45x"); "-" for none. */

@@ -61,32 +61,44 @@ async function loadSuite(name: string): Promise<BenchSuite> {
   return suite as BenchSuite;
 }
 
-const kColumns = ['case', 'ops/s', 'unit', 'p50', 'p99', 'baseline', 'ratio'] as const;
 /** Left-aligned (text) columns; the others are numbers and right-aligned. */
-const kTextColumns = new Set<string>(['case', 'unit', 'baseline']);
+const kTextColumns = new Set<string>(['case', 'unit', 'baseline', 'note']);
+
+/** The columns: p99.9 and note only when some row has them (the end-to-end suites). */
+function columnsOf(rows: readonly BenchRow[]): string[] {
+  const p999 = rows.some((row) => row.p999_ns !== undefined);
+  const note = rows.some((row) => row.note !== undefined);
+  return ['case', 'ops/s', 'unit', 'p50', 'p99', ...(p999 ? ['p99.9'] : []), 'baseline', 'ratio', ...(note ? ['note'] : [])];
+}
 
 function tableLines(rows: BenchRow[]): string[] {
-  const cells = rows.map((row) => [
-    row.case,
-    formatOps(row.ops_per_s),
-    row.unit,
-    formatDurationNs(row.p50_ns),
-    formatDurationNs(row.p99_ns),
-    row.baseline ?? '(baseline)',
-    formatRatio(row.ratio_vs_baseline),
-  ]);
-  const widths = kColumns.map((title, column) => Math.max(title.length, ...cells.map((line) => line[column]!.length)));
+  const columns = columnsOf(rows);
+  const cellOf = (row: BenchRow, column: string): string => {
+    switch (column) {
+      case 'case': return row.case;
+      case 'ops/s': return formatOps(row.ops_per_s);
+      case 'unit': return row.unit;
+      case 'p50': return formatDurationNs(row.p50_ns);
+      case 'p99': return formatDurationNs(row.p99_ns);
+      case 'p99.9': return formatDurationNs(row.p999_ns);
+      case 'baseline': return row.baseline ?? '(baseline)';
+      case 'ratio': return formatRatio(row.ratio_vs_baseline);
+      default: return row.note ?? '';
+    }
+  };
+  const cells = rows.map((row) => columns.map((column) => cellOf(row, column)));
+  const widths = columns.map((title, column) => Math.max(title.length, ...cells.map((line) => line[column]!.length)));
   const render = (line: readonly string[]): string =>
     line
-      .map((cell, column) => (kTextColumns.has(kColumns[column]!) ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .map((cell, column) => (kTextColumns.has(columns[column]!) ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
       .join('  ')
       .trimEnd();
-  return [render(kColumns), render(widths.map((width) => '-'.repeat(width))), ...cells.map(render)];
+  return [render(columns), render(widths.map((width) => '-'.repeat(width))), ...cells.map(render)];
 }
 
 function jsonLine(row: BenchRow): string {
-  const { suite, ops_per_s, p50_ns, p99_ns, baseline, ratio_vs_baseline, unit } = row;
-  return JSON.stringify({ suite, case: row.case, ops_per_s, p50_ns, p99_ns, baseline, ratio_vs_baseline, unit });
+  const { suite, ops_per_s, p50_ns, p99_ns, p999_ns, baseline, ratio_vs_baseline, unit, note } = row;
+  return JSON.stringify({ suite, case: row.case, ops_per_s, p50_ns, p99_ns, ...(p999_ns === undefined ? {} : { p999_ns }), baseline, ratio_vs_baseline, unit, ...(note === undefined ? {} : { note }) });
 }
 
 function load(): string {

@@ -44,6 +44,10 @@ export interface EngineConfig {
   /** Price and quantity grids of the simulated instruments. */
   tickSize: number;
   lotSize: number;
+  /** Strategies run by the strategy actor (built-in names or files); empty = no strategy actor. */
+  strategies: string[];
+  /** Their parameters: one JSON object for all, or a JSON array with one object per strategy. */
+  strategyParams: Record<string, unknown>[];
   /** Requests per second (sustained and burst) per authenticated user or API key. */
   rateLimitPerPrincipal: { ratePerSecond: number; burst: number };
   /** Requests per second (sustained and burst) per client address, for every request. */
@@ -62,6 +66,12 @@ export interface EngineConfig {
   publicMarketData: boolean;
   /** Human-readable logs (pino-pretty) instead of JSON lines. */
   logPretty: boolean;
+  /**
+   * BENCH ONLY, from OCTOPUS_BENCH_NO_JOURNAL=1 (no flag on purpose): commands are acknowledged without
+   * being journaled or audited, so nothing survives a restart. The order-entry bench uses it to measure
+   * the journal's share of the order path; never set it for trading.
+   */
+  benchNoJournal: boolean;
 }
 
 export const defaultConfig: EngineConfig = {
@@ -87,6 +97,8 @@ export const defaultConfig: EngineConfig = {
   takerFeeBps: 1,
   tickSize: 0.01,
   lotSize: 1,
+  strategies: [],
+  strategyParams: [],
   rateLimitPerPrincipal: { ratePerSecond: 50, burst: 100 },
   rateLimitPerAddress: { ratePerSecond: 200, burst: 400 },
   wsMaxConnectionsPerAddress: 100,
@@ -96,6 +108,7 @@ export const defaultConfig: EngineConfig = {
   recover: false,
   publicMarketData: true,
   logPretty: false,
+  benchNoJournal: false,
 };
 
 export interface Setting {
@@ -210,6 +223,28 @@ function parseRate(text: string, name: string): { ratePerSecond: number; burst: 
   return { ratePerSecond, burst: 2 * ratePerSecond };
 }
 
+function parseStrategies(text: string, name: string): string[] {
+  const specs = text.split(',').map((spec) => spec.trim());
+  if (specs.length === 0 || specs.length > 64 || specs.some((spec) => spec === '' || spec.length > 1_024)) {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} 1-64 comma-separated strategy names or files, was "${text.slice(0, 80)}"`);
+  }
+  return specs;
+}
+
+function parseStrategyParams(text: string, name: string): Record<string, unknown>[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} a JSON object or array of objects, was "${text.slice(0, 80)}"`, { cause: error });
+  }
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length > 64 || list.some((entry) => typeof entry !== 'object' || entry === null || Array.isArray(entry))) {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected ${name} a JSON object or array of at most 64 objects, was "${text.slice(0, 80)}"`);
+  }
+  return list as Record<string, unknown>[];
+}
+
 export const settings: Setting[] = [
   { flag: '--host', env: 'OCTOPUS_HOST', key: 'host', parse: parseHost, help: 'address to listen on (default 127.0.0.1)' },
   { flag: '--port', env: 'PORT', key: 'port', parse: parseInteger(0, 65_535), help: 'HTTP/WS port (default 8080; 0 = any free port)' },
@@ -268,6 +303,8 @@ export const settings: Setting[] = [
   },
   { flag: '--max-order-rate', env: 'OCTOPUS_MAX_ORDER_RATE', key: 'maxOrdersPerSecond', parse: parseInteger(1, 1_000_000), help: 'orders/s per account accepted by pre-trade risk (default 100)' },
   { flag: '--starting-cash', env: 'OCTOPUS_STARTING_CASH', key: 'startingCash', parse: parseInteger(0, 1e12), help: 'cash of each new account (default 1000000)' },
+  { flag: '--strategy', env: 'OCTOPUS_STRATEGY', key: 'strategies', parse: parseStrategies, help: 'run strategies live: built-in names or files, comma-separated (docs/strategies.md)' },
+  { flag: '--params', env: 'OCTOPUS_STRATEGY_PARAMS', key: 'strategyParams', parse: parseStrategyParams, help: "strategy parameters: '{...}' for all, or '[{...},{...}]' one per strategy" },
   { flag: '--inbox-bytes', env: 'OCTOPUS_INBOX_BYTES', key: 'inboxBytes', parse: parsePowerOfTwo, help: 'inbox ring bytes per actor (power of two, default 4 MiB)' },
   { flag: '--watchdog-ms', env: 'OCTOPUS_WATCHDOG_MS', key: 'watchdogMs', parse: parseInteger(0, 600_000), help: 'restart a worker stuck this long in a synchronous loop (default 10000; 0 = off)' },
   { flag: '--snapshot-every', env: 'OCTOPUS_SNAPSHOT_EVERY', key: 'snapshotEveryRecords', parse: parseInteger(100, 10_000_000), help: 'snapshot the execution state every N journal records (default 10000)' },
@@ -370,7 +407,11 @@ export function loadConfig(args: readonly string[], env: NodeJS.ProcessEnv = pro
     const setting = settings.find((candidate) => candidate.flag === flag)!;
     config[setting.key] = setting.parse(text, flag);
   }
+  config.benchNoJournal = env.OCTOPUS_BENCH_NO_JOURNAL === '1';
   const result = config as unknown as EngineConfig;
+  if (result.strategyParams.length > 1 && result.strategyParams.length !== result.strategies.length) {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected one --params object per --strategy (${result.strategies.length}), was ${result.strategyParams.length}`);
+  }
   if (result.venue !== undefined && result.venueSymbols.length === 0) {
     throw new OctopusError('ERR_CONFIG_INVALID', 'expected --venue-symbols with --venue, was none');
   }

@@ -3,7 +3,6 @@
  * and restarts them), wires the first data flow (M1 collector -> M3 realtime -> gateway) and serves
  * the gateway. Later agents join by adding a spec here.
  */
-import { mkdirSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { EngineConfig } from './config.js';
 import { kMainEndpointName } from './engine/directory.js';
@@ -41,9 +40,16 @@ import { closeComputeWorkers } from './gateway/routes/compute-pool.js';
 import { RateLimiter } from './gateway/auth/rate-limiter.js';
 import { UserStore } from './gateway/auth/users.js';
 import { openStateStore, type StateStore } from './store/state-store.js';
+import { lockDataDir } from './store/data-dir-lock.js';
+import { ensurePrivateDirectory } from './store/file-modes.js';
+import { probeLmdbFiles } from './store/lmdb-probe.js';
 import { kernels } from './kernels/index.js';
 import type { CollectorOptions } from './actors/collector/collector-actor.js';
 import type { RealtimeOptions } from './actors/realtime/realtime-actor.js';
+import { kStrategyActorName, strategyActorSpec } from './actors/strategy/strategy-spec.js';
+import { BacktestJobs } from './actors/backtester/backtest-jobs.js';
+import { closeBacktestPool } from './actors/backtester/backtest-pool.js';
+import { strategyRoutes, wireStrategyChannels } from './gateway/routes/strategy-routes.js';
 
 const moduleExtension = extname(new URL(import.meta.url).pathname);
 
@@ -66,17 +72,18 @@ const kIntervalLabels = new Map<number, string>([
 ]);
 
 /**
- * Fans a market-data batch out on the public channels and keeps the gateway's book copy current. JSON
- * frames carry the wire format (decimal strings); binary (FlatBuffers) frames the numbers.
+Fans a market-data batch out on the public channels and keeps the gateway's book copy current. JSON
+ * frames carry the wire format (decimal strings), binary (FlatBuffers) frames the numbers; every frame
+ * carries `emit_ns`, the batch's envelope timestamp (when the execution actor sent it).
  */
-function publishMarketData(hub: FeedHub, mirror: BookMirror, wire: WireFormat, batch: MarketDataBatch): void {
+function publishMarketData(hub: FeedHub, mirror: BookMirror, wire: WireFormat, batch: MarketDataBatch, emitNs: number): void {
   for (const trade of batch.trades) {
     const binary = { price: trade.price, qty: trade.qty, side: trade.side, trade_id: String(trade.tradeId), time_ms: trade.timeMs };
-    hub.publish(`trades:${trade.symbol}`, 'trade', wire.trade(trade), binary);
+    hub.publish(`trades:${trade.symbol}`, 'trade', wire.trade(trade), emitNs, binary);
   }
   for (const quote of batch.quotes) {
     const binary = { bid_price: quote.bidPrice, bid_qty: quote.bidQty, ask_price: quote.askPrice, ask_qty: quote.askQty, time_ms: quote.timeMs };
-    hub.publish(`quotes:${quote.symbol}`, 'quote', wire.quote(quote), binary);
+    hub.publish(`quotes:${quote.symbol}`, 'quote', wire.quote(quote), emitNs, binary);
   }
   // One delta frame per symbol per batch: every changed level's new total (qty 0 removes it).
   const deltas = new Map<string, { bids: [number, number][]; asks: [number, number][] }>();
@@ -86,7 +93,7 @@ function publishMarketData(hub: FeedHub, mirror: BookMirror, wire: WireFormat, b
     if (frame === undefined) deltas.set(delta.symbol, (frame = { bids: [], asks: [] }));
     (delta.side === 'buy' ? frame.bids : frame.asks).push([delta.price, delta.qty]);
   }
-  for (const [symbol, frame] of deltas) hub.publish(`book:${symbol}`, 'delta', { bids: wire.levels(symbol, frame.bids), asks: wire.levels(symbol, frame.asks) }, frame);
+  for (const [symbol, frame] of deltas) hub.publish(`book:${symbol}`, 'delta', { bids: wire.levels(symbol, frame.bids), asks: wire.levels(symbol, frame.asks) }, emitNs, frame);
 }
 
 /** Seeds the book copy from the execution actor (resting orders replayed from the journal). */
@@ -171,6 +178,7 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     makerFeeBps: config.makerFeeBps,
     takerFeeBps: config.takerFeeBps,
     riskLimits: { ...defaultRiskLimits, ordersPerSecond: config.maxOrdersPerSecond },
+    ...(config.benchNoJournal ? { benchNoJournal: true } : {}),
     marketDataSubscribers: ['realtime', kMainEndpointName, 'warehouse'],
     reportSubscribers: [kMainEndpointName],
     snapshotEveryRecords: config.snapshotEveryRecords,
@@ -184,11 +192,13 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     dataDir: config.dataDir,
     ...(config.questdbUrl === undefined ? {} : { questdbUrl: config.questdbUrl }),
   };
+  const strategy = strategyActorSpec(config, execution, actorModule('strategy/strategy-actor'), kMainEndpointName);
   return [
     { name: 'collector', module: actorModule('collector/collector-actor'), options: collector },
     { name: 'realtime', module: actorModule('realtime/realtime-actor'), options: realtime },
     { name: 'execution', module: actorModule('execution/execution-actor'), options: execution },
     { name: 'warehouse', module: actorModule('warehouse/warehouse-actor'), options: warehouse },
+    ...(strategy === null ? [] : [strategy]),
   ];
 }
 
@@ -220,7 +230,7 @@ function wireFeed(system: ActorSystem, hub: FeedHub, mirror: BookMirror, wire: W
   system.on(MessageType.MarketDataBatch, (batch, envelope) => {
     counters.marketDataBatches++;
     hop('market_data_batch', envelope);
-    publishMarketData(hub, mirror, wire, batch);
+    publishMarketData(hub, mirror, wire, batch, envelope.tsHigh * 4_294_967_296 + envelope.tsLow);
   });
   system.on(MessageType.ExecutionReports, (reports, envelope) => {
     hop('execution_reports', envelope);
@@ -308,10 +318,11 @@ interface GatewayParts {
   execution: ExecutionClient;
   wire: WireFormat;
   metrics: EngineMetrics;
+  jobs: BacktestJobs;
 }
 
 function gatewayRoutes(config: EngineConfig, parts: GatewayParts): RouteModule[] {
-  const { system, authenticator, hub, execution, wire, metrics } = parts;
+  const { system, authenticator, hub, execution, wire, metrics, jobs } = parts;
   const isKnownSymbol = (symbol: string): boolean => config.symbols.includes(symbol) || config.venueSymbols.includes(symbol);
   hub.setSymbolValidator(isKnownSymbol);
   return [
@@ -321,6 +332,11 @@ function gatewayRoutes(config: EngineConfig, parts: GatewayParts): RouteModule[]
     feedRoutes(hub),
     orderRoutes(execution, wire),
     alpacaRoutes(execution, wire),
+    strategyRoutes({
+      control: config.strategies.length === 0 ? null : (body) => system.request(kStrategyActorName, MessageType.StrategyControl, body, 5_000),
+      jobs,
+      bars: (query) => system.request('warehouse', MessageType.BarsQuery, query, 10_000),
+    }),
     marketRoutes(wire, {
       trades: (query) => system.request('warehouse', MessageType.TradesQuery, query, 10_000),
       bars: (query) => system.request('warehouse', MessageType.BarsQuery, query, 10_000),
@@ -353,14 +369,30 @@ function engineMetrics(health: () => EngineHealth, hub: () => FeedHub, details: 
   );
 }
 
+/** A broken journal or audit chain halts trading: the engine is then degraded, whatever its actors' states. */
+function withIntegrity(health: EngineHealth): EngineHealth {
+  const integrity = health.details.execution?.integrity;
+  if (health.status === 'ok' && integrity !== undefined && integrity !== 'ok') return { ...health, status: 'degraded' };
+  return health;
+}
+
 /**
  * Starts the actors, then the gateway.
  * @throws (rejects) OctopusError when an actor cannot start or the port cannot be bound; whatever
  *   started is stopped again first.
  */
 export async function startEngine(config: EngineConfig, logger: Logger): Promise<Engine> {
-  mkdirSync(config.dataDir, { recursive: true });
-  const store: StateStore = openStateStore(config.dataDir);
+  ensurePrivateDirectory(config.dataDir);
+  // One engine per data dir, and no store opened before a child has proven every LMDB file readable.
+  const lock = await lockDataDir(config.dataDir);
+  let store: StateStore;
+  try {
+    probeLmdbFiles(config.dataDir);
+    store = openStateStore(config.dataDir);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   const authenticator = new Authenticator(new UserStore(store), store, { ...defaultAuthOptions, logger });
   const security = {
     authenticator,
@@ -368,11 +400,13 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     addressLimiter: new RateLimiter(config.rateLimitPerAddress),
   };
   logKernelBackends(logger);
+  if (config.benchNoJournal) logger.warn('OCTOPUS_BENCH_NO_JOURNAL=1: orders are acknowledged WITHOUT the journal or the audit trail (bench only; nothing survives a restart)');
   let system: ActorSystem;
   try {
     system = await ActorSystem.start(engineSpecs(config), { inboxBytes: config.inboxBytes, logger, watchdogMs: config.watchdogMs });
   } catch (error) {
     await store.close();
+    await lock.release();
     throw error;
   }
   const statusPoll = pollActorStatus(system, logger);
@@ -387,7 +421,9 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   });
   const mirror = new BookMirror();
   const counters = wireFeed(system, feedHub, mirror, wire, metrics);
-  const health = (): EngineHealth => ({
+  wireStrategyChannels(system, feedHub);
+  const jobs = new BacktestJobs(config.dataDir, (job) => feedHub.publishPrivate(job.account, 'jobs', 'job', job), logger);
+  const health = (): EngineHealth => withIntegrity({
     ...system.health(),
     kernels: { backend: kernels.backend, available: kernels.available },
     bars_received: counters.barsReceived,
@@ -407,12 +443,14 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
       observer: metrics,
       publicMarketData: config.publicMarketData,
       version: kVersion,
-      routes: gatewayRoutes(config, { system, authenticator, hub: feedHub, execution, wire, metrics }),
+      routes: gatewayRoutes(config, { system, authenticator, hub: feedHub, execution, wire, metrics, jobs }),
     });
   } catch (error) {
     statusPoll.stop();
     await system.stop();
+    await jobs.close();
     await store.close();
+    await lock.release();
     throw error;
   }
   feedHub.setSnapshotProvider('book', (symbol, depth) => mirror.snapshot(symbol, depth));
@@ -433,8 +471,11 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         await closeRiskWorkers();
         await closeOptimizerWorkers();
         await closeComputeWorkers();
+        await closeBacktestPool();
+        await jobs.close();
         await authenticator.close();
         await store.close();
+        await lock.release();
       })();
       return stopping;
     },

@@ -35,4 +35,25 @@ describe('loadConfig', () => {
   it('rejects a bad environment value too', () => {
     expect(() => loadConfig([], { PORT: 'NaN' })).toThrowError(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
   });
+
+  it('turns journaling off only for OCTOPUS_BENCH_NO_JOURNAL=1 (bench only, no flag)', () => {
+    expect(loadConfig([], {}).benchNoJournal).toBe(false);
+    expect(loadConfig([], { OCTOPUS_BENCH_NO_JOURNAL: '1' }).benchNoJournal).toBe(true);
+    expect(loadConfig([], { OCTOPUS_BENCH_NO_JOURNAL: 'yes' }).benchNoJournal).toBe(false);
+    expect(() => loadConfig(['--bench-no-journal', '1'], {})).toThrowError(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+  });
+});
+
+describe('strategy settings (--strategy, --params)', () => {
+  it('takes strategies (names or files) and one params object for all or one per strategy', () => {
+    expect(loadConfig(['--strategy', 'sma_cross', '--params', '{"fast":5}'], {})).toMatchObject({ strategies: ['sma_cross'], strategyParams: [{ fast: 5 }] });
+    expect(loadConfig(['--strategy', 'sma_cross,./mine.ts', '--params', '[{"fast":5},{}]'], {})).toMatchObject({ strategies: ['sma_cross', './mine.ts'], strategyParams: [{ fast: 5 }, {}] });
+    expect(loadConfig([], {})).toMatchObject({ strategies: [], strategyParams: [] });
+  });
+
+  for (const args of [['--params', '{fast'], ['--params', '[1]'], ['--strategy', 'a,b', '--params', '[{},{},{}]'], ['--strategy', '']]) {
+    it(`refuses ${args.join(' ')}`, () => {
+      expect(() => loadConfig(args, {})).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    });
+  }
 });

@@ -9,6 +9,11 @@
  * the same recorded stream; before anything is timed the suite replays a prefix on both and checks that
  * they end with the same L2 book and traded quantity.
  *
+ * A second baseline is a published library on the same stream: `hft-limit-order-book` (npm, a price-time
+ * book on red-black trees of price levels, GTC/IOC/FOK, string order ids). It gets prices in ticks and
+ * sizes in lots as plain numbers, and its order ids are preformatted strings (the library needs string
+ * ids; formatting them is not its work). Its resulting L2 book is checked against ours on the same prefix.
+ *
  * The stream is recorded once by driving a real OrderBook with a seeded generator (cancels pick a random
  * live order, adds are priced off the current touch), so every cancel in it hits a live order on replay.
  * Each measured call replays the next kBatch operations; at the end of the stream the book is rebuilt from
@@ -16,6 +21,7 @@
  * batch's divided by kBatch.
  */
 import { deepStrictEqual } from 'node:assert/strict';
+import { OrderBook as HftOrderBook, Side as HftSide } from 'hft-limit-order-book';
 import { OrderBook } from '../../src/actors/execution/book/order-book.js';
 import type { Side, TickOrderRequest } from '../../src/actors/execution/book/order-types.js';
 import { SeededRandom } from '../../src/engine/random.js';
@@ -304,6 +310,43 @@ class NaiveReplayer implements Replayer {
   }
 }
 
+/** hft-limit-order-book replaying the stream; order ids are the same sequence as ours, as strings. */
+class HftReplayer implements Replayer {
+  book = new HftOrderBook();
+  private lastOrderId = 0;
+  private readonly idText: string[];
+
+  constructor(private readonly stream: Stream) {
+    // Every add and take takes the next id; cancels name one of those. Formatted once, outside the timing.
+    this.idText = Array.from({ length: stream.length + 1 }, (_, id) => String(id));
+  }
+
+  reset(): void {
+    this.book = new HftOrderBook();
+    this.lastOrderId = 0;
+  }
+
+  replay(from: number, to: number): void {
+    const { stream, book, idText } = this;
+    for (let index = from; index < to; index++) {
+      const kind = stream.kind[index]!;
+      if (kind === OpKind.Cancel) {
+        if (book.cancel(idText[stream.argument[index]!]!) === undefined) throw new Error(`expected order ${stream.argument[index]} live in hft-limit-order-book, was not`);
+        continue;
+      }
+      const side = stream.side[index] === 0 ? HftSide.BUY : HftSide.SELL;
+      const result = book.limit({ side, id: idText[++this.lastOrderId]!, size: stream.qtyLots[index]!, price: stream.priceTicks[index]!, timeInForce: (kind === OpKind.Take ? 'IOC' : 'GTC') as never });
+      if (result.err !== null) throw new Error(`expected hft-limit-order-book to take order ${index}, was ${result.err.message}`);
+    }
+  }
+
+  /** Levels as [priceTicks, qtyLots], best first. */
+  levels(): { bids: Array<[number, number]>; asks: Array<[number, number]> } {
+    const [asks, bids] = this.book.depth();
+    return { bids: [...bids].sort((a, b) => b[0] - a[0]), asks: [...asks].sort((a, b) => a[0] - b[0]) };
+  }
+}
+
 /** Both books replay the same prefix and must agree on the resulting book and traded quantity. */
 function verify(stream: Stream, length: number): void {
   const ours = new OrderBookReplayer(stream, false, true);
@@ -317,6 +360,10 @@ function verify(stream: Stream, length: number): void {
     'OrderBook and the naive book disagree on the same stream',
   );
   ours.book.assertInvariants();
+  const library = new HftReplayer(stream);
+  library.replay(0, length);
+  const pairs = (levels: ReadonlyArray<{ priceTicks: number; qtyLots: number }>): Array<[number, number]> => levels.map((level) => [level.priceTicks, level.qtyLots]);
+  deepStrictEqual(library.levels(), { bids: pairs(snapshot.bids), asks: pairs(snapshot.asks) }, 'OrderBook and hft-limit-order-book disagree on the same stream');
 }
 
 /** A bench function: the next kBatch operations, rebuilding the book from the start at the stream's end. */
@@ -345,6 +392,7 @@ async function run(options: BenchOptions): Promise<BenchRow[]> {
     kSuite,
     [
       { name: baseline, fn: batches(new NaiveReplayer(stream), stream), unitsPerCall: kBatch },
+      { name: 'hft-limit-order-book (npm)', fn: batches(new HftReplayer(stream), stream), unitsPerCall: kBatch },
       { name: 'OrderBook.submitTicks', fn: batches(new OrderBookReplayer(stream, false), stream), unitsPerCall: kBatch },
       { name: 'OrderBook.submit (decimal)', fn: batches(new OrderBookReplayer(stream, true), stream), unitsPerCall: kBatch },
     ],
@@ -361,7 +409,7 @@ async function run(options: BenchOptions): Promise<BenchRow[]> {
 
 const suite: BenchSuite = {
   name: kSuite,
-  description: 'order book on a 70/20/10 add/cancel/take mix vs a naive re-sorting book',
+  description: 'order book on a 70/20/10 add/cancel/take mix vs a naive re-sorting book and hft-limit-order-book (npm)',
   run,
 };
 

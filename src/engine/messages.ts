@@ -107,6 +107,8 @@ export const MessageType = {
   ReplaceOrder: 32,
   CancelAllOrders: 33,
   SetKillSwitch: 34,
+  /** A lockstep participant (a strategy actor) has handled the market data through `throughMs` (-> M7). */
+  MarketDataProcessed: 35,
   /** Reads of M7 execution's state. */
   OrderQuery: 40,
   OrdersQuery: 41,
@@ -127,6 +129,9 @@ export const MessageType = {
   SymbolsQuery: 63,
   /** Execution reports: orders and positions that changed (M7 -> gateway, for the private WS channels). */
   ExecutionReports: 70,
+  /** Strategies (gateway -> M4 strategy): list, start, stop; and their updates (M4 -> gateway, `strategies` channel). */
+  StrategyControl: 80,
+  StrategyUpdate: 81,
   /** Test and diagnostics: the receiving handler throws (proves supervision end to end). */
   Crash: 90,
   /** Test and diagnostics: echo after an optional delay (proves request timeouts). */
@@ -300,6 +305,8 @@ export interface StateHashQuery {
 export interface StateHash {
   stateHash: string;
   journalSeq: number;
+  /** With `full`: the hash a replay of the whole journal into a scratch engine reaches (must be equal). */
+  replayStateHash?: string;
 }
 
 export interface AddAlert {
@@ -366,6 +373,43 @@ export interface SymbolsQuery {
   venue?: string | undefined;
 }
 
+export interface MarketDataProcessed {
+  actor: string;
+  throughMs: number;
+}
+
+export interface StrategyControl {
+  op: 'list' | 'start' | 'stop';
+  name?: string | undefined;
+}
+
+/** One strategy as REST and the `strategies` channel show it. */
+export interface StrategyStatus {
+  name: string;
+  strategy: string;
+  account: string;
+  state: 'running' | 'stopped' | 'failed';
+  params: Record<string, unknown>;
+  cash: number;
+  equity: number;
+  pnl: number;
+  positions: Record<string, number>;
+  fills: number;
+  open_orders: number;
+  signals: { symbol: string; target: number; time_ms: number }[];
+  /** The newest fills (at most 100), oldest first. */
+  recent_fills: { client_order_id: string; symbol: string; side: Side; price: number; qty: number; fee: number; time_ms: number }[];
+  error: string | null;
+  /** Venue time of the first market data the actor received (the simulated exchange's first step). */
+  first_data_ms: number | null;
+}
+
+export interface StrategyUpdate {
+  name: string;
+  kind: 'signal' | 'fill' | 'state';
+  data: Record<string, unknown>;
+}
+
 /** Body and reply type of every message type; `never` reply means fire-and-forget. */
 export interface MessageCatalogue {
   [MessageType.Ping]: { body: Ping; reply: Ping };
@@ -392,6 +436,9 @@ export interface MessageCatalogue {
   [MessageType.BarsQuery]: { body: BarsQuery; reply: BarRow[] };
   [MessageType.SymbolsQuery]: { body: SymbolsQuery; reply: string[] };
   [MessageType.ExecutionReports]: { body: ExecutionReports; reply: never };
+  [MessageType.MarketDataProcessed]: { body: MarketDataProcessed; reply: never };
+  [MessageType.StrategyControl]: { body: StrategyControl; reply: StrategyStatus[] };
+  [MessageType.StrategyUpdate]: { body: StrategyUpdate; reply: never };
   [MessageType.Crash]: { body: Crash; reply: never };
   [MessageType.Echo]: { body: Echo; reply: Echo };
   [MessageType.BatchProbe]: { body: MarketDataBatch; reply: never };

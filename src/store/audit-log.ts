@@ -18,8 +18,16 @@ export interface AuditRecord {
 }
 
 export type AuditVerification =
-  | { ok: true; records: number; lastHash: string }
+  | { ok: true; records: number; lastHash: string; lastSeq: number; complete: boolean }
   | { ok: false; records: number; firstBrokenSeq: number; reason: string };
+
+export interface VerifyOptions {
+  /** Start at this record, chaining from `previousHash` (the hash of the record before it). */
+  fromSeq?: number;
+  previousHash?: string;
+  /** Check at most this many records (a slice of a background verification); `complete` says if it reached the end. */
+  maxRecords?: number;
+}
 
 export const kGenesisHash = '0'.repeat(64);
 
@@ -63,12 +71,14 @@ export class AuditLog {
     return record;
   }
 
-  /** Walks the whole chain; stops at the first record that does not fit. */
-  verify(): AuditVerification {
-    let expectedSeq = 1;
-    let previousHash = kGenesisHash;
+  /** Walks the chain (all of it, or a slice); stops at the first record that does not fit. */
+  verify(options: VerifyOptions = {}): AuditVerification {
+    let expectedSeq = options.fromSeq ?? 1;
+    let previousHash = options.previousHash ?? kGenesisHash;
+    const maxRecords = options.maxRecords ?? Number.POSITIVE_INFINITY;
     let count = 0;
-    for (const { key, value } of this.records.getRange({})) {
+    for (const { key, value } of this.records.getRange({ start: expectedSeq })) {
+      if (count >= maxRecords) return { ok: true, records: count, lastHash: previousHash, lastSeq: expectedSeq - 1, complete: false };
       const broken = (reason: string): AuditVerification => ({ ok: false, records: count, firstBrokenSeq: key, reason });
       if (key !== expectedSeq || value.seq !== expectedSeq) return broken(`expected record ${expectedSeq}, was ${key} (a record is missing or out of order)`);
       if (value.previousHash !== previousHash) return broken(`expected previous hash ${previousHash}, was ${value.previousHash}`);
@@ -78,7 +88,34 @@ export class AuditLog {
       expectedSeq++;
       count++;
     }
-    return { ok: true, records: count, lastHash: previousHash };
+    return { ok: true, records: count, lastHash: previousHash, lastSeq: expectedSeq - 1, complete: true };
+  }
+
+  get lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  /** The hash of the last record appended (genesis when empty). */
+  get headHash(): string {
+    return this.lastHash;
+  }
+
+  /**
+   * Removes every record after `seq` (`--recover` on a broken chain; the removal itself is then audited).
+   * @returns how many records were removed.
+   */
+  async truncateAfter(seq: number): Promise<number> {
+    let removed = 0;
+    await this.records.transaction(() => {
+      for (const key of this.records.getKeys({ start: seq + 1 })) {
+        this.records.removeSync(key);
+        removed++;
+      }
+    });
+    await this.records.flushed;
+    this.nextSeq = seq + 1;
+    this.lastHash = seq === 0 ? kGenesisHash : (this.records.get(seq)?.hash ?? kGenesisHash);
+    return removed;
   }
 
   /** For tests and tools only: the raw database (tampering tests write through it). */

@@ -30,7 +30,7 @@ export interface JournalRecord<Payload = unknown> {
 }
 
 export type ChainVerification =
-  | { ok: true; records: number; lastSeq: number; headHash: string }
+  | { ok: true; records: number; lastSeq: number; headHash: string; complete: boolean }
   | { ok: false; records: number; firstBrokenSeq: number; reason: string };
 
 const kHashBytes = 32;
@@ -52,14 +52,17 @@ export class Journal {
   private readonly durabilityDelayMs: number;
   /** Time from an append to its record being flushed to disk (group commits included), for /metrics. */
   readonly flushSeconds = new CumulativeHistogram();
+  /** BENCH ONLY (OCTOPUS_BENCH_NO_JOURNAL=1): records are numbered and chained but never written. */
+  private readonly benchNoWrites: boolean;
 
   constructor(
     private readonly store: StateStore,
     readonly name = 'commands',
-    options: { durabilityDelayMs?: number } = {},
+    options: { durabilityDelayMs?: number; benchNoWrites?: boolean } = {},
   ) {
     this.records = store.root.openDB<Buffer, number>({ name, encoding: 'binary', keyEncoding: 'ordered-binary' });
     this.durabilityDelayMs = options.durabilityDelayMs ?? 0;
+    this.benchNoWrites = options.benchNoWrites === true;
     for (const { key, value } of this.records.getRange({ reverse: true, limit: 1 })) {
       this.nextSeq = key + 1;
       this.head = Buffer.from(value.subarray(0, kHashBytes));
@@ -93,6 +96,10 @@ export class Journal {
     const value = Buffer.allocUnsafe(kHashBytes + body.length);
     this.head.copy(value, 0);
     value.set(body, kHashBytes);
+    if (this.benchNoWrites) {
+      this.markDurable(record.seq);
+      return record;
+    }
     const startMs = performance.now();
     const committed = await this.records.put(record.seq, value);
     if (!committed) throw new OctopusError('ERR_INTERNAL', `expected journal record ${record.seq} to be written, was not`);
@@ -148,13 +155,20 @@ export class Journal {
     return count;
   }
 
-  /** Walks the chain from `fromSeq` (default: the start) to the end without decoding the records. */
-  verify(fromSeq = 1): ChainVerification {
-    let previous = this.hashBufferAt(fromSeq - 1);
+  /**
+   * Walks the chain from `fromSeq` (default: the start) without decoding the records: all of it, or at
+   * most `maxRecords` (a slice of a background verification; `complete` says whether it reached the end).
+   */
+  verify(options: { fromSeq?: number; maxRecords?: number } = {}): ChainVerification {
+    const fromSeq = options.fromSeq ?? 1;
+    const maxRecords = options.maxRecords ?? Number.POSITIVE_INFINITY;
     let expected = fromSeq;
     let count = 0;
+    let previous: Uint8Array;
     try {
+      previous = this.hashBufferAt(fromSeq - 1);
       for (const { key, value } of this.records.getRange({ start: fromSeq })) {
+        if (count >= maxRecords) return { ok: true, records: count, lastSeq: expected - 1, headHash: Buffer.from(previous).toString('hex'), complete: false };
         this.check(key, expected, previous, value);
         previous = value.subarray(0, kHashBytes);
         expected++;
@@ -164,7 +178,7 @@ export class Journal {
       if (!(error instanceof OctopusError) || error.code !== 'ERR_STORE_CORRUPT') throw error;
       return { ok: false, records: count, firstBrokenSeq: expected, reason: error.message };
     }
-    return { ok: true, records: count, lastSeq: expected - 1, headHash: Buffer.from(previous).toString('hex') };
+    return { ok: true, records: count, lastSeq: expected - 1, headHash: Buffer.from(previous).toString('hex'), complete: true };
   }
 
   /**

@@ -16,12 +16,16 @@ export interface StateStore {
   close(): Promise<void>;
 }
 
-/** Opens (creating if needed) `<dataDir>/<fileName>`; each owner of durable state has its own file. */
-export function openStateStore(dataDir: string, fileName = 'state.lmdb'): StateStore {
-  ensurePrivateDirectory(dataDir);
+/**
+ * Opens (creating if needed) `<dataDir>/<fileName>`; each owner of durable state has its own file.
+ * `readOnly` (tools such as `octopus audit verify`) opens an existing file without writing anything.
+ */
+export function openStateStore(dataDir: string, fileName = 'state.lmdb', options: { readOnly?: boolean } = {}): StateStore {
   const path = join(dataDir, fileName);
-  const root = open({ path, compression: false, maxDbs: 32 });
-  restrictToOwner([path, `${path}-lock`]);
+  const readOnly = options.readOnly === true;
+  if (!readOnly) ensurePrivateDirectory(dataDir);
+  const root = open({ path, compression: false, maxDbs: 32, readOnly });
+  if (!readOnly) restrictToOwner([path, `${path}-lock`]);
   const databases = new Map<string, Database<unknown, string>>();
   return {
     root,

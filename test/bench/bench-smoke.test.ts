@@ -3,37 +3,8 @@
  * checked for its exit code and for well-formed JSON rows. Quick mode keeps each run to a few seconds;
  * nothing here asserts on how fast anything is.
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const kRepositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
-const kRunTimeoutMs = 20_000;
-
-interface RunResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-function runBench(args: string[], environment: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'bench/run.ts', ...args],
-      { cwd: kRepositoryRoot, env: { ...process.env, ...environment }, timeout: kRunTimeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error === null) {
-          resolve({ exitCode: 0, stdout, stderr });
-        } else if (typeof error.code === 'number') {
-          resolve({ exitCode: error.code, stdout, stderr });
-        } else {
-          reject(new Error(`expected bench/run.ts ${args.join(' ')} to exit by itself, was ${error.message}\n${stderr}`, { cause: error }));
-        }
-      },
-    );
-  });
-}
+import { runBench } from '../support/bench-runner.js';
 
 /** Parses stdout as JSON lines and checks every row's fields; returns the rows. */
 function jsonRows(stdout: string, suite: string): Array<Record<string, unknown>> {

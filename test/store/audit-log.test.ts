@@ -10,7 +10,7 @@ const binary = new URL('../../bin/octopus.js', import.meta.url).pathname;
 
 async function auditWith(events: unknown[]): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'octopus-audit-'));
-  const store = openStateStore(dir);
+  const store = openStateStore(dir, 'execution.lmdb');
   const audit = new AuditLog(store);
   for (const event of events) await audit.append(event, 1_700_000_000_000);
   await store.close();
@@ -18,7 +18,7 @@ async function auditWith(events: unknown[]): Promise<string> {
 }
 
 async function tamper(dir: string, change: (audit: AuditLog) => Promise<void>): Promise<void> {
-  const store = openStateStore(dir);
+  const store = openStateStore(dir, 'execution.lmdb');
   await change(new AuditLog(store));
   await store.close();
 }
@@ -33,7 +33,7 @@ const events = Array.from({ length: 10 }, (_, index) => ({ type: 'order_new', or
 describe('AuditLog', () => {
   it('chains each record to the previous one', async () => {
     const dir = await auditWith(events.slice(0, 3));
-    const store = openStateStore(dir);
+    const store = openStateStore(dir, 'execution.lmdb');
     const records = [...new AuditLog(store).database.getRange({})].map(({ value }) => value);
     expect(records[0]!.previousHash).toBe(kGenesisHash);
     expect(records[1]!.previousHash).toBe(records[0]!.hash);
@@ -51,7 +51,7 @@ describe('AuditLog', () => {
     const dir = await auditWith(events);
     const result = verify(dir);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^audit chain intact: 10 records, last hash [0-9a-f]{64}\n$/);
+    expect(result.stdout).toMatch(/^audit chain intact: 10 records, last hash [0-9a-f]{64}$/m);
   });
 
   const tamperings: Array<[string, (audit: AuditLog) => Promise<void>, number]> = [
@@ -84,7 +84,7 @@ describe('AuditLog', () => {
 
   it('continues the chain across a reopen', async () => {
     const dir = await auditWith(events.slice(0, 2));
-    const store = openStateStore(dir);
+    const store = openStateStore(dir, 'execution.lmdb');
     await new AuditLog(store).append({ type: 'after_restart' });
     await store.close();
     expect(verify(dir).stdout).toContain('intact: 3 records');

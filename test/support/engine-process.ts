@@ -19,11 +19,17 @@ export function temporaryDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'octopus-test-'));
 }
 
-export async function startEngineProcess(args: string[] = [], timeoutMs = 60_000, dataDir = temporaryDataDir()): Promise<EngineProcess> {
-  const child = spawn(process.execPath, [binary.pathname, 'start', '--port', '0', '--data-dir', dataDir, ...args], {
+/** What the benches add: environment variables and node flags (e.g. --cpu-prof) for the engine process. */
+export interface EngineProcessExtras {
+  env?: Record<string, string>;
+  nodeArgs?: string[];
+}
+
+export async function startEngineProcess(args: string[] = [], timeoutMs = 60_000, dataDir = temporaryDataDir(), extras: EngineProcessExtras = {}): Promise<EngineProcess> {
+  const child = spawn(process.execPath, [...(extras.nodeArgs ?? []), binary.pathname, 'start', '--port', '0', '--data-dir', dataDir, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // The engine reads QUESTDB_URL as "store ticks in QuestDB"; tests that want that pass --questdb-url.
-    env: { ...process.env, OCTOPUS_LOG_LEVEL: 'info', QUESTDB_URL: '' },
+    env: { ...process.env, OCTOPUS_LOG_LEVEL: 'info', QUESTDB_URL: '', ...extras.env },
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -41,6 +41,11 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
       this.core.maybeSnapshot();
     }, tickMs);
     this.scheduleSessionClose();
+    // The chains' history before the snapshot is checked in the background (start-up checked the tails).
+    this.core.verifyHistory().then(
+      (history) => (history.state === 'ok' ? this.logger.info(history, 'journal and audit chains verified') : this.logger.fatal(history, 'journal or audit chain broken: trading halted')),
+      (error: unknown) => this.logger.error({ err: error }, 'history verification failed'),
+    );
   }
 
   private registerCommands(): void {
@@ -50,6 +55,7 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
     this.on(MessageType.ReplaceOrder, (body) => core.replace(body), { concurrent: true });
     this.on(MessageType.CancelAllOrders, (body) => core.cancelAll(body), { concurrent: true });
     this.on(MessageType.SetKillSwitch, (body) => core.setKillSwitch(body), { concurrent: true });
+    this.on(MessageType.MarketDataProcessed, (body) => core.acknowledge(body.actor, body.throughMs));
   }
 
   private registerQueries(): void {
@@ -64,7 +70,11 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
     this.on(MessageType.AccountQuery, (query) => settle(core.durable(manager.account(query.account))), { concurrent: true });
     this.on(MessageType.BookQuery, (query) => settle(core.durable(query.level === 3 ? core.bookL3(query.symbol, query.depth) : core.bookL2(query.symbol, query.depth))), { concurrent: true });
     this.on(MessageType.KillSwitchQuery, () => settle(core.durable(manager.risk.killSwitchState())), { concurrent: true });
-    this.on(MessageType.StateHashQuery, (query) => settle(core.durable(query.full ? core.fullReplayStateHash() : { stateHash: core.stateHash(), journalSeq: core.journal.lastSeq })), { concurrent: true });
+    this.on(MessageType.StateHashQuery, (query) =>
+      core.atDurablePoint(() => {
+        const live = { stateHash: core.stateHash(), journalSeq: core.journal.lastSeq };
+        return query.full ? { ...live, replayStateHash: core.fullReplayStateHash().stateHash } : live;
+      }), { concurrent: true });
   }
 
   /**

@@ -59,6 +59,13 @@ export interface SimulationOptions {
   maxLagMs?: number;
   /** Simulated time stepped per tick at most while catching up. Default 500 ms. */
   maxStepMsPerTick?: number;
+  /**
+   * Lockstep with these actors (the strategy actor): the exchange steps exactly one step at a time and
+   * not again until each of them has said it handled the market data of the last step that published
+   * any (MarketDataProcessed), and a lag is caught up, never skipped. The step schedule then no longer
+   * depends on wall-clock jitter, so a strategy's fills are those of a backtest of the same seed.
+   */
+  lockstep?: string[];
 }
 
 export interface ExecutionOptions {
@@ -87,6 +94,11 @@ export interface ExecutionOptions {
   recover?: boolean;
   /** Test hook: delay before a flush counts as durable. */
   durabilityDelayMs?: number;
+  /**
+   * BENCH ONLY (OCTOPUS_BENCH_NO_JOURNAL=1, src/config.ts): the journal writes nothing and commands are
+   * not audited, so an acknowledgement waits for no disk; the order-entry bench's "no journal" ceiling.
+   */
+  benchNoJournal?: boolean;
 }
 
 /** Where released (durable) outputs go, and whether the receivers are keeping up. */
@@ -122,7 +134,21 @@ interface CoreState {
   exchange: { start: SimulationStart; state: ExchangeState } | null;
   lastExpireMs: number;
   stateHash: string;
+  /** The audit chain's head when the snapshot was taken: a restart verifies the audit tail from here. */
+  audit: { seq: number; hash: string };
 }
+
+/** Where the background check of the chains' history stands (it walks what start-up did not). */
+export interface HistoryVerification {
+  state: 'pending' | 'ok' | 'broken';
+  journalVerifiedTo: number;
+  auditVerifiedTo: number;
+  problem: string | null;
+}
+
+/** Records checked per slice of the background verification, between which the actor handles messages. */
+const kJournalSlice = 5_000;
+const kAuditSlice = 500;
 
 /** What pins a data dir: replaying into other instruments, grids, cash or fees would give another state. */
 interface Identity {
@@ -190,9 +216,15 @@ export class ExecutionCore {
   private lastSnapshotMs: number;
   private snapshotting: Promise<void> | null = null;
   private integrityProblem: string | null = null;
+  private history: HistoryVerification = { state: 'pending', journalVerifiedTo: 0, auditVerifiedTo: 0, problem: null };
+  /** What start-up verified itself (the tails); the background check covers the rest. */
+  private verifiedFrom = { journal: 1, audit: 1 };
   /** Closed-order and audit writes in flight (not awaited by a reply): waited for before the store closes. */
   private readonly backgroundWrites = new Set<Promise<unknown>>();
   private restore: RestoreReport | null = null;
+  /** Lockstep: the time of the last step that published market data, and each participant's acknowledgement. */
+  private lockstepAwaitingMs = Number.NEGATIVE_INFINITY;
+  private readonly lockstepAcks = new Map<string, number>();
   private readonly counters = { commandsApplied: 0, simSteps: 0, simSkippedMs: 0, simResumes: 0, backpressureTicks: 0, snapshots: 0, lastSnapshotBytes: 0, lastSnapshotMs: 0 };
 
   constructor(
@@ -202,7 +234,7 @@ export class ExecutionCore {
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
-    this.journal = new Journal(store, 'commands', { durabilityDelayMs: options.durabilityDelayMs ?? 0 });
+    this.journal = new Journal(store, 'commands', { durabilityDelayMs: options.durabilityDelayMs ?? 0, benchNoWrites: options.benchNoJournal === true });
     this.audit = new AuditLog(store);
     this.snapshots = new SnapshotStore(store);
     this.closedOrders = new LmdbClosedOrders(store);
@@ -246,11 +278,13 @@ export class ExecutionCore {
     let recovered = 0;
     try {
       replayed = this.journal.replay((record) => this.replayRecord(record), snapshot?.seq ?? 0, snapshot?.journalHash);
+      this.verifyAuditTail(snapshot?.state.audit);
     } catch (error) {
       if (!(error instanceof OctopusError) || error.code !== 'ERR_STORE_CORRUPT' || this.options.recover !== true) throw this.withRecoveryHint(error);
-      recovered = await this.recoverJournal(error);
+      recovered = await this.recover(error);
       return this.open();
     }
+    this.verifiedFrom = { journal: (snapshot?.seq ?? 0) + 1, audit: (snapshot?.state.audit.seq ?? 0) + 1 };
     await this.manager.persistClosed(this.manager.drainOutputs().closed);
     this.restore = {
       snapshotSeq: snapshot?.seq ?? null,
@@ -273,18 +307,77 @@ export class ExecutionCore {
     return new OctopusError('ERR_STORE_CORRUPT', `${error.message}; refusing to trade on a broken journal: start with --recover to truncate it at the last good record`, { cause: error });
   }
 
-  /** --recover: keeps the journal up to the last good record, drops the rest and says so in the audit chain. */
-  private async recoverJournal(error: OctopusError): Promise<number> {
-    const verification = this.journal.verify();
-    assert(!verification.ok, 'expected the journal chain to be broken when recovering');
-    const lastGood = verification.firstBrokenSeq - 1;
-    const removed = await this.journal.truncateAfter(lastGood);
-    await this.snapshots.removeAfter(lastGood);
-    this.logger.error({ lastGood, removed, reason: error.message }, 'journal recovered: truncated at the last good record');
-    await this.audit.append({ type: 'journal_recover', last_good_seq: lastGood, removed, reason: error.message }, Math.round(this.clock.nowMs()));
-    // The state built so far is discarded: the caller opens again from scratch.
+  /**
+   * The audit records after the snapshot's checkpoint (all of them without a snapshot) are checked at
+   * start; older ones by the background verification.
+   * @throws OctopusError ERR_STORE_CORRUPT naming the first broken audit record.
+   */
+  private verifyAuditTail(checkpoint: { seq: number; hash: string } | undefined): void {
+    const result = this.audit.verify(checkpoint === undefined ? {} : { fromSeq: checkpoint.seq + 1, previousHash: checkpoint.hash });
+    if (!result.ok) throw new OctopusError('ERR_STORE_CORRUPT', `expected an intact audit chain, was broken at record ${result.firstBrokenSeq}: ${result.reason}`);
+  }
+
+  /**
+   * --recover: keeps each broken chain (journal, audit) up to its last good record, drops the rest, and says
+   * so in the audit chain. The state built so far is discarded: the caller opens again from scratch.
+   * @returns how many records were removed.
+   */
+  private async recover(error: OctopusError): Promise<number> {
+    let removed = 0;
+    const journal = this.journal.verify();
+    if (!journal.ok) {
+      const lastGood = journal.firstBrokenSeq - 1;
+      removed += await this.journal.truncateAfter(lastGood);
+      await this.snapshots.removeAfter(lastGood);
+      this.logger.error({ lastGood, reason: journal.reason }, 'journal recovered: truncated at the last good record');
+    }
+    const audit = this.audit.verify();
+    if (!audit.ok) {
+      removed += await this.audit.truncateAfter(audit.firstBrokenSeq - 1);
+      this.logger.error({ lastGood: audit.firstBrokenSeq - 1, reason: audit.reason }, 'audit chain recovered: truncated at the last good record');
+    }
+    assert(!journal.ok || !audit.ok, () => `expected a broken chain when recovering from: ${error.message}`);
+    await this.audit.append({ type: 'recover', journal: journal.ok ? null : { first_broken_seq: journal.firstBrokenSeq, reason: journal.reason }, audit: audit.ok ? null : { first_broken_seq: audit.firstBrokenSeq, reason: audit.reason }, removed }, Math.round(this.clock.nowMs()));
     this.resetState();
     return removed;
+  }
+
+  /**
+   * Walks, in slices between which the actor goes on handling messages, the part of both chains that
+   * start-up did not check (the journal before the snapshot, the audit records before its checkpoint).
+   * A break halts trading (typed refusals) and shows on /health; it never kills the actor.
+   */
+  async verifyHistory(): Promise<HistoryVerification> {
+    const journalEnd = this.verifiedFrom.journal - 1;
+    const auditEnd = this.verifiedFrom.audit - 1;
+    let journalFrom = 1;
+    while (journalFrom <= journalEnd) {
+      const slice = this.journal.verify({ fromSeq: journalFrom, maxRecords: Math.min(kJournalSlice, journalEnd - journalFrom + 1) });
+      if (!slice.ok) return this.historyBroken(`journal record ${slice.firstBrokenSeq}: ${slice.reason}`);
+      journalFrom = slice.lastSeq + 1;
+      this.history.journalVerifiedTo = slice.lastSeq;
+      if (slice.records === 0) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    let auditFrom = 1;
+    let previousHash: string | undefined;
+    while (auditFrom <= auditEnd) {
+      const slice = this.audit.verify({ fromSeq: auditFrom, ...(previousHash === undefined ? {} : { previousHash }), maxRecords: Math.min(kAuditSlice, auditEnd - auditFrom + 1) });
+      if (!slice.ok) return this.historyBroken(`audit record ${slice.firstBrokenSeq}: ${slice.reason}`);
+      auditFrom = slice.lastSeq + 1;
+      previousHash = slice.lastHash;
+      this.history.auditVerifiedTo = slice.lastSeq;
+      if (slice.records === 0) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.history = { ...this.history, state: 'ok' };
+    return this.history;
+  }
+
+  private historyBroken(problem: string): HistoryVerification {
+    this.history = { ...this.history, state: 'broken', problem };
+    this.haltForIntegrity(problem);
+    return this.history;
   }
 
   private resetState(): void {
@@ -508,12 +601,12 @@ export class ExecutionCore {
   private async commit(kind: Command['kind'], command: unknown, timeMs: number, summary: unknown): Promise<void> {
     this.counters.commandsApplied++;
     const journaled = this.journalRecord(kind, command, timeMs, null);
-    const audited = this.audit.append({ type: kind, command, result: summary }, timeMs);
+    const audited = this.options.benchNoJournal === true ? null : this.audit.append({ type: kind, command, result: summary }, timeMs);
     try {
       await Promise.all([journaled, audited]);
     } catch (error) {
       this.fatal('journal write failed; restarting from the journal', error);
-      throw new OctopusError('ERR_INTERNAL', 'expected the command to be journaled, was a storage failure', { cause: error });
+      throw new OctopusError('ERR_STORE_WRITE_FAILED', `expected the command to be journaled, was a storage failure (${error instanceof Error ? error.message : String(error)}): not acknowledged, try again`, { cause: error });
     }
   }
 
@@ -560,6 +653,16 @@ export class ExecutionCore {
   durable<T>(value: T): T | Promise<T> {
     const waiting = this.journal.whenDurable(this.journal.lastSeq);
     return waiting === null ? value : waiting.then(() => value);
+  }
+
+  /**
+   * Runs `compute` at a moment when everything applied is durable (nothing pending), so that it sees the
+   * same state a reader of the journal on disk would: a full-replay comparison needs that.
+   */
+  atDurablePoint<T>(compute: () => T): Promise<T> {
+    const waiting = this.journal.whenDurable(this.journal.lastSeq);
+    if (waiting === null) return Promise.resolve(compute());
+    return waiting.then(() => this.atDurablePoint(compute));
   }
 
   private fatal(message: string, error: unknown): void {
@@ -617,12 +720,28 @@ export class ExecutionCore {
   // -------------------------------------------------------------------------------------------------
   // The simulated exchange and snapshots, driven by the actor's timer.
 
+  /** A lockstep participant handled the market data through `throughMs`. */
+  acknowledge(actor: string, throughMs: number): void {
+    if (!(this.options.simulation?.lockstep ?? []).includes(actor)) return;
+    this.lockstepAcks.set(actor, Math.max(this.lockstepAcks.get(actor) ?? Number.NEGATIVE_INFINITY, throughMs));
+  }
+
+  private lockstepHolds(): boolean {
+    for (const actor of this.options.simulation?.lockstep ?? []) if ((this.lockstepAcks.get(actor) ?? Number.NEGATIVE_INFINITY) < this.lockstepAwaitingMs) return true;
+    return false;
+  }
+
   /** Steps the exchange towards wall time (bounded), unless the receivers or the disk are behind. */
   tick(): void {
     const exchange = this.exchange;
     const simulation = this.options.simulation;
     if (exchange === null || simulation === undefined || this.integrityProblem !== null) return;
     const nowMs = Math.floor(this.clock.nowMs());
+    if (simulation.lockstep !== undefined) {
+      if (this.lockstepHolds() || this.sink.congested() || this.pendingOutputs > kPendingOutputsMax || nowMs < exchange.timeMs + exchange.config.stepMs) return;
+      this.stepAndJournal(exchange.timeMs + exchange.config.stepMs);
+      return;
+    }
     if (this.sink.congested() || this.pendingOutputs > kPendingOutputsMax) {
       this.counters.backpressureTicks++;
       this.resumeIfLagging(nowMs);
@@ -631,6 +750,11 @@ export class ExecutionCore {
     if (this.resumeIfLagging(nowMs)) return;
     const untilMs = Math.min(nowMs, exchange.timeMs + (simulation.maxStepMsPerTick ?? kDefaultMaxStepMsPerTick));
     if (untilMs < exchange.timeMs + exchange.config.stepMs) return;
+    this.stepAndJournal(untilMs);
+  }
+
+  private stepAndJournal(untilMs: number): void {
+    const exchange = this.exchange!;
     const events = exchange.step(untilMs);
     this.counters.simSteps++;
     const batch: MarketDataBatch = { trades: [], quotes: [], deltas: [] };
@@ -639,8 +763,10 @@ export class ExecutionCore {
       else if (event.kind === 'quote') batch.quotes.push({ symbol: event.symbol, bidPrice: event.bidPrice, bidQty: event.bidQty, askPrice: event.askPrice, askQty: event.askQty, timeMs: event.timeMs });
       else batch.deltas.push({ symbol: event.symbol, side: event.side, price: event.price, qty: event.qty, timeMs: event.timeMs });
     }
+    const published = batch.trades.length + batch.quotes.length + batch.deltas.length > 0;
+    if (published) this.lockstepAwaitingMs = untilMs;
     // The step's time only is journaled: the exchange is deterministic, so a replay steps identically.
-    this.journalRecord('sim_step', { untilMs }, untilMs, batch.trades.length + batch.quotes.length + batch.deltas.length === 0 ? null : batch).catch((error: unknown) =>
+    this.journalRecord('sim_step', { untilMs }, untilMs, published ? batch : null).catch((error: unknown) =>
       this.fatal('journal append failed', error),
     );
   }
@@ -663,6 +789,7 @@ export class ExecutionCore {
       exchange: this.exchange === null ? null : { start: this.simulationStart!, state: this.exchange.exportState() },
       lastExpireMs: this.lastExpireMs,
       stateHash: this.stateHash(),
+      audit: { seq: this.audit.lastSeq, hash: this.audit.headHash },
     };
     const journalHash = this.journal.headHash;
     this.recordsSinceSnapshot = 0;
@@ -724,6 +851,7 @@ export class ExecutionCore {
       last_snapshot_bytes: this.counters.lastSnapshotBytes,
       last_snapshot_ms: this.counters.lastSnapshotMs,
       integrity: this.integrityProblem === null ? 'ok' : this.integrityProblem,
+      history_verification: this.history,
       restore: this.restore,
     };
   }

@@ -45,6 +45,7 @@ const kTagDescriptions: Record<string, string> = {
   admin: 'Operator routes',
   operations: 'Health, metrics and this document',
   alpaca: 'Alpaca-compatible aliases under /v2 (APCA-API-KEY-ID / APCA-API-SECRET-KEY)',
+  strategies: 'Strategies and backtest jobs',
   test: 'Test routes',
 };
 

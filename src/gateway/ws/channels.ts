@@ -2,11 +2,11 @@
  * The /ws channel names and what they carry. Public market channels are keyed by symbol; `orders` and
  * `positions` are private: each authenticated connection only ever sees its own account's frames.
  *
- *   trades:SYM  quotes:SYM  book:SYM  bars:<interval>:SYM  alerts  orders  positions
+ *   trades:SYM  quotes:SYM  book:SYM  bars:<interval>:SYM  alerts  orders  positions  strategies  jobs
  */
-export const channelKinds = ['trades', 'quotes', 'book', 'bars', 'alerts', 'orders', 'positions'] as const;
+export const channelKinds = ['trades', 'quotes', 'book', 'bars', 'alerts', 'orders', 'positions', 'strategies', 'jobs'] as const;
 export type ChannelKind = (typeof channelKinds)[number];
-export type PrivateChannel = 'orders' | 'positions';
+export type PrivateChannel = 'orders' | 'positions' | 'jobs';
 
 /** The frame types each channel kind may publish (the first one of book is its snapshot). */
 export const frameTypesByKind: Record<ChannelKind, readonly string[]> = {
@@ -17,6 +17,8 @@ export const frameTypesByKind: Record<ChannelKind, readonly string[]> = {
   alerts: ['alert'],
   orders: ['order'],
   positions: ['position'],
+  strategies: ['update'],
+  jobs: ['job'],
 };
 
 /** Kinds that have a FlatBuffers encoding; the others are always sent as JSON text. */
@@ -47,11 +49,12 @@ export function parseChannel(value: unknown, isKnownSymbol: (symbol: string) => 
   const unknown = (): ChannelParse => ({
     ok: false,
     code: 'ERR_WS_UNKNOWN_CHANNEL',
-    message: `expected a channel trades:SYM, quotes:SYM, book:SYM, bars:<${barIntervals.join('|')}>:SYM, alerts, orders or positions, was ${describe(value)}`,
+    message: `expected a channel trades:SYM, quotes:SYM, book:SYM, bars:<${barIntervals.join('|')}>:SYM, alerts, orders, positions, strategies or jobs, was ${describe(value)}`,
   });
   if (typeof value !== 'string' || value.length > 64) return unknown();
   if (value === 'alerts') return { ok: true, channel: { name: value, kind: 'alerts', symbol: '', isPrivate: false } };
-  if (value === 'orders' || value === 'positions') return { ok: true, channel: { name: value, kind: value, symbol: '', isPrivate: true } };
+  if (value === 'strategies') return { ok: true, channel: { name: value, kind: 'strategies', symbol: '', isPrivate: false } };
+  if (value === 'orders' || value === 'positions' || value === 'jobs') return { ok: true, channel: { name: value, kind: value, symbol: '', isPrivate: true } };
   const parts = value.split(':');
   const kind = parts[0];
   let symbol: string | undefined;

@@ -199,25 +199,27 @@ export class FeedHub {
 
   /**
    * Publishes one frame on a public channel (`trades:ACME`, `book:ACME`, `bars:1m:ACME`, `alerts`) and
-   * returns its seq. `type` must fit the channel (trade, quote, delta/update, bar, alert).
+   * returns its seq. `type` must fit the channel (trade, quote, delta/update, bar, alert). `emitNs`, when
+   * given, goes out as the JSON frame's `emit_ns` (when the producing actor sent the data, ns since the
+   * Unix epoch; docs/websocket.md), for clients that measure the feed's latency.
    * @throws AssertionError when the channel or type is malformed (a caller bug, not bad input).
    */
-  publish(channel: string, type: string, payload: unknown, binaryPayload: unknown = payload): number {
+  publish(channel: string, type: string, payload: unknown, emitNs?: number, binaryPayload: unknown = payload): number {
     const parsed = parseChannel(channel, () => true, this.options.barIntervals);
     assert.ok(parsed.ok, `publish: ${parsed.ok ? '' : parsed.message}`);
     assert.ok(!parsed.channel.isPrivate, `publish: ${channel} is private, use publishPrivate`);
-    return this.fanOut(parsed.channel, channel, type, payload, binaryPayload);
+    return this.fanOut(parsed.channel, channel, type, payload, emitNs, binaryPayload);
   }
 
   /** Publishes one frame on an account's private channel (`orders`, `positions`) and returns its seq. */
   publishPrivate(account: string, channel: PrivateChannel | 'alerts', type: string, payload: unknown): number {
-    assert.ok(channel === 'orders' || channel === 'positions' || channel === 'alerts', `publishPrivate: expected orders, positions or alerts, was ${channel}`);
+    assert.ok(channel === 'orders' || channel === 'positions' || channel === 'alerts' || channel === 'jobs', `publishPrivate: expected orders, positions, alerts or jobs, was ${channel}`);
     assert.ok(account.length > 0, 'publishPrivate: expected an account');
     return this.fanOut({ name: channel, kind: channel, symbol: '', isPrivate: true }, `${channel}@${account}`, type, payload);
   }
 
   /** `payload` goes out as JSON text; `binaryPayload` (numbers, FlatBuffers' shape) as binary frames. */
-  private fanOut(channel: ParsedChannel, key: string, type: string, payload: unknown, binaryPayload: unknown = payload): number {
+  private fanOut(channel: ParsedChannel, key: string, type: string, payload: unknown, emitNs?: number, binaryPayload: unknown = payload): number {
     assert.ok(frameTypesByKind[channel.kind].includes(type), `expected a ${frameTypesByKind[channel.kind].join('/')} frame on ${channel.name}, was ${type}`);
     const seq = (this.seqByKey.get(key) ?? 0) + 1;
     this.seqByKey.set(key, seq);
@@ -226,7 +228,7 @@ export class FeedHub {
     if (app === undefined || this.closed) return seq;
     const jsonTopic = topicOf('json', key);
     if (app.numSubscribers(jsonTopic) > 0) {
-      const text = JSON.stringify({ channel: channel.name, seq, type, data: payload });
+      const text = JSON.stringify(emitNs === undefined ? { channel: channel.name, seq, type, data: payload } : { channel: channel.name, seq, type, data: payload, emit_ns: emitNs });
       this.bytesSinceCheck += text.length;
       app.publish(jsonTopic, text, false);
     }
@@ -387,7 +389,7 @@ export class FeedHub {
   keyOf(data: FeedConnection, name: string): string {
     // An authenticated connection's `alerts` are its own rules' alerts; anonymous ones get the public stream.
     if (name === 'alerts' && data.account !== undefined) return `alerts@${data.account}`;
-    return name === 'orders' || name === 'positions' ? `${name}@${data.account ?? ''}` : name;
+    return name === 'orders' || name === 'positions' || name === 'jobs' ? `${name}@${data.account ?? ''}` : name;
   }
 
   /** Subscribes (idempotent: a repeated subscribe sends a fresh snapshot and updates the depth). */

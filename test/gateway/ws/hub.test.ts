@@ -166,6 +166,20 @@ describe('/ws feed (real uWS server, real ws clients)', () => {
     client.close();
   });
 
+  it('ends a frame with emit_ns when the publisher gives one, and only then', async () => {
+    const client = await Client.open();
+    client.send({ op: 'subscribe', id: 'emit', channels: ['trades:ACME'] });
+    await client.reply('emit');
+    const emitNs = 1_732_540_000_123_456_800;
+    hub.publish('trades:ACME', 'trade', { price: 1, qty: 1, side: 'buy', time_ms: 1 }, emitNs);
+    hub.publish('trades:ACME', 'trade', { price: 2, qty: 1, side: 'buy', time_ms: 2 });
+    await eventually(() => expect(client.of('trades:ACME')).toHaveLength(2));
+    const [stamped, plain] = client.of('trades:ACME') as Array<Frame & { emit_ns?: number }>;
+    expect(stamped!.emit_ns).toBe(emitNs);
+    expect(plain).not.toHaveProperty('emit_ns');
+    client.close();
+  });
+
   it('sends heartbeats with a counter that increases by one', async () => {
     const client = await Client.open();
     await eventually(() => expect(client.heartbeats.length).toBeGreaterThanOrEqual(3));
