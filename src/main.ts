@@ -25,6 +25,7 @@ import { EngineMetrics } from './gateway/metrics/engine-metrics.js';
 import { WireFormat } from './gateway/wire/format.js';
 import { alpacaRoutes } from './gateway/routes/alpaca-routes.js';
 import { webRoutes } from './gateway/routes/web-routes.js';
+import { asyncApiRoutes } from './gateway/ws/asyncapi.js';
 import { LiveClock } from './engine/clock.js';
 import type { Envelope } from './engine/codec.js';
 import type { HistogramSnapshot } from './engine/cumulative-histogram.js';
@@ -330,6 +331,7 @@ function gatewayRoutes(config: EngineConfig, parts: GatewayParts): RouteModule[]
     authRoutes(authenticator, wire),
     computeRoutes,
     feedRoutes(hub),
+    asyncApiRoutes(kVersion),
     orderRoutes(execution, wire),
     alpacaRoutes(execution, wire),
     strategyRoutes({

@@ -8,7 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { ApiClient, addApiKey, addUsers, contractOf } from '../support/api-client.js';
 import { startEngineProcess, temporaryDataDir, type EngineProcess } from '../support/engine-process.js';
 import { eventually } from '../support/eventually.js';
@@ -58,6 +61,32 @@ describe('the OpenAPI contract (real engine process)', () => {
     const list = document.paths['/api/v1/orders'].get;
     expect(list.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(['status', 'limit', 'page_token']);
     expect(document.paths['/api/v1/market/{symbol}/bars'].get.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(['symbol', 'interval', 'from', 'to', 'limit', 'page_token']);
+  });
+
+  it('describes /ws in an AsyncAPI 3 document whose refs resolve and whose frames match what the feed sends', async () => {
+    const document = (await anonymous.call('GET', '/api/v1/asyncapi.json')).json;
+    expect(document.asyncapi).toBe('3.0.0');
+    const unresolved = [...JSON.stringify(document).matchAll(/"\$ref":"#\/([^"]+)"/g)].map(([, pointer]) => pointer!).filter((pointer) => pointer.split('/').reduce((node: any, key) => node?.[key], document) === undefined);
+    expect(unresolved).toEqual([]);
+    for (const name of Object.keys(document.channels)) {
+      expect(Object.values<any>(document.operations).some((operation) => operation.channel.$ref === `#/channels/${name}`), `an operation on ${name}`).toBe(true);
+    }
+    // Real frames against the message payloads.
+    const ajv = new Ajv2020({ strict: false });
+    (addFormats as unknown as (ajv: Ajv2020) => void)(ajv);
+    for (const [name, schema] of Object.entries<object>(document.components.schemas)) ajv.addSchema(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', '"asyncapi:')), `asyncapi:${name}`);
+    const validator = (message: string) => ajv.compile(JSON.parse(JSON.stringify(document.components.messages[message].payload).replaceAll('"#/components/schemas/', '"asyncapi:')));
+    const socket = new WebSocket(`ws://127.0.0.1:${engine.port}/ws`);
+    const frames: any[] = [];
+    socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ op: 'subscribe', id: 1, channels: ['trades:ACME', 'book:ACME'] }));
+    await eventually(() => expect(frames.filter((frame) => frame.channel === 'trades:ACME').length).toBeGreaterThan(0), { timeoutMs: 20_000, intervalMs: 50 });
+    socket.close();
+    const trade = validator('tradeFrame');
+    const book = validator('bookFrame');
+    for (const frame of frames.filter((candidate) => candidate.channel === 'trades:ACME')) expect(trade(frame), ajv.errorsText(trade.errors)).toBe(true);
+    for (const frame of frames.filter((candidate) => candidate.channel === 'book:ACME')) expect(book(frame), ajv.errorsText(book.errors)).toBe(true);
   });
 
   it('answers every operation in the document as documented', async () => {
@@ -133,6 +162,7 @@ async function exerciseTheRest(): Promise<void> {
   expect((await anonymous.call('GET', '/health')).status).toBe(200);
   expect((await anonymous.call('GET', '/metrics')).status).toBe(200);
   expect((await anonymous.call('GET', '/api/v1/openapi.json')).status).toBe(200);
+  expect((await anonymous.call('GET', '/api/v1/asyncapi.json')).status).toBe(200);
   expect((await anonymous.call('POST', '/api/v1/auth/token', { username: 'alice', password: 'wrong-password' })).status).toBe(401);
   expect((await alice.call('GET', '/api/v1/me')).status).toBe(200);
   expect((await root.call('GET', '/api/v1/security/events?limit=10')).status).toBe(200);

@@ -58,7 +58,7 @@ export function openApiPath(path: string): string {
  * TypeBox writes JSON Schema draft 7; OpenAPI 3.1 is 2020-12: refs by $id become JSON pointers into
  * components, and tuples (`items: [...]`, `additionalItems`) become `prefixItems` with `items: false`.
  */
-function toOpenApiSchema(schema: TSchema): unknown {
+export function toOpenApiSchema(schema: TSchema): unknown {
   return JSON.parse(JSON.stringify(schema), (key, value: unknown) => {
     if (key === '$ref' && typeof value === 'string' && !value.startsWith('#')) return `#/components/schemas/${value}`;
     if (typeof value === 'object' && value !== null && Array.isArray((value as { items?: unknown }).items)) {
