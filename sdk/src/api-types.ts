@@ -124,6 +124,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/asyncapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The AsyncAPI 3.0 document of /ws */
+        get: operations["getAsyncApi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orders": {
         parameters: {
             query?: never;
@@ -354,6 +371,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/strategies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Running strategies: state, P&L, positions, signals, fills */
+        get: operations["listStrategies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/strategies/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One strategy */
+        get: operations["getStrategy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/strategies/{name}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a strategy */
+        post: operations["startStrategy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/strategies/{name}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop a strategy */
+        post: operations["stopStrategy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backtests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a backtest, sweep or walk-forward job in the background */
+        post: operations["submitBacktest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backtests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A backtest job and, once done, its result */
+        get: operations["getBacktest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/symbols": {
         parameters: {
             query?: never;
@@ -497,7 +616,7 @@ export interface components {
     schemas: {
         Error: {
             error: {
-                code: "ERR_RING_BAD_CAPACITY" | "ERR_RING_MESSAGE_TOO_LARGE" | "ERR_RING_FULL" | "ERR_CODEC_UNKNOWN_TYPE" | "ERR_CODEC_MALFORMED" | "ERR_ACTOR_UNKNOWN" | "ERR_ACTOR_TIMEOUT" | "ERR_ACTOR_DEAD" | "ERR_ACTOR_NO_HANDLER" | "ERR_ACTOR_HANDLER_FAILED" | "ERR_ACTOR_TOO_MANY_PENDING" | "ERR_ACTOR_STOPPED" | "ERR_CONFIG_INVALID" | "ERR_CONFIG_PORT_IN_USE" | "ERR_CONFIG_DATA_DIR_CONFLICT" | "ERR_CONFIG_DATA_DIR_IN_USE" | "ERR_STORE_CORRUPT" | "ERR_STORE_UNREADABLE" | "ERR_STORE_INTEGRITY_HALT" | "ERR_STORE_FORMAT" | "ERR_ORDER_BAD_REQUEST" | "ERR_ORDER_BAD_PRICE" | "ERR_ORDER_BAD_QTY" | "ERR_ORDER_BAD_TICK" | "ERR_ORDER_BAD_LOT" | "ERR_ORDER_UNKNOWN" | "ERR_ORDER_POST_ONLY_WOULD_TAKE" | "ERR_ORDER_FOK_UNFILLABLE" | "ERR_ORDER_NO_LIQUIDITY" | "ERR_ORDER_SELF_TRADE" | "ERR_ORDER_CLIENT_ID_CONFLICT" | "ERR_BOOK_BAD_CONFIG" | "ERR_BOOK_UNKNOWN_SYMBOL" | "ERR_BOOK_DUPLICATE_SYMBOL" | "ERR_BOOK_TOO_MANY_BOOKS" | "ERR_BOOK_FULL" | "ERR_BOOK_TOO_MANY_LEVELS" | "ERR_KERNEL_BUSY" | "ERR_KERNEL_BAD_PERIOD" | "ERR_KERNEL_BAD_INPUT" | "ERR_KERNEL_INPUT_TOO_LONG" | "ERR_KERNEL_BAD_OUTPUT" | "ERR_KERNEL_ALIASED_OUTPUT" | "ERR_KERNEL_UNKNOWN_BACKEND" | "ERR_KERNEL_BACKEND_UNAVAILABLE" | "ERR_KERNEL_BACKEND_FAILED" | "ERR_KERNEL_BAD_DIMENSIONS" | "ERR_KERNEL_NOT_FINITE" | "ERR_KERNEL_BAD_OPTION" | "ERR_KERNEL_TOO_FEW_OBSERVATIONS" | "ERR_KERNEL_NOT_SYMMETRIC" | "ERR_KERNEL_NOT_POSITIVE_DEFINITE" | "ERR_KERNEL_NO_CONVERGENCE" | "ERR_KERNEL_UNKNOWN_INDICATOR" | "ERR_KERNEL_BAD_PARAM" | "ERR_KERNEL_BAD_STATE" | "ERR_KERNEL_INFEASIBLE" | "ERR_RISK_BAD_REQUEST" | "ERR_RISK_BAD_POSITIONS" | "ERR_RISK_BAD_RETURNS" | "ERR_RISK_BAD_METHOD" | "ERR_RISK_BAD_CONFIDENCE" | "ERR_RISK_BAD_HORIZON" | "ERR_RISK_BAD_PATHS" | "ERR_RISK_TOO_MANY_PATHS" | "ERR_RISK_TOO_LARGE" | "ERR_RISK_BAD_DISTRIBUTION" | "ERR_RISK_BAD_SEED" | "ERR_HTTP_NOT_FOUND" | "ERR_HTTP_METHOD_NOT_ALLOWED" | "ERR_HTTP_BODY_TOO_LARGE" | "ERR_HTTP_MALFORMED_JSON" | "ERR_HTTP_BAD_REQUEST" | "ERR_WS_MALFORMED_JSON" | "ERR_WS_BINARY_FRAME" | "ERR_WS_BAD_REQUEST" | "ERR_WS_UNKNOWN_OP" | "ERR_WS_UNKNOWN_CHANNEL" | "ERR_WS_UNKNOWN_SYMBOL" | "ERR_WS_NOT_SUBSCRIBED" | "ERR_WS_TOO_MANY_SUBSCRIPTIONS" | "ERR_WS_TOO_MANY_CONNECTIONS" | "ERR_WS_TOO_MANY_FROM_ADDRESS" | "ERR_WS_TOO_MANY_ANONYMOUS" | "ERR_AUTH_MISSING" | "ERR_AUTH_INVALID" | "ERR_AUTH_EXPIRED" | "ERR_AUTH_BAD_SIGNATURE" | "ERR_AUTH_STALE_TIMESTAMP" | "ERR_AUTH_REPLAYED" | "ERR_AUTH_FORBIDDEN" | "ERR_AUTH_BAD_USERNAME" | "ERR_AUTH_BAD_ROLE" | "ERR_AUTH_WEAK_PASSWORD" | "ERR_AUTH_USER_EXISTS" | "ERR_AUTH_UNKNOWN_USER" | "ERR_RATE_LIMITED" | "ERR_AUTH_THROTTLED" | "ERR_AUTH_LOCKED" | "ERR_AUTH_BUSY" | "ERR_SECRET_UNREADABLE" | "ERR_COMPUTE_OVER_BUDGET" | "ERR_COMPUTE_BUSY" | "ERR_COMPUTE_TIMEOUT" | "ERR_RISK_KILL_SWITCH" | "ERR_RISK_MAX_QTY" | "ERR_RISK_MAX_NOTIONAL" | "ERR_RISK_PRICE_COLLAR" | "ERR_RISK_NO_REFERENCE_PRICE" | "ERR_RISK_BUYING_POWER" | "ERR_RISK_POSITION_LIMIT" | "ERR_RISK_MAX_OPEN_ORDERS" | "ERR_RISK_ORDER_RATE" | "ERR_COMPLIANCE_RESTRICTED" | "ERR_VENUE_UNREACHABLE" | "ERR_VENUE_SNAPSHOT_FAILED" | "ERR_WAREHOUSE_BAD_SYMBOL" | "ERR_WAREHOUSE_BAD_PRICE" | "ERR_WAREHOUSE_BAD_QTY" | "ERR_WAREHOUSE_BAD_ROW" | "ERR_WAREHOUSE_BAD_TIME" | "ERR_WAREHOUSE_BAD_INTERVAL" | "ERR_WAREHOUSE_BAD_RANGE" | "ERR_WAREHOUSE_BAD_LIMIT" | "ERR_WAREHOUSE_BAD_CONFIG" | "ERR_WAREHOUSE_BATCH_TOO_LARGE" | "ERR_WAREHOUSE_BACKPRESSURE" | "ERR_WAREHOUSE_UNAVAILABLE" | "ERR_WAREHOUSE_QUERY_FAILED" | "ERR_WAREHOUSE_CLOSED" | "ERR_ALERT_BAD_RULE" | "ERR_ALERT_UNKNOWN" | "ERR_ALERT_TOO_MANY" | "ERR_POSITION_UNKNOWN" | "ERR_INTERNAL";
+                code: "ERR_RING_BAD_CAPACITY" | "ERR_RING_MESSAGE_TOO_LARGE" | "ERR_RING_FULL" | "ERR_CODEC_UNKNOWN_TYPE" | "ERR_CODEC_MALFORMED" | "ERR_ACTOR_UNKNOWN" | "ERR_ACTOR_TIMEOUT" | "ERR_ACTOR_DEAD" | "ERR_ACTOR_NO_HANDLER" | "ERR_ACTOR_HANDLER_FAILED" | "ERR_ACTOR_TOO_MANY_PENDING" | "ERR_ACTOR_STOPPED" | "ERR_CONFIG_INVALID" | "ERR_CONFIG_PORT_IN_USE" | "ERR_CONFIG_DATA_DIR_CONFLICT" | "ERR_CONFIG_DATA_DIR_IN_USE" | "ERR_STORE_CORRUPT" | "ERR_STORE_UNREADABLE" | "ERR_STORE_INTEGRITY_HALT" | "ERR_STORE_FORMAT" | "ERR_STORE_WRITE_FAILED" | "ERR_ORDER_BAD_REQUEST" | "ERR_ORDER_BAD_PRICE" | "ERR_ORDER_BAD_QTY" | "ERR_ORDER_BAD_TICK" | "ERR_ORDER_BAD_LOT" | "ERR_ORDER_UNKNOWN" | "ERR_ORDER_POST_ONLY_WOULD_TAKE" | "ERR_ORDER_FOK_UNFILLABLE" | "ERR_ORDER_NO_LIQUIDITY" | "ERR_ORDER_SELF_TRADE" | "ERR_ORDER_CLIENT_ID_CONFLICT" | "ERR_BOOK_BAD_CONFIG" | "ERR_BOOK_UNKNOWN_SYMBOL" | "ERR_BOOK_DUPLICATE_SYMBOL" | "ERR_BOOK_TOO_MANY_BOOKS" | "ERR_BOOK_FULL" | "ERR_BOOK_TOO_MANY_LEVELS" | "ERR_KERNEL_BUSY" | "ERR_KERNEL_BAD_PERIOD" | "ERR_KERNEL_BAD_INPUT" | "ERR_KERNEL_INPUT_TOO_LONG" | "ERR_KERNEL_BAD_OUTPUT" | "ERR_KERNEL_ALIASED_OUTPUT" | "ERR_KERNEL_UNKNOWN_BACKEND" | "ERR_KERNEL_BACKEND_UNAVAILABLE" | "ERR_KERNEL_BACKEND_FAILED" | "ERR_KERNEL_BAD_DIMENSIONS" | "ERR_KERNEL_NOT_FINITE" | "ERR_KERNEL_BAD_OPTION" | "ERR_KERNEL_TOO_FEW_OBSERVATIONS" | "ERR_KERNEL_NOT_SYMMETRIC" | "ERR_KERNEL_NOT_POSITIVE_DEFINITE" | "ERR_KERNEL_NO_CONVERGENCE" | "ERR_KERNEL_UNKNOWN_INDICATOR" | "ERR_KERNEL_BAD_PARAM" | "ERR_KERNEL_BAD_STATE" | "ERR_KERNEL_INFEASIBLE" | "ERR_RISK_BAD_REQUEST" | "ERR_RISK_BAD_POSITIONS" | "ERR_RISK_BAD_RETURNS" | "ERR_RISK_BAD_METHOD" | "ERR_RISK_BAD_CONFIDENCE" | "ERR_RISK_BAD_HORIZON" | "ERR_RISK_BAD_PATHS" | "ERR_RISK_TOO_MANY_PATHS" | "ERR_RISK_TOO_LARGE" | "ERR_RISK_BAD_DISTRIBUTION" | "ERR_RISK_BAD_SEED" | "ERR_HTTP_NOT_FOUND" | "ERR_HTTP_METHOD_NOT_ALLOWED" | "ERR_HTTP_BODY_TOO_LARGE" | "ERR_HTTP_MALFORMED_JSON" | "ERR_HTTP_BAD_REQUEST" | "ERR_WS_MALFORMED_JSON" | "ERR_WS_BINARY_FRAME" | "ERR_WS_BAD_REQUEST" | "ERR_WS_UNKNOWN_OP" | "ERR_WS_UNKNOWN_CHANNEL" | "ERR_WS_UNKNOWN_SYMBOL" | "ERR_WS_NOT_SUBSCRIBED" | "ERR_WS_TOO_MANY_SUBSCRIPTIONS" | "ERR_WS_TOO_MANY_CONNECTIONS" | "ERR_WS_TOO_MANY_FROM_ADDRESS" | "ERR_WS_TOO_MANY_ANONYMOUS" | "ERR_AUTH_MISSING" | "ERR_AUTH_INVALID" | "ERR_AUTH_EXPIRED" | "ERR_AUTH_BAD_SIGNATURE" | "ERR_AUTH_STALE_TIMESTAMP" | "ERR_AUTH_REPLAYED" | "ERR_AUTH_FORBIDDEN" | "ERR_AUTH_BAD_USERNAME" | "ERR_AUTH_BAD_ROLE" | "ERR_AUTH_WEAK_PASSWORD" | "ERR_AUTH_USER_EXISTS" | "ERR_AUTH_UNKNOWN_USER" | "ERR_RATE_LIMITED" | "ERR_AUTH_THROTTLED" | "ERR_AUTH_LOCKED" | "ERR_AUTH_BUSY" | "ERR_SECRET_UNREADABLE" | "ERR_COMPUTE_OVER_BUDGET" | "ERR_COMPUTE_BUSY" | "ERR_COMPUTE_TIMEOUT" | "ERR_RISK_KILL_SWITCH" | "ERR_RISK_MAX_QTY" | "ERR_RISK_MAX_NOTIONAL" | "ERR_RISK_PRICE_COLLAR" | "ERR_RISK_NO_REFERENCE_PRICE" | "ERR_RISK_BUYING_POWER" | "ERR_RISK_POSITION_LIMIT" | "ERR_RISK_MAX_OPEN_ORDERS" | "ERR_RISK_ORDER_RATE" | "ERR_COMPLIANCE_RESTRICTED" | "ERR_VENUE_UNREACHABLE" | "ERR_VENUE_SNAPSHOT_FAILED" | "ERR_WAREHOUSE_BAD_SYMBOL" | "ERR_WAREHOUSE_BAD_PRICE" | "ERR_WAREHOUSE_BAD_QTY" | "ERR_WAREHOUSE_BAD_ROW" | "ERR_WAREHOUSE_BAD_TIME" | "ERR_WAREHOUSE_BAD_INTERVAL" | "ERR_WAREHOUSE_BAD_RANGE" | "ERR_WAREHOUSE_BAD_LIMIT" | "ERR_WAREHOUSE_BAD_CONFIG" | "ERR_WAREHOUSE_BATCH_TOO_LARGE" | "ERR_WAREHOUSE_BACKPRESSURE" | "ERR_WAREHOUSE_UNAVAILABLE" | "ERR_WAREHOUSE_QUERY_FAILED" | "ERR_WAREHOUSE_CLOSED" | "ERR_ALERT_BAD_RULE" | "ERR_ALERT_UNKNOWN" | "ERR_ALERT_TOO_MANY" | "ERR_POSITION_UNKNOWN" | "ERR_STRATEGY_UNKNOWN" | "ERR_STRATEGY_BAD_PARAMS" | "ERR_STRATEGY_LOAD_FAILED" | "ERR_STRATEGY_BAD_ORDER" | "ERR_STRATEGY_UNKNOWN_ORDER" | "ERR_STRATEGY_TOO_MANY_ORDERS" | "ERR_STRATEGY_TOO_MANY_TIMERS" | "ERR_BACKTEST_BAD_DATA" | "ERR_BACKTEST_BAD_OPTION" | "ERR_BACKTEST_UNKNOWN_JOB" | "ERR_BACKTEST_TOO_MANY_JOBS" | "ERR_INTERNAL";
                 message: string;
             };
         };
@@ -849,6 +968,8 @@ export interface components {
         StateHash: {
             state_hash: string;
             journal_seq: number;
+            /** @description with full=true: what a replay of the whole journal reaches (equal to state_hash) */
+            replay_state_hash?: string;
         };
         SecurityEvent: {
             seq: number;
@@ -1289,6 +1410,30 @@ export interface operations {
             422: components["responses"]["Error422"];
             429: components["responses"]["Error429"];
             503: components["responses"]["Error503"];
+        };
+    };
+    getAsyncApi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            429: components["responses"]["Error429"];
         };
     };
     listOrders: {
@@ -1975,6 +2120,219 @@ export interface operations {
             404: components["responses"]["Error404"];
             429: components["responses"]["Error429"];
             503: components["responses"]["Error503"];
+        };
+    };
+    listStrategies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getStrategy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    startStrategy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    stopStrategy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    submitBacktest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    kind?: "backtest" | "sweep" | "walk_forward";
+                    strategy: string;
+                    params?: {
+                        [key: string]: unknown;
+                    };
+                    bars?: {
+                        symbol?: string;
+                        time: number[];
+                        open: number[];
+                        high: number[];
+                        low: number[];
+                        close: number[];
+                        volume: number[];
+                    }[];
+                    warehouse?: {
+                        symbols: string[];
+                        interval: "1m" | "5m" | "1h" | "1d";
+                        from_ms: number;
+                        to_ms: number;
+                    };
+                    fill?: "market_on_close" | "next_open";
+                    fees?: number;
+                    cash?: number;
+                    slippage_ticks?: number;
+                    sizing?: {
+                        [key: string]: unknown;
+                    };
+                    sweep?: {
+                        [key: string]: unknown;
+                    };
+                    walk_forward?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getBacktest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            429: components["responses"]["Error429"];
         };
     };
     listSymbols: {

@@ -173,6 +173,15 @@ async function exerciseTheRest(): Promise<void> {
   expect(alert.status).toBe(201);
   expect((await alice.call('GET', '/api/v1/alerts')).json).toHaveLength(1);
   expect((await alice.call('DELETE', `/api/v1/alerts/${alert.json.id}`)).status).toBe(200);
+  expect((await alice.call('GET', '/api/v1/strategies')).json).toEqual([]);
+  expect((await alice.call('GET', '/api/v1/strategies/none')).status).toBe(404);
+  expect((await alice.call('POST', '/api/v1/strategies/none/start', {})).status).toBe(404);
+  expect((await alice.call('POST', '/api/v1/strategies/none/stop', {})).status).toBe(404);
+  const closes = Array.from({ length: 80 }, (_, day) => 100 + 5 * Math.sin(day / 6));
+  const bars = { symbol: 'ACME', time: closes.map((_, day) => 1_700_000_000_000 + day * 86_400_000), open: closes, high: closes.map((close) => close + 1), low: closes.map((close) => close - 1), close: closes, volume: closes.map(() => 1_000) };
+  const job = await alice.call('POST', '/api/v1/backtests', { strategy: 'sma_cross', params: { fast: 5, slow: 20 }, bars: [bars] });
+  expect(job.status).toBe(202);
+  expect((await alice.call('GET', `/api/v1/backtests/${job.json.id}`)).status).toBe(200);
   expect((await alice.call('GET', '/api/v1/indicators')).status).toBe(200);
   expect((await alice.call('POST', '/api/v1/indicators', { indicator: 'sma', params: { period: 2 }, series: [1, 2, 3, 4] })).status).toBe(200);
   const returns = Array.from({ length: 30 }, (_, day) => [Math.sin(day) / 100, Math.cos(day) / 100]);

@@ -329,7 +329,7 @@ export class WireFormat {
   }
 
   stateHash(hash: StateHash): Static<typeof StateHashSchema> {
-    return { state_hash: hash.stateHash, journal_seq: hash.journalSeq };
+    return { state_hash: hash.stateHash, journal_seq: hash.journalSeq, ...(hash.replayStateHash === undefined ? {} : { replay_state_hash: hash.replayStateHash }) };
   }
 
   securityEvent(event: SecurityEvent): Static<typeof SecurityEventSchema> {

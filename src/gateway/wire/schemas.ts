@@ -177,7 +177,10 @@ export const AlertSchema = named(
 
 export const KillSwitchSchema = named('KillSwitch', Type.Object({ global: Type.Boolean(), accounts: Type.Array(Type.String()) }));
 
-export const StateHashSchema = named('StateHash', Type.Object({ state_hash: Type.String(), journal_seq: Type.Integer({ minimum: 0 }) }));
+export const StateHashSchema = named(
+  'StateHash',
+  Type.Object({ state_hash: Type.String(), journal_seq: Type.Integer({ minimum: 0 }), replay_state_hash: Type.Optional(Type.String({ description: 'with full=true: what a replay of the whole journal reaches (equal to state_hash)' })) }),
+);
 
 export const SecurityEventSchema = named(
   'SecurityEvent',
