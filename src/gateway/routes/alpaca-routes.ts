@@ -19,7 +19,7 @@ import { MessageType } from '../../engine/messages.js';
 import { route, type RouteContext, type RouteOptions } from '../http/http.js';
 import type { WireFormat } from '../wire/format.js';
 import { AccountSchema, OrderSchema, PositionSchema, ref } from '../wire/schemas.js';
-import { accountOf, decimal, limitOf, orderId, orderPage, replaceCommand, submitCommand, type ExecutionClient } from './order-routes.js';
+import { accountOf, decimal, getOrderHandler, limitOf, orderId, orderPage, replaceHandler, replaceRequest, submitCommand, type ExecutionClient } from './order-routes.js';
 
 const kBodyBytesMax = 16_384;
 const kListLimitMax = 500;
@@ -41,8 +41,6 @@ const alpacaOrderRequest = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const alpacaReplaceRequest = Type.Object({ qty: Type.Optional(decimal), limit_price: Type.Optional(decimal), stop_price: Type.Optional(decimal) }, { additionalProperties: false });
 
 const listQuery = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('all')], { description: 'default open' })),
@@ -133,7 +131,7 @@ function orderRoutesById(app: TemplatedApp, options: RouteOptions, execution: Ex
     querySchema: Type.Object({ nested: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }),
     responses: { 200: ref(OrderSchema) },
     errorStatuses: [404, 503],
-    handler: async (context) => ({ status: 200, body: wire.order(await execution(MessageType.OrderQuery, { account: account(context), orderId: orderId(context.parameters[0] ?? '') })) }),
+    handler: getOrderHandler(execution, wire),
   });
   route(app, options, {
     tag: 'alpaca',
@@ -142,14 +140,11 @@ function orderRoutesById(app: TemplatedApp, options: RouteOptions, execution: Ex
     permission: 'trade',
     operationId: 'alpacaReplaceOrder',
     summary: 'Alpaca: replace an order (qty, limit_price, stop_price)',
-    bodySchema: alpacaReplaceRequest,
+    bodySchema: replaceRequest,
     maxBodyBytes: kBodyBytesMax,
     responses: { 200: ref(OrderSchema) },
     errorStatuses: [404, 413, 422, 503],
-    handler: async (context) => ({
-      status: 200,
-      body: wire.order(await execution(MessageType.ReplaceOrder, replaceCommand(account(context), context.parameters[0] ?? '', context.body as Static<typeof alpacaReplaceRequest>))),
-    }),
+    handler: replaceHandler(execution, wire),
   });
   route(app, options, {
     tag: 'alpaca',

@@ -20,7 +20,7 @@ import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import { Type, type Static } from '@sinclair/typebox';
 import { OctopusError, type ErrorCode } from '../../engine/errors.js';
 import { MessageType, type BodyOf, type ReplyOf } from '../../engine/messages.js';
-import { route, type RouteContext, type RouteOptions } from '../http/http.js';
+import { route, type RouteContext, type RouteOptions, type RouteSpec } from '../http/http.js';
 import type { WireFormat } from '../wire/format.js';
 import { decodePageToken, encodePageToken } from '../wire/page-token.js';
 import { AccountSchema, CanceledOrdersSchema, KillSwitchSchema, OrderPageSchema, OrderSchema, PositionSchema, StateHashSchema, ref } from '../wire/schemas.js';
@@ -127,6 +127,21 @@ export function replaceCommand(account: string, id: string, body: Static<typeof 
   };
 }
 
+const callerOf = (context: RouteContext): string => context.principal!.username;
+
+/** GET one order by the id in the path (v1 and /v2). */
+export function getOrderHandler(execution: ExecutionClient, wire: WireFormat): RouteSpec['handler'] {
+  return async (context) => ({ status: 200, body: wire.order(await execution(MessageType.OrderQuery, { account: callerOf(context), orderId: orderId(context.parameters[0] ?? '') })) });
+}
+
+/** PATCH one order by the id in the path, with a `replaceRequest` body (v1 and /v2). */
+export function replaceHandler(execution: ExecutionClient, wire: WireFormat): RouteSpec['handler'] {
+  return async (context) => ({
+    status: 200,
+    body: wire.order(await execution(MessageType.ReplaceOrder, replaceCommand(callerOf(context), context.parameters[0] ?? '', context.body as Static<typeof replaceRequest>))),
+  });
+}
+
 export function orderRoutes(execution: ExecutionClient, wire: WireFormat) {
   return (app: TemplatedApp, options: RouteOptions): void => {
     const account = (context: RouteContext): string => context.principal!.username;
@@ -167,10 +182,7 @@ function orderEntryRoutes(app: TemplatedApp, options: RouteOptions, execution: E
     maxBodyBytes: kOrderBodyBytesMax,
     responses: { 200: ref(OrderSchema) },
     errorStatuses: [404, 413, 422, 503],
-    handler: async (context) => ({
-      status: 200,
-      body: wire.order(await execution(MessageType.ReplaceOrder, replaceCommand(account(context), context.parameters[0] ?? '', context.body as Static<typeof replaceRequest>))),
-    }),
+    handler: replaceHandler(execution, wire),
   });
   route(app, options, {
     method: 'delete',
@@ -247,7 +259,7 @@ function orderQueryRoutes(app: TemplatedApp, options: RouteOptions, execution: E
     tag: 'orders',
     responses: { 200: ref(OrderSchema) },
     errorStatuses: [404, 503],
-    handler: async (context) => ({ status: 200, body: wire.order(await execution(MessageType.OrderQuery, { account: account(context), orderId: orderId(context.parameters[0] ?? '') })) }),
+    handler: getOrderHandler(execution, wire),
   });
 }
 
