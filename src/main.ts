@@ -73,7 +73,7 @@ const kIntervalLabels = new Map<number, string>([
 ]);
 
 /**
-Fans a market-data batch out on the public channels and keeps the gateway's book copy current. JSON
+ * Fans a market-data batch out on the public channels and keeps the gateway's book copy current. JSON
  * frames carry the wire format (decimal strings), binary (FlatBuffers) frames the numbers; every frame
  * carries `emit_ns`, the batch's envelope timestamp (when the execution actor sent it).
  */

@@ -148,7 +148,7 @@ export interface HttpObserver {
 export interface RouteOptions {
   logger: Logger;
   observer?: HttpObserver;
-  /** Market-data routes marked `publicWhen: 'market_data'` need no credentials (the default). */
+  /** Routes marked `publicMarketData` need no credentials unless this is false (default true). */
   publicMarketData?: boolean;
   /** Largest accepted request body in bytes. */
   maxBodyBytes: number;
