@@ -1,9 +1,9 @@
 // Indicator kernels for WebAssembly (AssemblyScript, compiled by scripts/build-asm.mjs): the primitives of
-// src/kernels/reference/indicators-primitives.ts.
+// src/kernels/indicators/primitives.ts.
 //
 // Every output is computed with exactly the floating-point operations of the TypeScript reference, in
-// the same order, so the results match it bit for bit; read src/kernels/reference/indicators-windows.ts
-// for the algorithms (block windows, smoothers, RSI, CCI, OBV) and indicators-primitives.ts for MACD and
+// the same order, so the results match it bit for bit; read src/kernels/indicators/windows.ts
+// for the algorithms (block windows, smoothers, RSI, CCI, OBV) and primitives.ts for MACD and
 // Bollinger, which reuse the SMA and EMA kernels of moving-average.ts. native/src/indicators_kernels.rs
 // is the same code in Rust.
 //
@@ -20,12 +20,13 @@
 // kernel with their pointers (plus scratch arrays where a kernel needs one), and copies outputs back.
 
 import { ema, sma } from './moving-average';
+import { isFiniteValue, readAt, writeAt } from './shared/memory';
 
 /** Longest series: 2^27 points, as kInputLengthMax in src/kernels/contract.ts. */
 const kInputLengthMax: i32 = 1 << 27;
 /** EMA block length; must equal kEmaBlockLength in src/kernels/contract.ts. */
 const kBlockLength: i32 = 16;
-/** The version of these exports; src/kernels/indicators-wasm.ts refuses a module that reports another. */
+/** The version of these exports; src/kernels/indicators/compiled-primitives.ts refuses a module that reports another. */
 const kAbiVersion: i32 = 1;
 const kArraysMax: i32 = 8;
 const kPageBytes: usize = 65536;
@@ -45,20 +46,7 @@ let arrayCount: i32 = 0;
   return ((<usize>capacity << 3) + 4095 & ~(<usize>4095)) + kAliasSkewBytes;
 }
 
-@inline function readAt(base: usize, index: i32): f64 {
-  return load<f64>(base + (<usize>index << 3));
-}
-
-@inline function writeAt(base: usize, index: i32, value: f64): void {
-  store<f64>(base + (<usize>index << 3), value);
-}
-
-@inline function isFiniteValue(value: f64): bool {
-  // x - x is 0 for every finite x and NaN for NaN and both infinities.
-  return value - value == 0.0;
-}
-
-export function indicatorsAbiVersion(): i32 {
+export function version(): i32 {
   return kAbiVersion;
 }
 

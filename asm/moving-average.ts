@@ -1,7 +1,7 @@
 // Moving-average kernels for WebAssembly (AssemblyScript, compiled with SIMD by scripts/build-asm.mjs).
 //
 // These kernels perform, for every output, exactly the floating-point operations of the TypeScript
-// reference (src/kernels/reference/moving-average.ts) in the same order, so the results match it bit for
+// reference (src/kernels/indicators/moving-average.ts) in the same order, so the results match it bit for
 // bit; read that file for the algorithms and the NaN rules. What differs is scheduling: independent
 // recurrences (the sums of different blocks) run side by side in f64x2 lanes, which the reference cannot
 // express. SIMD is not used where it would change the order of additions inside one output.
@@ -20,9 +20,11 @@
 // its series in wasm memory and skip the copies.
 //
 // Long series are streamed through in chunks small enough to stay in the CPU's L2 cache, so the copies
-// in and out cost little more than the kernel's own reads and writes (see src/kernels/wasm-backend.ts).
+// in and out cost little more than the kernel's own reads and writes (see src/kernels/indicators/moving-average-backends.ts).
 // The SMA needs no state for that (a chunk that starts one block early recomputes what it needs); the
 // EMA carries its state between calls: `emaBegin(period)`, then `emaRun(...)` per chunk.
+
+import { addressOf, isFiniteValue, readAt, writeAt } from './shared/memory';
 
 /** Longest series: 2^27 points, as kInputLengthMax in src/kernels/contract.ts. */
 const kInputLengthMax: i32 = 1 << 27;
@@ -41,24 +43,6 @@ let capacityPoints: i32 = 0;
 
 @inline function heapStart(): usize {
   return (__heap_base + 15) & ~(<usize>15);
-}
-
-@inline function readAt(base: usize, index: i32): f64 {
-  return load<f64>(base + (<usize>index << 3));
-}
-
-@inline function writeAt(base: usize, index: i32, value: f64): void {
-  store<f64>(base + (<usize>index << 3), value);
-}
-
-/** Address of point `index` of the series at `base`, for lane loads and stores. */
-@inline function addressOf(base: usize, index: i32): usize {
-  return base + (<usize>index << 3);
-}
-
-@inline function isFiniteValue(value: f64): bool {
-  // x - x is 0 for every finite x and NaN for NaN and both infinities.
-  return value - value == 0.0;
 }
 
 /** The EMA block length this module was built with, for the facade's consistency check. */

@@ -1,14 +1,14 @@
 // The portfolio optimiser's solvers for WebAssembly (AssemblyScript, compiled with SIMD by
 // scripts/build-asm.mjs): the Goldfarb-Idnani QP solver and Spinu's risk-parity Newton method.
 //
-// A port of src/kernels/reference/qp-linear-algebra.ts, qp.ts and optimizer-risk-parity.ts (read them for
+// A port of src/kernels/optimizer/qp-linear-algebra.ts, qp.ts and optimizer-risk-parity.ts (read them for
 // the methods and their references): the same steps, tie-breaks and floating-point operations in the same
 // order, so the results match the TypeScript reference bit for bit and the iterations are identical. Only
 // scheduling differs: loops that update independent entries of a row (Cholesky and inverse updates, the
 // primal direction, Givens rotations) run two entries at a time in f64x2 lanes, which changes no entry's
 // arithmetic. Sums (dot products) stay sequential.
 //
-// Memory (one wasm32 linear memory, exported as `memory`; the JS side, src/kernels/optimizer-wasm-backend.ts,
+// Memory (one wasm32 linear memory, exported as `memory`; the JS side, src/kernels/optimizer/backends.ts,
 // owns the layout):
 //
 //   0            heapStart()
@@ -18,7 +18,9 @@
 // reserve(bytes), copies the inputs in, calls a solver with explicit pointers, and copies the outputs out.
 // Every region starts on a 16-byte boundary.
 
-/** kOptimizerAlgorithmVersion in src/kernels/optimizer-contract.ts; the facade refuses a mismatch. */
+import { addressOf, readAt, writeAt } from './shared/memory';
+
+/** kOptimizerAlgorithmVersion in src/kernels/optimizer/contract.ts; the facade refuses a mismatch. */
 const kAlgorithmVersion: i32 = 2;
 const kAssetsMax: i32 = 1000;
 const kConstraintRowsMax: i32 = 2 * kAssetsMax + 8;
@@ -35,7 +37,7 @@ const kStatusNotPositiveDefinite: i32 = 2;
 const kStatusIterationLimit: i32 = 3;
 const kPageBytes: usize = 65536;
 
-export function algorithmVersion(): i32 {
+export function version(): i32 {
   return kAlgorithmVersion;
 }
 
@@ -60,18 +62,6 @@ export function reserve(bytes: usize): i32 {
   return align16(<usize>count << 3);
 }
 
-@inline function get(base: usize, index: i32): f64 {
-  return load<f64>(base + (<usize>index << 3));
-}
-
-@inline function set(base: usize, index: i32, value: f64): void {
-  store<f64>(base + (<usize>index << 3), value);
-}
-
-@inline function at(base: usize, index: i32): usize {
-  return base + (<usize>index << 3);
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Row kernels (independent entries, two per f64x2).
 
@@ -80,9 +70,9 @@ function axpyNegative(target: usize, source: usize, count: i32, multiplier: f64)
   const lanes = f64x2.splat(multiplier);
   let index: i32 = 0;
   for (; index + 2 <= count; index += 2) {
-    v128.store(at(target, index), f64x2.sub(v128.load(at(target, index)), f64x2.mul(lanes, v128.load(at(source, index)))));
+    v128.store(addressOf(target, index), f64x2.sub(v128.load(addressOf(target, index)), f64x2.mul(lanes, v128.load(addressOf(source, index)))));
   }
-  for (; index < count; index++) set(target, index, get(target, index) - multiplier * get(source, index));
+  for (; index < count; index++) writeAt(target, index, readAt(target, index) - multiplier * readAt(source, index));
 }
 
 /** target[i] = target[i] + source[i] * weight. */
@@ -90,17 +80,17 @@ function axpy(target: usize, source: usize, count: i32, weight: f64): void {
   const lanes = f64x2.splat(weight);
   let index: i32 = 0;
   for (; index + 2 <= count; index += 2) {
-    v128.store(at(target, index), f64x2.add(v128.load(at(target, index)), f64x2.mul(v128.load(at(source, index)), lanes)));
+    v128.store(addressOf(target, index), f64x2.add(v128.load(addressOf(target, index)), f64x2.mul(v128.load(addressOf(source, index)), lanes)));
   }
-  for (; index < count; index++) set(target, index, get(target, index) + get(source, index) * weight);
+  for (; index < count; index++) writeAt(target, index, readAt(target, index) + readAt(source, index) * weight);
 }
 
 /** values[i] = values[i] / divisor. */
 function divideAll(values: usize, count: i32, divisor: f64): void {
   const lanes = f64x2.splat(divisor);
   let index: i32 = 0;
-  for (; index + 2 <= count; index += 2) v128.store(at(values, index), f64x2.div(v128.load(at(values, index)), lanes));
-  for (; index < count; index++) set(values, index, get(values, index) / divisor);
+  for (; index + 2 <= count; index += 2) v128.store(addressOf(values, index), f64x2.div(v128.load(addressOf(values, index)), lanes));
+  for (; index < count; index++) writeAt(values, index, readAt(values, index) / divisor);
 }
 
 /** (a, b) = (c a + s b, c b - s a) for entries 0..count-1 of two rows. */
@@ -109,23 +99,23 @@ function rotateRows(first: usize, second: usize, count: i32, cosine: f64, sine: 
   const s = f64x2.splat(sine);
   let index: i32 = 0;
   for (; index + 2 <= count; index += 2) {
-    const a = v128.load(at(first, index));
-    const b = v128.load(at(second, index));
-    v128.store(at(first, index), f64x2.add(f64x2.mul(c, a), f64x2.mul(s, b)));
-    v128.store(at(second, index), f64x2.sub(f64x2.mul(c, b), f64x2.mul(s, a)));
+    const a = v128.load(addressOf(first, index));
+    const b = v128.load(addressOf(second, index));
+    v128.store(addressOf(first, index), f64x2.add(f64x2.mul(c, a), f64x2.mul(s, b)));
+    v128.store(addressOf(second, index), f64x2.sub(f64x2.mul(c, b), f64x2.mul(s, a)));
   }
   for (; index < count; index++) {
-    const a = get(first, index);
-    const b = get(second, index);
-    set(first, index, cosine * a + sine * b);
-    set(second, index, cosine * b - sine * a);
+    const a = readAt(first, index);
+    const b = readAt(second, index);
+    writeAt(first, index, cosine * a + sine * b);
+    writeAt(second, index, cosine * b - sine * a);
   }
 }
 
 /** sum_i first[i] * second[i], from 0 in ascending order. */
 function dot(first: usize, second: usize, count: i32): f64 {
   let sum: f64 = 0.0;
-  for (let index: i32 = 0; index < count; index++) sum += get(first, index) * get(second, index);
+  for (let index: i32 = 0; index < count; index++) sum += readAt(first, index) * readAt(second, index);
   return sum;
 }
 
@@ -138,30 +128,30 @@ function multiplyMatrixVector(matrix: usize, n: i32, vector: usize, product: usi
 function multiplyRowsVector(matrix: usize, rows: i32, n: i32, vector: usize, product: usize): void {
   let row: i32 = 0;
   for (; row + 4 <= rows; row += 4) dotFour(matrix, n, row, vector, product);
-  for (; row < rows; row++) set(product, row, dot(at(matrix, row * n), vector, n));
+  for (; row < rows; row++) writeAt(product, row, dot(addressOf(matrix, row * n), vector, n));
 }
 
 /** product[row + k] = dot(row + k of the n-column matrix, vector) for k = 0..3, interleaved. */
 @inline function dotFour(matrix: usize, n: i32, row: i32, vector: usize, product: usize): void {
-  const first = at(matrix, row * n);
-  const second = at(matrix, (row + 1) * n);
-  const third = at(matrix, (row + 2) * n);
-  const fourth = at(matrix, (row + 3) * n);
+  const first = addressOf(matrix, row * n);
+  const second = addressOf(matrix, (row + 1) * n);
+  const third = addressOf(matrix, (row + 2) * n);
+  const fourth = addressOf(matrix, (row + 3) * n);
   let sum0: f64 = 0.0;
   let sum1: f64 = 0.0;
   let sum2: f64 = 0.0;
   let sum3: f64 = 0.0;
   for (let index: i32 = 0; index < n; index++) {
-    const value = get(vector, index);
-    sum0 += get(first, index) * value;
-    sum1 += get(second, index) * value;
-    sum2 += get(third, index) * value;
-    sum3 += get(fourth, index) * value;
+    const value = readAt(vector, index);
+    sum0 += readAt(first, index) * value;
+    sum1 += readAt(second, index) * value;
+    sum2 += readAt(third, index) * value;
+    sum3 += readAt(fourth, index) * value;
   }
-  set(product, row, sum0);
-  set(product, row + 1, sum1);
-  set(product, row + 2, sum2);
-  set(product, row + 3, sum3);
+  writeAt(product, row, sum0);
+  writeAt(product, row + 1, sum1);
+  writeAt(product, row + 2, sum2);
+  writeAt(product, row + 3, sum3);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -171,19 +161,19 @@ function multiplyRowsVector(matrix: usize, rows: i32, n: i32, vector: usize, pro
 function choleskyUpper(matrix: usize, addend: usize, n: i32, factor: usize): i32 {
   for (let row: i32 = 0; row < n; row++) {
     const start = row * n;
-    memory.copy(at(factor, start + row), at(matrix, start + row), <usize>(n - row) << 3);
-    if (addend != 0) set(factor, start + row, get(factor, start + row) + get(addend, row));
+    memory.copy(addressOf(factor, start + row), addressOf(matrix, start + row), <usize>(n - row) << 3);
+    if (addend != 0) writeAt(factor, start + row, readAt(factor, start + row) + readAt(addend, row));
   }
   for (let j: i32 = 0; j < n; j++) {
     const rowJ = j * n;
-    const diagonal = addend == 0 ? get(matrix, rowJ + j) : get(matrix, rowJ + j) + get(addend, j);
-    const pivot = get(factor, rowJ + j);
+    const diagonal = addend == 0 ? readAt(matrix, rowJ + j) : readAt(matrix, rowJ + j) + readAt(addend, j);
+    const pivot = readAt(factor, rowJ + j);
     if (!(pivot > kPivotRelativeMin * diagonal)) return j;
     const root = Math.sqrt(pivot);
-    set(factor, rowJ + j, root);
-    divideAll(at(factor, rowJ + j + 1), n - j - 1, root);
+    writeAt(factor, rowJ + j, root);
+    divideAll(addressOf(factor, rowJ + j + 1), n - j - 1, root);
     for (let k: i32 = j + 1; k < n; k++) {
-      axpyNegative(at(factor, k * n + k), at(factor, rowJ + k), n - k, get(factor, rowJ + k));
+      axpyNegative(addressOf(factor, k * n + k), addressOf(factor, rowJ + k), n - k, readAt(factor, rowJ + k));
     }
   }
   return -1;
@@ -192,12 +182,12 @@ function choleskyUpper(matrix: usize, addend: usize, n: i32, factor: usize): i32
 /** As invertLowerFromUpper. */
 function invertLowerFromUpper(factor: usize, n: i32, inverse: usize): void {
   memory.fill(inverse, 0, <usize>(n * n) << 3);
-  for (let index: i32 = 0; index < n; index++) set(inverse, index * n + index, 1.0);
+  for (let index: i32 = 0; index < n; index++) writeAt(inverse, index * n + index, 1.0);
   for (let j: i32 = 0; j < n; j++) {
     const rowJ = j * n;
-    divideAll(at(inverse, rowJ), j + 1, get(factor, rowJ + j));
+    divideAll(addressOf(inverse, rowJ), j + 1, readAt(factor, rowJ + j));
     for (let i: i32 = j + 1; i < n; i++) {
-      axpyNegative(at(inverse, i * n), at(inverse, rowJ), j + 1, get(factor, rowJ + i));
+      axpyNegative(addressOf(inverse, i * n), addressOf(inverse, rowJ), j + 1, readAt(factor, rowJ + i));
     }
   }
 }
@@ -206,15 +196,15 @@ function invertLowerFromUpper(factor: usize, n: i32, inverse: usize): void {
 function solveWithFactor(factor: usize, n: i32, solution: usize): void {
   for (let j: i32 = 0; j < n; j++) {
     const rowJ = j * n;
-    const value = get(solution, j) / get(factor, rowJ + j);
-    set(solution, j, value);
-    axpyNegative(at(solution, j + 1), at(factor, rowJ + j + 1), n - j - 1, value);
+    const value = readAt(solution, j) / readAt(factor, rowJ + j);
+    writeAt(solution, j, value);
+    axpyNegative(addressOf(solution, j + 1), addressOf(factor, rowJ + j + 1), n - j - 1, value);
   }
   for (let i: i32 = n - 1; i >= 0; i--) {
     const rowI = i * n;
-    let sum = get(solution, i);
-    for (let j: i32 = i + 1; j < n; j++) sum = sum - get(factor, rowI + j) * get(solution, j);
-    set(solution, i, sum / get(factor, rowI + i));
+    let sum = readAt(solution, i);
+    for (let j: i32 = i + 1; j < n; j++) sum = sum - readAt(factor, rowI + j) * readAt(solution, j);
+    writeAt(solution, i, sum / readAt(factor, rowI + i));
   }
 }
 
@@ -327,43 +317,43 @@ export function solveQp(
   invertLowerFromUpper(qpTriangle, n, qpJt);
   memory.fill(qpTriangle, 0, <usize>(n * n) << 3);
   for (let row: i32 = 0; row < rows; row++) {
-    set(qpRowNorms, row, Math.sqrt(dot(at(inequalityMatrix, row * n), at(inequalityMatrix, row * n), n)));
+    writeAt(qpRowNorms, row, Math.sqrt(dot(addressOf(inequalityMatrix, row * n), addressOf(inequalityMatrix, row * n), n)));
   }
   shareNorms(lowerShare, n, qpLowerShareNorms);
   shareNorms(upperShare, n, qpUpperShareNorms);
   for (let j: i32 = 0; j < n; j++) {
     let total: f64 = 0.0;
-    for (let i: i32 = 0; i < n; i++) total += get(qpJt, j * n + i);
-    set(qpOnes, j, total);
+    for (let i: i32 = 0; i < n; i++) total += readAt(qpJt, j * n + i);
+    writeAt(qpOnes, j, total);
   }
   startAtUnconstrainedMinimum();
   let status = addEqualities(iterationsMax);
   if (status == kStatusOptimal) status = addViolatedConstraints(iterationsMax);
-  for (let position: i32 = 0; position < qpQ; position++) set(multipliers, activeAt(position), get(qpU, position));
+  for (let position: i32 = 0; position < qpQ; position++) writeAt(multipliers, activeAt(position), readAt(qpU, position));
   return status;
 }
 
 /** |e_i - s 1| for each finite share s (NaN where none), as shareNorms in the reference. */
 function shareNorms(shares: usize, n: i32, norms: usize): void {
   for (let index: i32 = 0; index < n; index++) {
-    const share = get(shares, index);
-    set(norms, index, isFinite(share) ? Math.sqrt((1.0 - share) * (1.0 - share) + <f64>(n - 1) * (share * share)) : NaN);
+    const share = readAt(shares, index);
+    writeAt(norms, index, isFinite(share) ? Math.sqrt((1.0 - share) * (1.0 - share) + <f64>(n - 1) * (share * share)) : NaN);
   }
 }
 
 /** sum(x) in index order. */
 function sumOfX(): f64 {
   let total: f64 = 0.0;
-  for (let index: i32 = 0; index < qpN; index++) total += get(qpX, index);
+  for (let index: i32 = 0; index < qpN; index++) total += readAt(qpX, index);
   return total;
 }
 
 /** (v[first], v[first + 1]) = (c a + s b, c b - s a). */
 @inline function rotatePair(values: usize, first: i32, cosine: f64, sine: f64): void {
-  const a = get(values, first);
-  const b = get(values, first + 1);
-  set(values, first, cosine * a + sine * b);
-  set(values, first + 1, cosine * b - sine * a);
+  const a = readAt(values, first);
+  const b = readAt(values, first + 1);
+  writeAt(values, first, cosine * a + sine * b);
+  writeAt(values, first + 1, cosine * b - sine * a);
 }
 
 @inline function activeAt(position: i32): i32 {
@@ -386,7 +376,7 @@ function startAtUnconstrainedMinimum(): void {
   const n = qpN;
   fillProducts(qpLinear);
   memory.fill(qpX, 0, <usize>n << 3);
-  for (let j: i32 = 0; j < n; j++) axpyNegative(qpX, at(qpJt, j * n), n, get(qpD, j));
+  for (let j: i32 = 0; j < n; j++) axpyNegative(qpX, addressOf(qpJt, j * n), n, readAt(qpD, j));
 }
 
 /** d[j] = dot(row j of J', normal) for every j. */
@@ -419,9 +409,9 @@ function addViolatedConstraints(iterationsMax: i32): i32 {
       let dualStep: f64 = Infinity;
       let blocking: i32 = -1;
       for (let position: i32 = meq; position < qpQ; position++) {
-        const direction = get(qpR, position);
+        const direction = readAt(qpR, position);
         if (direction > 0) {
-          const ratio = get(qpU, position) / direction;
+          const ratio = readAt(qpU, position) / direction;
           if (ratio < dualStep) {
             dualStep = ratio;
             blocking = position;
@@ -470,7 +460,7 @@ function mostViolated(): i32 {
   const meq = qpMeq;
   let largest: f64 = 0.0;
   for (let index: i32 = 0; index < n; index++) {
-    const magnitude = Math.abs(get(qpX, index));
+    const magnitude = Math.abs(readAt(qpX, index));
     if (magnitude > largest) largest = magnitude;
   }
   const xScale: f64 = largest > 1 ? largest : 1.0;
@@ -479,31 +469,31 @@ function mostViolated(): i32 {
   // Every row's G_k x at once (the same sums slackOf would form one by one).
   multiplyRowsVector(qpInequalityMatrix, qpRows, n, qpX, qpRowProducts);
   for (let index: i32 = 0; index < n; index++) {
-    const bound = get(qpLower, index);
+    const bound = readAt(qpLower, index);
     const constraint = meq + index;
-    if (bound != -Infinity && !isActive(constraint)) consider(constraint, get(qpX, index) - bound, xScale + Math.abs(bound));
+    if (bound != -Infinity && !isActive(constraint)) consider(constraint, readAt(qpX, index) - bound, xScale + Math.abs(bound));
   }
   for (let index: i32 = 0; index < n; index++) {
-    const bound = get(qpUpper, index);
+    const bound = readAt(qpUpper, index);
     const constraint = meq + n + index;
-    if (bound != Infinity && !isActive(constraint)) consider(constraint, bound - get(qpX, index), xScale + Math.abs(bound));
+    if (bound != Infinity && !isActive(constraint)) consider(constraint, bound - readAt(qpX, index), xScale + Math.abs(bound));
   }
   const total = sumOfX();
   for (let index: i32 = 0; index < n; index++) {
-    const share = get(qpLowerShare, index);
+    const share = readAt(qpLowerShare, index);
     const constraint = meq + 2 * n + index;
-    if (share != -Infinity && !isActive(constraint)) consider(constraint, get(qpX, index) - share * total, get(qpLowerShareNorms, index) * xScale);
+    if (share != -Infinity && !isActive(constraint)) consider(constraint, readAt(qpX, index) - share * total, readAt(qpLowerShareNorms, index) * xScale);
   }
   for (let index: i32 = 0; index < n; index++) {
-    const share = get(qpUpperShare, index);
+    const share = readAt(qpUpperShare, index);
     const constraint = meq + 3 * n + index;
-    if (share != Infinity && !isActive(constraint)) consider(constraint, share * total - get(qpX, index), get(qpUpperShareNorms, index) * xScale);
+    if (share != Infinity && !isActive(constraint)) consider(constraint, share * total - readAt(qpX, index), readAt(qpUpperShareNorms, index) * xScale);
   }
   for (let row: i32 = 0; row < qpRows; row++) {
     const constraint = meq + 4 * n + row;
     if (!isActive(constraint)) {
-      const target = get(qpInequalityTarget, row);
-      consider(constraint, get(qpRowProducts, row) - target, get(qpRowNorms, row) * xScale + Math.abs(target));
+      const target = readAt(qpInequalityTarget, row);
+      consider(constraint, readAt(qpRowProducts, row) - target, readAt(qpRowNorms, row) * xScale + Math.abs(target));
     }
   }
   return worstConstraint;
@@ -512,19 +502,19 @@ function mostViolated(): i32 {
 function slackOf(constraint: i32): f64 {
   const n = qpN;
   const meq = qpMeq;
-  if (constraint < meq) return dot(at(qpEqualityMatrix, constraint * n), qpX, n) - get(qpEqualityTarget, constraint);
-  if (constraint < meq + n) return get(qpX, constraint - meq) - get(qpLower, constraint - meq);
-  if (constraint < meq + 2 * n) return get(qpUpper, constraint - meq - n) - get(qpX, constraint - meq - n);
+  if (constraint < meq) return dot(addressOf(qpEqualityMatrix, constraint * n), qpX, n) - readAt(qpEqualityTarget, constraint);
+  if (constraint < meq + n) return readAt(qpX, constraint - meq) - readAt(qpLower, constraint - meq);
+  if (constraint < meq + 2 * n) return readAt(qpUpper, constraint - meq - n) - readAt(qpX, constraint - meq - n);
   if (constraint < meq + 3 * n) {
     const index = constraint - meq - 2 * n;
-    return get(qpX, index) - get(qpLowerShare, index) * sumOfX();
+    return readAt(qpX, index) - readAt(qpLowerShare, index) * sumOfX();
   }
   if (constraint < meq + 4 * n) {
     const index = constraint - meq - 3 * n;
-    return get(qpUpperShare, index) * sumOfX() - get(qpX, index);
+    return readAt(qpUpperShare, index) * sumOfX() - readAt(qpX, index);
   }
   const row = constraint - meq - 4 * n;
-  return dot(at(qpInequalityMatrix, row * n), qpX, n) - get(qpInequalityTarget, row);
+  return dot(addressOf(qpInequalityMatrix, row * n), qpX, n) - readAt(qpInequalityTarget, row);
 }
 
 function computeDirections(constraint: i32): f64 {
@@ -532,41 +522,41 @@ function computeDirections(constraint: i32): f64 {
   const meq = qpMeq;
   const q = qpQ;
   if (constraint < meq) {
-    fillProducts(at(qpEqualityMatrix, constraint * n));
+    fillProducts(addressOf(qpEqualityMatrix, constraint * n));
   } else if (constraint < meq + n) {
     const index = constraint - meq;
-    for (let j: i32 = 0; j < n; j++) set(qpD, j, get(qpJt, j * n + index));
+    for (let j: i32 = 0; j < n; j++) writeAt(qpD, j, readAt(qpJt, j * n + index));
   } else if (constraint < meq + 2 * n) {
     const index = constraint - meq - n;
-    for (let j: i32 = 0; j < n; j++) set(qpD, j, -get(qpJt, j * n + index));
+    for (let j: i32 = 0; j < n; j++) writeAt(qpD, j, -readAt(qpJt, j * n + index));
   } else if (constraint < meq + 3 * n) {
     const index = constraint - meq - 2 * n;
-    const share = get(qpLowerShare, index);
-    for (let j: i32 = 0; j < n; j++) set(qpD, j, get(qpJt, j * n + index) - share * get(qpOnes, j));
+    const share = readAt(qpLowerShare, index);
+    for (let j: i32 = 0; j < n; j++) writeAt(qpD, j, readAt(qpJt, j * n + index) - share * readAt(qpOnes, j));
   } else if (constraint < meq + 4 * n) {
     const index = constraint - meq - 3 * n;
-    const share = get(qpUpperShare, index);
-    for (let j: i32 = 0; j < n; j++) set(qpD, j, share * get(qpOnes, j) - get(qpJt, j * n + index));
+    const share = readAt(qpUpperShare, index);
+    for (let j: i32 = 0; j < n; j++) writeAt(qpD, j, share * readAt(qpOnes, j) - readAt(qpJt, j * n + index));
   } else {
-    fillProducts(at(qpInequalityMatrix, (constraint - meq - 4 * n) * n));
+    fillProducts(addressOf(qpInequalityMatrix, (constraint - meq - 4 * n) * n));
   }
   memory.fill(qpZ, 0, <usize>n << 3);
-  for (let j: i32 = q; j < n; j++) axpy(qpZ, at(qpJt, j * n), n, get(qpD, j));
+  for (let j: i32 = q; j < n; j++) axpy(qpZ, addressOf(qpJt, j * n), n, readAt(qpD, j));
   for (let k: i32 = q - 1; k >= 0; k--) {
-    let sum = get(qpD, k);
-    for (let l: i32 = k + 1; l < q; l++) sum = sum - get(qpTriangle, k * n + l) * get(qpR, l);
-    set(qpR, k, sum / get(qpTriangle, k * n + k));
+    let sum = readAt(qpD, k);
+    for (let l: i32 = k + 1; l < q; l++) sum = sum - readAt(qpTriangle, k * n + l) * readAt(qpR, l);
+    writeAt(qpR, k, sum / readAt(qpTriangle, k * n + k));
   }
   let total: f64 = 0.0;
-  for (let j: i32 = 0; j < n; j++) total += get(qpD, j) * get(qpD, j);
+  for (let j: i32 = 0; j < n; j++) total += readAt(qpD, j) * readAt(qpD, j);
   let independent: f64 = 0.0;
-  for (let j: i32 = q; j < n; j++) independent += get(qpD, j) * get(qpD, j);
+  for (let j: i32 = q; j < n; j++) independent += readAt(qpD, j) * readAt(qpD, j);
   return independent > kDependenceTolerance * total ? independent : -1.0;
 }
 
 function takePrimalStep(step: f64): void {
   const n = qpN;
-  for (let i: i32 = 0; i < n; i++) set(qpX, i, get(qpX, i) + step * get(qpZ, i));
+  for (let i: i32 = 0; i < n; i++) writeAt(qpX, i, readAt(qpX, i) + step * readAt(qpZ, i));
   snapActiveBounds();
 }
 
@@ -575,33 +565,33 @@ function snapActiveBounds(): void {
   const meq = qpMeq;
   for (let position: i32 = meq; position < qpQ; position++) {
     const constraint = activeAt(position);
-    if (constraint < meq + n) set(qpX, constraint - meq, get(qpLower, constraint - meq));
-    else if (constraint < meq + 2 * n) set(qpX, constraint - meq - n, get(qpUpper, constraint - meq - n));
+    if (constraint < meq + n) writeAt(qpX, constraint - meq, readAt(qpLower, constraint - meq));
+    else if (constraint < meq + 2 * n) writeAt(qpX, constraint - meq - n, readAt(qpUpper, constraint - meq - n));
   }
 }
 
 function updateMultipliers(step: f64): void {
-  for (let position: i32 = 0; position < qpQ; position++) set(qpU, position, get(qpU, position) - step * get(qpR, position));
+  for (let position: i32 = 0; position < qpQ; position++) writeAt(qpU, position, readAt(qpU, position) - step * readAt(qpR, position));
 }
 
 function addConstraint(constraint: i32, multiplier: f64): void {
   const n = qpN;
   const q = qpQ;
   for (let j: i32 = n - 1; j > q; j--) {
-    const first = get(qpD, j - 1);
-    const second = get(qpD, j);
+    const first = readAt(qpD, j - 1);
+    const second = readAt(qpD, j);
     if (second == 0) continue;
     const hypotenuse = Math.sqrt(first * first + second * second);
     const cosine = first / hypotenuse;
     const sine = second / hypotenuse;
-    set(qpD, j - 1, hypotenuse);
-    set(qpD, j, 0.0);
-    rotateRows(at(qpJt, (j - 1) * n), at(qpJt, j * n), n, cosine, sine);
+    writeAt(qpD, j - 1, hypotenuse);
+    writeAt(qpD, j, 0.0);
+    rotateRows(addressOf(qpJt, (j - 1) * n), addressOf(qpJt, j * n), n, cosine, sine);
     rotatePair(qpOnes, j - 1, cosine, sine);
   }
-  for (let k: i32 = 0; k <= q; k++) set(qpTriangle, k * n + q, get(qpD, k));
+  for (let k: i32 = 0; k <= q; k++) writeAt(qpTriangle, k * n + q, readAt(qpD, k));
   setActiveAt(q, constraint);
-  set(qpU, q, multiplier);
+  writeAt(qpU, q, multiplier);
   setIsActive(constraint, true);
   qpQ = q + 1;
   qpIterations++;
@@ -614,20 +604,20 @@ function dropConstraint(position: i32): void {
   setIsActive(activeAt(position), false);
   for (let column: i32 = position; column < q - 1; column++) {
     setActiveAt(column, activeAt(column + 1));
-    set(qpU, column, get(qpU, column + 1));
-    for (let row: i32 = 0; row <= column + 1; row++) set(qpTriangle, row * n + column, get(qpTriangle, row * n + column + 1));
+    writeAt(qpU, column, readAt(qpU, column + 1));
+    for (let row: i32 = 0; row <= column + 1; row++) writeAt(qpTriangle, row * n + column, readAt(qpTriangle, row * n + column + 1));
   }
   for (let column: i32 = position; column < q - 1; column++) {
-    const first = get(qpTriangle, column * n + column);
-    const second = get(qpTriangle, (column + 1) * n + column);
+    const first = readAt(qpTriangle, column * n + column);
+    const second = readAt(qpTriangle, (column + 1) * n + column);
     if (second == 0) continue;
     const hypotenuse = Math.sqrt(first * first + second * second);
     const cosine = first / hypotenuse;
     const sine = second / hypotenuse;
-    set(qpTriangle, column * n + column, hypotenuse);
-    set(qpTriangle, (column + 1) * n + column, 0.0);
-    rotateRows(at(qpTriangle, column * n + column + 1), at(qpTriangle, (column + 1) * n + column + 1), q - 2 - column, cosine, sine);
-    rotateRows(at(qpJt, column * n), at(qpJt, (column + 1) * n), n, cosine, sine);
+    writeAt(qpTriangle, column * n + column, hypotenuse);
+    writeAt(qpTriangle, (column + 1) * n + column, 0.0);
+    rotateRows(addressOf(qpTriangle, column * n + column + 1), addressOf(qpTriangle, (column + 1) * n + column + 1), q - 2 - column, cosine, sine);
+    rotateRows(addressOf(qpJt, column * n), addressOf(qpJt, (column + 1) * n), n, cosine, sine);
     rotatePair(qpOnes, column, cosine, sine);
   }
   qpQ = q - 1;
@@ -673,17 +663,17 @@ export function riskParity(n: i32, covariance: usize, budgets: usize, iterations
   qpIterations = 0;
   if (choleskyUpper(covariance, 0, n, rpFactor) >= 0) return kStatusNotPositiveDefinite;
   let budgetSum: f64 = 0.0;
-  for (let index: i32 = 0; index < n; index++) budgetSum += get(budgets, index);
+  for (let index: i32 = 0; index < n; index++) budgetSum += readAt(budgets, index);
   startOnInverseVolatility(budgetSum);
   const tolerance = kNewtonDecrementTolerance * Math.sqrt(budgetSum);
   const fullStepDecrement: f64 = 0.95 * ((3.0 - Math.sqrt(5.0)) / 2.0);
   while (qpIterations < iterationsMax) {
     multiplyMatrixVector(covariance, n, x, rpProduct);
     for (let index: i32 = 0; index < n; index++) {
-      const value = get(x, index);
-      const budget = get(budgets, index);
-      set(rpGradient, index, get(rpProduct, index) - budget / value);
-      set(rpCurvature, index, budget / (value * value));
+      const value = readAt(x, index);
+      const budget = readAt(budgets, index);
+      writeAt(rpGradient, index, readAt(rpProduct, index) - budget / value);
+      writeAt(rpCurvature, index, budget / (value * value));
     }
     if (choleskyUpper(covariance, rpCurvature, n, rpFactor) >= 0) return kStatusNotPositiveDefinite;
     memory.copy(rpDirection, rpGradient, <usize>n << 3);
@@ -691,7 +681,7 @@ export function riskParity(n: i32, covariance: usize, budgets: usize, iterations
     const decrementSquare = dot(rpGradient, rpDirection, n);
     const decrement = Math.sqrt(decrementSquare > 0 ? decrementSquare : 0.0);
     const step: f64 = decrement > fullStepDecrement ? lineSearch(decrement, decrementSquare) : 1.0;
-    for (let index: i32 = 0; index < n; index++) set(x, index, get(x, index) - step * get(rpDirection, index));
+    for (let index: i32 = 0; index < n; index++) writeAt(x, index, readAt(x, index) - step * readAt(rpDirection, index));
     qpIterations++;
     if (decrement <= tolerance) return kStatusOptimal;
   }
@@ -701,12 +691,12 @@ export function riskParity(n: i32, covariance: usize, budgets: usize, iterations
 function startOnInverseVolatility(budgetSum: f64): void {
   const n = rpN;
   for (let index: i32 = 0; index < n; index++) {
-    set(rpCurvature, index, Math.sqrt(get(rpBudgets, index)) / Math.sqrt(get(rpCovariance, index * n + index)));
+    writeAt(rpCurvature, index, Math.sqrt(readAt(rpBudgets, index)) / Math.sqrt(readAt(rpCovariance, index * n + index)));
   }
   multiplyMatrixVector(rpCovariance, n, rpCurvature, rpProduct);
   const quadratic = dot(rpCurvature, rpProduct, n);
   const scale = Math.sqrt(budgetSum / quadratic);
-  for (let index: i32 = 0; index < n; index++) set(rpX, index, scale * get(rpCurvature, index));
+  for (let index: i32 = 0; index < n; index++) writeAt(rpX, index, scale * readAt(rpCurvature, index));
 }
 
 function lineSearch(decrement: f64, decrementSquare: f64): f64 {
@@ -715,13 +705,13 @@ function lineSearch(decrement: f64, decrementSquare: f64): f64 {
   let curvatureAlong: f64 = 0.0;
   let slopeAtZero: f64 = 0.0;
   for (let index: i32 = 0; index < n; index++) {
-    curvatureAlong += get(rpDirection, index) * get(rpDirectionProduct, index);
-    slopeAtZero += get(rpDirection, index) * get(rpProduct, index);
+    curvatureAlong += readAt(rpDirection, index) * readAt(rpDirectionProduct, index);
+    slopeAtZero += readAt(rpDirection, index) * readAt(rpProduct, index);
   }
   let upper: f64 = Infinity;
   for (let index: i32 = 0; index < n; index++) {
-    if (get(rpDirection, index) > 0) {
-      const limit = get(rpX, index) / get(rpDirection, index);
+    if (readAt(rpDirection, index) > 0) {
+      const limit = readAt(rpX, index) / readAt(rpDirection, index);
       if (limit < upper) upper = limit;
     }
   }
@@ -731,9 +721,9 @@ function lineSearch(decrement: f64, decrementSquare: f64): f64 {
     let slope = -slopeAtZero + step * curvatureAlong;
     let secondDerivative = curvatureAlong;
     for (let index: i32 = 0; index < n; index++) {
-      const change = get(rpDirection, index);
-      const moved = get(rpX, index) - step * change;
-      const term = (get(rpBudgets, index) * change) / moved;
+      const change = readAt(rpDirection, index);
+      const moved = readAt(rpX, index) - step * change;
+      const term = (readAt(rpBudgets, index) * change) / moved;
       slope += term;
       secondDerivative += (term * change) / moved;
     }

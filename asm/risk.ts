@@ -4,9 +4,9 @@
 // Every result is computed with exactly the floating-point operations of the TypeScript reference, in the
 // same order, so the three backends agree to the last bit; read the reference for the algorithms and
 // their sources:
-//   crossProducts   src/kernels/reference/stats.ts      crossProductsUnchecked
-//   cholesky        src/kernels/reference/linalg.ts     choleskyUnchecked
-//   monteCarloSums  src/kernels/reference/risk-random.ts monteCarloSumsUnchecked (xoshiro128** streams,
+//   crossProducts   src/kernels/stats/reference.ts      crossProductsUnchecked
+//   cholesky        src/kernels/stats/linalg.ts     choleskyUnchecked
+//   monteCarloSums  src/kernels/var/random.ts monteCarloSumsUnchecked (xoshiro128** streams,
 //                   1024-layer Ziggurat, Marsaglia-Tsang gamma, fdlibm exp/log)
 // What differs is scheduling: a 4 x 4 tile of the covariance accumulates in f64x2 lanes while t runs, and
 // four Monte Carlo streams advance side by side in i32x4/f64x2 lanes. No lane ever reorders the arithmetic
@@ -16,11 +16,13 @@
 //
 //   0            static data                              heapStart()
 //   | ziggurat tables (width, accept, density,    | lane    | operands placed by the caller, 16-byte
-//   | interleaved width/accept pairs)             | scratch | aligned (src/kernels/stats-backend.ts)
+//   | interleaved width/accept pairs)             | scratch | aligned (src/kernels/stats/backends.ts)
 //
 // `reserve(bytes)` grows the memory so that [0, bytes) is addressable and returns 0 when it cannot.
 
-/** As kStatsKernelVersion in src/kernels/stats-backend.ts. */
+import { readAt, writeAt } from './shared/memory';
+
+/** As kStatsKernelVersion in src/kernels/stats/backends.ts. */
 const kStatsKernelVersion: i32 = 1;
 const kPageBytes: usize = 65536;
 
@@ -122,35 +124,27 @@ const laneScratch: usize = memory.data(64, 16);
 /** Four f64 lane values (normals, abscissas) for the slow path. */
 const valueScratch: usize = memory.data(64, 16);
 
-@inline function tableAt(table: usize, index: i32): f64 {
-  return load<f64>(table + (<usize>index << 3));
-}
-
-@inline function tableSet(table: usize, index: i32, value: f64): void {
-  store<f64>(table + (<usize>index << 3), value);
-}
-
 function buildTables(): void {
   const last = kLayers - 1;
   let edge = kTailStart;
   let previousEdge = edge;
   const baseWidth = kLayerArea / portableExp(-0.5 * edge * edge);
-  tableSet(acceptBelow, 0, (edge / baseWidth) * kAbscissaScale);
-  tableSet(acceptBelow, 1, 0);
-  tableSet(widths, 0, baseWidth / kAbscissaScale);
-  tableSet(widths, last, edge / kAbscissaScale);
-  tableSet(densities, 0, 1);
-  tableSet(densities, last, portableExp(-0.5 * edge * edge));
+  writeAt(acceptBelow, 0, (edge / baseWidth) * kAbscissaScale);
+  writeAt(acceptBelow, 1, 0);
+  writeAt(widths, 0, baseWidth / kAbscissaScale);
+  writeAt(widths, last, edge / kAbscissaScale);
+  writeAt(densities, 0, 1);
+  writeAt(densities, last, portableExp(-0.5 * edge * edge));
   for (let layer = last - 1; layer >= 1; layer--) {
     edge = Math.sqrt(-2 * portableLog(kLayerArea / edge + portableExp(-0.5 * edge * edge)));
-    tableSet(acceptBelow, layer + 1, (edge / previousEdge) * kAbscissaScale);
+    writeAt(acceptBelow, layer + 1, (edge / previousEdge) * kAbscissaScale);
     previousEdge = edge;
-    tableSet(densities, layer, portableExp(-0.5 * edge * edge));
-    tableSet(widths, layer, edge / kAbscissaScale);
+    writeAt(densities, layer, portableExp(-0.5 * edge * edge));
+    writeAt(widths, layer, edge / kAbscissaScale);
   }
   for (let layer = 0; layer < kLayers; layer++) {
-    tableSet(interleaved, 2 * layer, tableAt(widths, layer));
-    tableSet(interleaved, 2 * layer + 1, tableAt(acceptBelow, layer));
+    writeAt(interleaved, 2 * layer, readAt(widths, layer));
+    writeAt(interleaved, 2 * layer + 1, readAt(acceptBelow, layer));
   }
 }
 
@@ -214,14 +208,14 @@ function normalSlow(layerIn: i32, abscissaIn: f64, xIn: f64): f64 {
   let x = xIn;
   while (true) {
     if (layer == 0) return tail(abscissa < 0);
-    const top = tableAt(densities, layer - 1);
-    const bottom = tableAt(densities, layer);
+    const top = readAt(densities, layer - 1);
+    const bottom = readAt(densities, layer);
     if (bottom + nextUniform() * (top - bottom) < portableExp(-0.5 * x * x)) return x;
     const bits = nextUint32();
     layer = <i32>(bits & 1023);
     abscissa = <f64>(bits >>> 10) - kAbscissaScale + 0.5;
-    x = abscissa * tableAt(widths, layer);
-    if (Math.abs(abscissa) < tableAt(acceptBelow, layer)) return x;
+    x = abscissa * readAt(widths, layer);
+    if (Math.abs(abscissa) < readAt(acceptBelow, layer)) return x;
   }
   return 0; // unreachable
 }
@@ -239,8 +233,8 @@ function tail(negative: bool): f64 {
   const bits = nextUint32();
   const layer = <i32>(bits & 1023);
   const abscissa = <f64>(bits >>> 10) - kAbscissaScale + 0.5;
-  const x = abscissa * tableAt(widths, layer);
-  if (Math.abs(abscissa) < tableAt(acceptBelow, layer)) return x;
+  const x = abscissa * readAt(widths, layer);
+  if (Math.abs(abscissa) < readAt(acceptBelow, layer)) return x;
   return normalSlow(layer, abscissa, x);
 }
 
@@ -409,7 +403,7 @@ function simulateFour(exposures: usize, assets: i32, days: i32, seed: u32, first
 // ---------------------------------------------------------------------------------------------------
 // Exports
 
-export function statsKernelVersion(): i32 {
+export function version(): i32 {
   return kStatsKernelVersion;
 }
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
  * Builds the Rust kernels addon (native/) in the release profile and installs it as
- * native/octopus.<platform>-<arch>.node, the name src/kernels/artifacts.ts looks for.
+ * native/octopus.<platform>-<arch>.node, the name src/kernels/backend.ts looks for.
  *
  * Plain `cargo build` plus a copy, rather than `napi build`: the addon needs no generated JS loader or
- * TypeScript definitions (src/kernels/native-backend.ts loads and types it), and this keeps the build
+ * TypeScript definitions (src/kernels/indicators/moving-average-backends.ts loads and types it), and this keeps the build
  * working with nothing but cargo on the PATH.
  *
  * When cargo is not installed this prints a warning and exits 0: the engine then runs on the WASM (or TS)

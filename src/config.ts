@@ -66,6 +66,8 @@ export interface EngineConfig {
   publicMarketData: boolean;
   /** Human-readable logs (pino-pretty) instead of JSON lines. */
   logPretty: boolean;
+  /** The simulated exchange's step in ms: fair values move and its agents act once per step. */
+  simStepMs: number;
   /**
    * BENCH ONLY, from OCTOPUS_BENCH_NO_JOURNAL=1 (no flag on purpose): commands are acknowledged without
    * being journaled or audited, so nothing survives a restart. The order-entry bench uses it to measure
@@ -108,6 +110,7 @@ export const defaultConfig: EngineConfig = {
   recover: false,
   publicMarketData: true,
   logPretty: false,
+  simStepMs: 100,
   benchNoJournal: false,
 };
 
@@ -308,6 +311,7 @@ export const settings: Setting[] = [
   { flag: '--inbox-bytes', env: 'OCTOPUS_INBOX_BYTES', key: 'inboxBytes', parse: parsePowerOfTwo, help: 'inbox ring bytes per actor (power of two, default 4 MiB)' },
   { flag: '--watchdog-ms', env: 'OCTOPUS_WATCHDOG_MS', key: 'watchdogMs', parse: parseInteger(0, 600_000), help: 'restart a worker stuck this long in a synchronous loop (default 10000; 0 = off)' },
   { flag: '--snapshot-every', env: 'OCTOPUS_SNAPSHOT_EVERY', key: 'snapshotEveryRecords', parse: parseInteger(100, 10_000_000), help: 'snapshot the execution state every N journal records (default 10000)' },
+  { flag: '--sim-step-ms', env: 'OCTOPUS_SIM_STEP_MS', key: 'simStepMs', parse: parseInteger(1, 60_000), help: 'simulated exchange step in ms (default 100; smaller = busier market, pinned per data dir)' },
   { flag: '--recover', env: 'OCTOPUS_RECOVER', key: 'recover', parse: parseBoolean, boolean: true, help: 'truncate a broken journal chain at its last good record and start (logged and audited)' },
   {
     flag: '--public-market-data',

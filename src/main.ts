@@ -31,11 +31,10 @@ import type { Envelope } from './engine/codec.js';
 import type { HistogramSnapshot } from './engine/cumulative-histogram.js';
 import { kVersion } from './version.js';
 import { defaultRiskLimits } from './actors/risk/pre-trade.js';
-import { closeRiskWorkers } from './kernels/risk.js';
-import { closeOptimizerWorkers } from './kernels/optimizer-pool.js';
-import { optimizer } from './kernels/optimizer.js';
-import { statsKernels } from './kernels/stats.js';
-import { indicators } from './kernels/indicators.js';
+import { closeRiskWorkers } from './actors/risk/var.js';
+import { optimizer } from './kernels/optimizer/optimizer.js';
+import { statsKernels } from './kernels/stats/stats.js';
+import { indicators } from './kernels/indicators/indicators.js';
 import { Authenticator, defaultAuthOptions } from './gateway/auth/authenticator.js';
 import { closeComputeWorkers } from './gateway/routes/compute-pool.js';
 import { RateLimiter } from './gateway/auth/rate-limiter.js';
@@ -186,7 +185,7 @@ export function engineSpecs(config: EngineConfig): ActorSpec[] {
     recover: config.recover,
     ...(process.env.OCTOPUS_TEST_DURABILITY_DELAY_MS === undefined ? {} : { durabilityDelayMs: Number(process.env.OCTOPUS_TEST_DURABILITY_DELAY_MS) }),
     ...(simulated
-      ? { simulation: { seed: config.feedSeed, takerRatePerSecond: config.feedTradesPerSecond / config.symbols.length, publishMs: 50 } }
+      ? { simulation: { seed: config.feedSeed, takerRatePerSecond: config.feedTradesPerSecond / config.symbols.length, publishMs: 50, stepMs: config.simStepMs } }
       : {}),
   };
   const warehouse: WarehouseOptions = {
@@ -471,7 +470,6 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         gateway.close();
         await system.stop();
         await closeRiskWorkers();
-        await closeOptimizerWorkers();
         await closeComputeWorkers();
         await closeBacktestPool();
         await jobs.close();

@@ -29,7 +29,7 @@ import { runTickBacktest } from '../../src/actors/backtester/tick-backtest.js';
 import { allocateTicks, type TickColumns } from '../../src/actors/backtester/tick-data.js';
 import { instantiateStrategy } from '../../src/actors/strategy/builtin/index.js';
 import { SeededRandom } from '../../src/engine/random.js';
-import { StreamingSma } from '../../src/kernels/indicators.js';
+import { StreamingSma } from '../../src/kernels/indicators/indicators.js';
 import { median, withRatios, type BenchOptions, type BenchRow, type BenchSuite } from '../lib.js';
 
 const kSuite = 'backtest';

@@ -8,8 +8,8 @@
  * case takes most of a second.
  */
 import { performance } from 'node:perf_hooks';
-import { loadStatsBackends } from '../../src/kernels/stats-backend.js';
-import { covarianceMatrix } from '../../src/kernels/stats.js';
+import { loadStatsBackends } from '../../src/kernels/stats/backends.js';
+import { covarianceMatrix } from '../../src/kernels/stats/stats.js';
 import { withRatios, type BenchOptions, type BenchRow, type BenchSuite } from '../lib.js';
 
 const kFull = { assets: 500, observations: 2_500 };

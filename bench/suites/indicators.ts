@@ -6,7 +6,7 @@
  * Rows per indicator, each with its ratio against the `technicalindicators` row of the same run:
  *   technicalindicators   the baseline: `X.calculate({ period, values })` on a number[] (how it is used)
  *   trading-signals       a streaming library: `add(value)` per point (v8 API) on the same number[]
- *   ts-reference          our TS reference batch function (src/kernels/reference/indicators.ts)
+ *   ts-reference          our TS reference batch function (src/kernels/indicators/batch.ts)
  *   ts-streaming          our TS streaming class, update() per point (compare with trading-signals)
  *   octopus (<backend>)   the facade on the fastest backend that loaded, writing into preallocated
  *                         outputs (the typed function, as an engine actor would call it)
@@ -21,8 +21,8 @@
 import ti from 'technicalindicators';
 import { BollingerBands, EMA, MACD, RSI, SMA } from 'trading-signals';
 import { getBackend, type BackendName } from '../../src/kernels/index.js';
-import { indicators, selectIndicators, type Indicators } from '../../src/kernels/indicators.js';
-import * as reference from '../../src/kernels/reference/indicators.js';
+import { indicators, selectIndicators, type Indicators } from '../../src/kernels/indicators/indicators.js';
+import * as reference from '../../src/kernels/indicators/batch.js';
 import { measureCases, type BenchCase, type BenchOptions, type BenchRow, type BenchSuite } from '../lib.js';
 
 const kSuite = 'indicators';

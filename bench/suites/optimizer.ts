@@ -12,13 +12,13 @@
  * The problem: 500 days of seeded returns from a 4-factor model (market, two sectors, a style factor) plus
  * idiosyncratic noise, so that the covariance has the structure of real equities and the bounds bind on
  * a realistic share of assets. Every backend solves the identical program and takes identical iterations
- * (tested in test/kernels/optimizer-backends.test.ts), so the ratios compare equal work. The WASM cases
+ * (tested in test/kernels/optimizer/backends.test.ts), so the ratios compare equal work. The WASM cases
  * include copying the program in and the solution out. Backends that are not built are left out.
  */
-import { getOptimizerBackend } from '../../src/kernels/optimizer-backends.js';
-import { maximumSharpe, minimumVariance, riskParity, type PortfolioModel, type PortfolioOptimum } from '../../src/kernels/optimizer.js';
-import { covarianceMatrix } from '../../src/kernels/stats.js';
-import type { BackendName } from '../../src/kernels/contract.js';
+import { getOptimizerBackend } from '../../src/kernels/optimizer/backends.js';
+import { maximumSharpe, minimumVariance, riskParity, type PortfolioModel, type PortfolioOptimum } from '../../src/kernels/optimizer/optimizer.js';
+import { covarianceMatrix } from '../../src/kernels/stats/stats.js';
+import type { BackendName } from '../../src/kernels/backend.js';
 import { measureCases, type BenchCase, type BenchOptions, type BenchRow, type BenchSuite } from '../lib.js';
 
 const kAssetsFull = 100;

@@ -13,10 +13,10 @@
  * case itself: one warm-up call, then a fixed number of calls, median and worst reported.
  */
 import { performance } from 'node:perf_hooks';
-import { computeVarAsync, createVarWorkerPool, type VarWorkerPool } from '../../src/kernels/risk.js';
-import { monteCarloEstimate, simulateSums, simulateSumsParallel, type MonteCarloInputs } from '../../src/kernels/risk-monte-carlo.js';
-import { loadStatsBackends, type StatsBackend } from '../../src/kernels/stats-backend.js';
-import { cholesky, covarianceMatrix } from '../../src/kernels/stats.js';
+import { computeVarAsync, createVarWorkerPool, type VarWorkerPool } from '../../src/actors/risk/var.js';
+import { monteCarloEstimate, simulateSums, simulateSumsParallel, type MonteCarloInputs } from '../../src/kernels/var/monte-carlo.js';
+import { loadStatsBackends, type StatsBackend } from '../../src/kernels/stats/backends.js';
+import { cholesky, covarianceMatrix } from '../../src/kernels/stats/stats.js';
 import { withRatios, type BenchOptions, type BenchRow, type BenchSuite } from '../lib.js';
 
 interface Shape {

@@ -1,6 +1,6 @@
-//! The indicator primitives as thin napi functions (loaded by src/kernels/indicators-native.ts).
+//! The indicator primitives as thin napi functions (loaded by src/kernels/indicators/compiled-primitives.ts).
 //!
-//! As in lib.rs: each function borrows the caller's Float64Arrays, checks the arguments again (so the
+//! As lib.rs says: each function borrows the caller's Float64Arrays, checks the arguments again (so the
 //! kernels' slicing stays sound whoever calls the addon), and writes into the caller's output arrays.
 //! Failures are errors with Status::InvalidArg and an ERR_KERNEL_* message; `catch_unwind` turns a
 //! broken assertion into a JS exception. The kernels are in indicators_kernels.rs.
@@ -8,40 +8,17 @@
 #[path = "indicators_kernels.rs"]
 mod kernels;
 
+use crate::arguments::{any_overlap, check_period, invalid};
 use crate::moving_average::INPUT_LENGTH_MAX;
 use napi::bindgen_prelude::Float64ArraySlice;
-use napi::{Error, Result, Status};
+use napi::Result;
 use napi_derive::napi;
 
-/// The version of the indicator exports; src/kernels/indicators-native.ts refuses an addon that reports
-/// another (a stale build).
-const INDICATORS_ABI_VERSION: u32 = 1;
-
-#[napi(js_name = "indicatorsAbiVersion")]
-pub fn indicators_abi_version() -> u32 {
-    INDICATORS_ABI_VERSION
-}
-
-fn invalid(message: String) -> Error {
-    Error::new(Status::InvalidArg, message)
-}
-
-fn check_period(period: f64, name: &str) -> Result<usize> {
-    if !(period >= 1.0 && period.fract() == 0.0 && period <= INPUT_LENGTH_MAX as f64) {
-        return Err(invalid(format!(
-            "ERR_KERNEL_BAD_PERIOD: expected {name} to be an integer in 1..={INPUT_LENGTH_MAX}, was {period}"
-        )));
-    }
-    Ok(period as usize)
-}
-
-fn overlaps(first: &[f64], second: &[f64]) -> bool {
-    if first.is_empty() || second.is_empty() {
-        return false;
-    }
-    let first_range = first.as_ptr_range();
-    let second_range = second.as_ptr_range();
-    first_range.start < second_range.end && second_range.start < first_range.end
+/// The version of the indicator exports; src/kernels/indicators/compiled-primitives.ts refuses an addon
+/// that reports another (a stale build).
+#[napi]
+pub fn indicator_version() -> u32 {
+    1
 }
 
 /// Every array of one length, at most INPUT_LENGTH_MAX, and no output sharing memory with an input or
@@ -56,15 +33,8 @@ fn check_arrays(inputs: &[&[f64]], outputs: &[&[f64]]) -> Result<()> {
             return Err(invalid(format!("ERR_KERNEL_BAD_INPUT: expected equal lengths {length}, was {}", array.len())));
         }
     }
-    for (index, output) in outputs.iter().enumerate() {
-        let others = inputs.iter().chain(&outputs[..index]);
-        for other in others {
-            if overlaps(output, other) {
-                return Err(invalid(
-                    "ERR_KERNEL_ALIASED_OUTPUT: expected outputs not to share memory with inputs or each other, was overlapping".to_string(),
-                ));
-            }
-        }
+    if any_overlap(outputs, inputs) {
+        return Err(invalid("ERR_KERNEL_ALIASED_OUTPUT: expected outputs not to share memory with inputs or each other, was overlapping".to_string()));
     }
     Ok(())
 }
@@ -82,25 +52,25 @@ fn series_kernel(input: &[f64], period: f64, output: &mut Float64ArraySlice, ker
 
 /// Wilder's smoothing (alpha = 1 / period). Errors: ERR_KERNEL_BAD_PERIOD, ERR_KERNEL_BAD_INPUT,
 /// ERR_KERNEL_INPUT_TOO_LONG, ERR_KERNEL_ALIASED_OUTPUT (Status::InvalidArg).
-#[napi(js_name = "indicatorWilder", catch_unwind)]
+#[napi(catch_unwind)]
 pub fn indicator_wilder(input: Float64ArraySlice, period: f64, mut output: Float64ArraySlice) -> Result<()> {
     series_kernel(&input, period, &mut output, kernels::wilder)
 }
 
 /// Wilder's RSI. Errors as indicatorWilder.
-#[napi(js_name = "indicatorRsi", catch_unwind)]
+#[napi(catch_unwind)]
 pub fn indicator_rsi(input: Float64ArraySlice, period: f64, mut output: Float64ArraySlice) -> Result<()> {
     series_kernel(&input, period, &mut output, kernels::rsi)
 }
 
 /// Weighted moving average. Errors as indicatorWilder.
-#[napi(js_name = "indicatorWma", catch_unwind)]
+#[napi(catch_unwind)]
 pub fn indicator_wma(input: Float64ArraySlice, period: f64, mut output: Float64ArraySlice) -> Result<()> {
     series_kernel(&input, period, &mut output, kernels::wma)
 }
 
 /// Moving population standard deviation. Errors as indicatorWilder.
-#[napi(js_name = "indicatorMovingStd", catch_unwind)]
+#[napi(catch_unwind)]
 pub fn indicator_moving_std(input: Float64ArraySlice, period: f64, mut output: Float64ArraySlice) -> Result<()> {
     series_kernel(&input, period, &mut output, |input, period, output| {
         kernels::moments(input, period, kernels::Moment::StandardDeviation, output)
@@ -108,7 +78,7 @@ pub fn indicator_moving_std(input: Float64ArraySlice, period: f64, mut output: F
 }
 
 /// Moving z-score. Errors as indicatorWilder.
-#[napi(js_name = "indicatorZScore", catch_unwind)]
+#[napi(catch_unwind)]
 pub fn indicator_z_score(input: Float64ArraySlice, period: f64, mut output: Float64ArraySlice) -> Result<()> {
     series_kernel(&input, period, &mut output, |input, period, output| {
         kernels::moments(input, period, kernels::Moment::ZScore, output)
@@ -116,25 +86,25 @@ pub fn indicator_z_score(input: Float64ArraySlice, period: f64, mut output: Floa
 }
 
 /// Moving maximum. Errors as indicatorWilder.
-#[napi(js_name = "indicatorHighest", catch_unwind)]
+#[napi(catch_unwind)]
 pub fn indicator_highest(input: Float64ArraySlice, period: f64, mut output: Float64ArraySlice) -> Result<()> {
     series_kernel(&input, period, &mut output, |input, period, output| kernels::extremum(input, period, true, output))
 }
 
 /// Moving minimum. Errors as indicatorWilder.
-#[napi(js_name = "indicatorLowest", catch_unwind)]
+#[napi(catch_unwind)]
 pub fn indicator_lowest(input: Float64ArraySlice, period: f64, mut output: Float64ArraySlice) -> Result<()> {
     series_kernel(&input, period, &mut output, |input, period, output| kernels::extremum(input, period, false, output))
 }
 
 /// CCI of a typical-price series. Errors as indicatorWilder.
-#[napi(js_name = "indicatorCci", catch_unwind)]
+#[napi(catch_unwind)]
 pub fn indicator_cci(typical: Float64ArraySlice, period: f64, mut output: Float64ArraySlice) -> Result<()> {
     series_kernel(&typical, period, &mut output, kernels::cci)
 }
 
 /// On-balance volume. Errors: ERR_KERNEL_BAD_INPUT, ERR_KERNEL_INPUT_TOO_LONG, ERR_KERNEL_ALIASED_OUTPUT.
-#[napi(js_name = "indicatorObv", catch_unwind)]
+#[napi(catch_unwind)]
 pub fn indicator_obv(close: Float64ArraySlice, volume: Float64ArraySlice, mut output: Float64ArraySlice) -> Result<()> {
     check_arrays(&[&close, &volume], &[&output])?;
     // SAFETY: as in series_kernel.
@@ -145,15 +115,10 @@ pub fn indicator_obv(close: Float64ArraySlice, volume: Float64ArraySlice, mut ou
 
 /// MACD line, signal and histogram. Errors: ERR_KERNEL_BAD_PERIOD, ERR_KERNEL_BAD_PARAM (fast >= slow),
 /// ERR_KERNEL_BAD_INPUT, ERR_KERNEL_INPUT_TOO_LONG, ERR_KERNEL_ALIASED_OUTPUT.
-#[napi(js_name = "indicatorMacd", catch_unwind)]
+#[napi(catch_unwind)]
 pub fn indicator_macd(
-    input: Float64ArraySlice,
-    fast_period: f64,
-    slow_period: f64,
-    signal_period: f64,
-    mut line: Float64ArraySlice,
-    mut signal: Float64ArraySlice,
-    mut histogram: Float64ArraySlice,
+    input: Float64ArraySlice, fast_period: f64, slow_period: f64, signal_period: f64,
+    mut line: Float64ArraySlice, mut signal: Float64ArraySlice, mut histogram: Float64ArraySlice,
 ) -> Result<()> {
     let fast = check_period(fast_period, "fastPeriod")?;
     let slow = check_period(slow_period, "slowPeriod")?;
@@ -161,31 +126,36 @@ pub fn indicator_macd(
     if fast >= slow {
         return Err(invalid(format!("ERR_KERNEL_BAD_PARAM: expected fastPeriod < slowPeriod {slow}, was {fast}")));
     }
-    check_arrays(&[&input], &[&line, &signal, &histogram])?;
-    // SAFETY: as in series_kernel; check_arrays also proved the three outputs disjoint.
-    let (line, signal, histogram) = unsafe { (line.as_mut(), signal.as_mut(), histogram.as_mut()) };
-    kernels::macd(&input, fast, slow, signal_length, line, signal, histogram);
-    Ok(())
+    three_outputs(&input, &mut line, &mut signal, &mut histogram, |line, signal, histogram| {
+        kernels::macd(&input, fast, slow, signal_length, line, signal, histogram)
+    })
 }
 
 /// Bollinger bands. Errors: ERR_KERNEL_BAD_PERIOD, ERR_KERNEL_BAD_PARAM (multiplier not finite),
 /// ERR_KERNEL_BAD_INPUT, ERR_KERNEL_INPUT_TOO_LONG, ERR_KERNEL_ALIASED_OUTPUT.
-#[napi(js_name = "indicatorBollinger", catch_unwind)]
+#[napi(catch_unwind)]
 pub fn indicator_bollinger(
-    input: Float64ArraySlice,
-    period: f64,
-    multiplier: f64,
-    mut upper: Float64ArraySlice,
-    mut middle: Float64ArraySlice,
-    mut lower: Float64ArraySlice,
+    input: Float64ArraySlice, period: f64, multiplier: f64,
+    mut upper: Float64ArraySlice, mut middle: Float64ArraySlice, mut lower: Float64ArraySlice,
 ) -> Result<()> {
     let period = check_period(period, "period")?;
     if !multiplier.is_finite() {
         return Err(invalid(format!("ERR_KERNEL_BAD_PARAM: expected a finite multiplier, was {multiplier}")));
     }
-    check_arrays(&[&input], &[&upper, &middle, &lower])?;
-    // SAFETY: as in indicator_macd.
-    let (upper, middle, lower) = unsafe { (upper.as_mut(), middle.as_mut(), lower.as_mut()) };
-    kernels::bollinger(&input, period, multiplier, upper, middle, lower);
+    three_outputs(&input, &mut upper, &mut middle, &mut lower, |upper, middle, lower| {
+        kernels::bollinger(&input, period, multiplier, upper, middle, lower)
+    })
+}
+
+/// One input and three outputs: checks them, then runs `kernel` on the outputs borrowed mutably.
+fn three_outputs(
+    input: &[f64], first: &mut Float64ArraySlice<'_>, second: &mut Float64ArraySlice<'_>, third: &mut Float64ArraySlice<'_>,
+    kernel: impl FnOnce(&mut [f64], &mut [f64], &mut [f64]),
+) -> Result<()> {
+    check_arrays(&[input], &[&**first, &**second, &**third])?;
+    // SAFETY: check_arrays proved the outputs disjoint from the input and from each other, and JS cannot
+    // touch the arrays while this synchronous call runs on its thread.
+    let (first, second, third) = unsafe { (first.as_mut(), second.as_mut(), third.as_mut()) };
+    kernel(first, second, third);
     Ok(())
 }

@@ -1,9 +1,9 @@
-//! Indicator kernels in Rust: the primitives of src/kernels/reference/indicators-primitives.ts.
+//! Indicator kernels in Rust: the primitives of src/kernels/indicators/primitives.ts.
 //!
 //! Every output is computed with exactly the floating-point operations of the TypeScript reference, in
 //! the same order, so the results match it bit for bit. Read the reference for the algorithms and the
-//! NaN rules: src/kernels/reference/indicators-windows.ts (block windows, smoothers, RSI, CCI, OBV) and
-//! indicators-primitives.ts (MACD, Bollinger). The moving windows are the batch form of the reference's
+//! NaN rules: src/kernels/indicators/windows.ts (block windows, smoothers, RSI, CCI, OBV) and
+//! primitives.ts (MACD, Bollinger). The moving windows are the batch form of the reference's
 //! streaming windows: each block's prefix runs left to right, and when a block is complete its suffixes
 //! are computed right to left into a scratch array of `period` values for the next block to use.
 //!
@@ -26,6 +26,17 @@ fn check_lengths(input_length: usize, output_length: usize, period: usize) {
     assert!(input_length <= INPUT_LENGTH_MAX);
     assert!(output_length == input_length);
     assert!(period >= 1);
+}
+
+/// Checks the lengths, and when the period is longer than the series fills the output with NaN (every
+/// point is warm-up) and returns true: the kernel has nothing else to do.
+fn is_all_warm_up(length: usize, output: &mut [f64], period: usize) -> bool {
+    check_lengths(length, output.len(), period);
+    if period > length {
+        output.fill(f64::NAN);
+        return true;
+    }
+    false
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -284,12 +295,10 @@ pub fn rsi(input: &[f64], period: usize, output: &mut [f64]) {
 
 /// Weighted moving average, as WmaWindow in the reference.
 pub fn wma(input: &[f64], period: usize, output: &mut [f64]) {
-    check_lengths(input.len(), output.len(), period);
-    let length = input.len();
-    if period > length {
-        output.fill(f64::NAN);
+    if is_all_warm_up(input.len(), output, period) {
         return;
     }
+    let length = input.len();
     let reciprocal = 1.0 / ((period as f64 * (period as f64 + 1.0)) / 2.0);
     let mut suffix_weighted = vec![0.0_f64; period];
     let mut has_previous_block = false;
@@ -346,12 +355,10 @@ fn z_score_value(deviation: f64, variance: f64) -> f64 {
 /// window about the first point of the block that holds the window's last point, the previous block's
 /// suffix sums included (computed when that first point is known).
 pub fn moments(input: &[f64], period: usize, moment: Moment, output: &mut [f64]) {
-    check_lengths(input.len(), output.len(), period);
-    let length = input.len();
-    if period > length {
-        output.fill(f64::NAN);
+    if is_all_warm_up(input.len(), output, period) {
         return;
     }
+    let length = input.len();
     let reciprocal = 1.0 / period as f64;
     let mut suffix1 = vec![0.0_f64; period];
     let mut suffix2 = vec![0.0_f64; period];
@@ -436,12 +443,10 @@ pub fn extremum(input: &[f64], period: usize, is_maximum: bool, output: &mut [f6
 }
 
 fn extremum_with(input: &[f64], period: usize, output: &mut [f64], combine: impl Fn(f64, f64) -> f64) {
-    check_lengths(input.len(), output.len(), period);
-    let length = input.len();
-    if period > length {
-        output.fill(f64::NAN);
+    if is_all_warm_up(input.len(), output, period) {
         return;
     }
+    let length = input.len();
     let mut suffix = vec![0.0_f64; period];
     let mut has_previous_block = false;
     let mut block_start = 0;
@@ -478,12 +483,10 @@ fn extremum_with(input: &[f64], period: usize, output: &mut [f64], combine: impl
 
 /// CCI of a typical-price series, as cciBatch: O(period) per point, sums oldest first.
 pub fn cci(typical: &[f64], period: usize, output: &mut [f64]) {
-    check_lengths(typical.len(), output.len(), period);
-    let length = typical.len();
-    if period > length {
-        output.fill(f64::NAN);
+    if is_all_warm_up(typical.len(), output, period) {
         return;
     }
+    let length = typical.len();
     output[..period - 1].fill(f64::NAN);
     let count = period as f64;
     for last in period - 1..length {

@@ -1,11 +1,11 @@
 //! Cholesky factorisation in Rust: the same operations, in the same order, as `choleskyUnchecked` in
-//! src/kernels/reference/linalg.ts (Cholesky-Banachiewicz, row by row, each sum taken left to right), so
+//! src/kernels/stats/linalg.ts (Cholesky-Banachiewicz, row by row, each sum taken left to right), so
 //! the factor is the reference's bit for bit. The napi entry point is in stats.rs.
 
 // `!(pivot > threshold)` is deliberate: a NaN pivot must fail too.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
-/// As kPivotRelativeMin in src/kernels/stats-contract.ts.
+/// As kPivotRelativeMin in src/kernels/stats/contract.ts.
 pub const PIVOT_RELATIVE_MIN: f64 = 1e-12;
 
 /// Writes the lower triangle of L into `factor` (zeroed by the caller). Returns -1 on success, else the

@@ -1,12 +1,12 @@
 //! Moving-average kernels in Rust.
 //!
 //! Every output is computed with exactly the floating-point operations of the TypeScript reference
-//! (src/kernels/reference/moving-average.ts), in the same order, so the results match it bit for bit; read
+//! (src/kernels/indicators/moving-average.ts), in the same order, so the results match it bit for bit; read
 //! that file for the algorithms (van Herk / Gil-Werman block sums for the SMA, the blocked EMA recurrence)
 //! and for the NaN rules. As in asm/moving-average.ts, only the scheduling differs: the independent
 //! recurrences of neighbouring blocks run side by side in the two lanes of a `Pair`.
 //!
-//! Callers (lib.rs) have checked the arguments; the functions assert their preconditions anyway, because a
+//! The napi entry points at the end check the arguments; the functions assert their preconditions anyway, because a
 //! violated one would make the unchecked pointer arithmetic below unsound.
 
 use crate::pair::Pair;
@@ -300,4 +300,54 @@ fn ema_apply_carry(block: &mut [f64], previous: f64, coefficients: &Coefficients
         }
     }
     result.high()
+}
+
+// ---------------------------------------------------------------------------------------------------
+// napi entry points
+
+use crate::arguments::{check_period, invalid, overlaps};
+use napi::bindgen_prelude::Float64ArraySlice;
+use napi::Result;
+use napi_derive::napi;
+
+/// The EMA block length the addon was built with; the facade refuses an addon that disagrees with
+/// kEmaBlockLength in src/kernels/contract.ts, since that would change the rounding.
+#[napi]
+pub fn moving_average_ema_block_length() -> u32 {
+    EMA_BLOCK_LENGTH as u32
+}
+
+/// Writes the simple moving average of `input` over `period` points into `output` (same length).
+/// Errors (Status::InvalidArg): ERR_KERNEL_BAD_PERIOD, ERR_KERNEL_INPUT_TOO_LONG, ERR_KERNEL_BAD_OUTPUT,
+/// ERR_KERNEL_ALIASED_OUTPUT.
+#[napi(catch_unwind)]
+pub fn moving_average_sma(input: Float64ArraySlice, period: f64, mut output: Float64ArraySlice) -> Result<()> {
+    let period = check_arguments(&input, period, &output)?;
+    // SAFETY: check_arguments proved the two arrays do not overlap, and JS cannot touch them while this
+    // synchronous call runs on its thread.
+    sma(&input, period, unsafe { output.as_mut() });
+    Ok(())
+}
+
+/// Writes the exponential moving average (alpha = 2 / (period + 1)) into `output`. Errors as for the SMA.
+#[napi(catch_unwind)]
+pub fn moving_average_ema(input: Float64ArraySlice, period: f64, mut output: Float64ArraySlice) -> Result<()> {
+    let period = check_arguments(&input, period, &output)?;
+    // SAFETY: as in moving_average_sma.
+    ema(&input, period, unsafe { output.as_mut() });
+    Ok(())
+}
+
+fn check_arguments(input: &[f64], period: f64, output: &[f64]) -> Result<usize> {
+    let period = check_period(period, "period")?;
+    if input.len() > INPUT_LENGTH_MAX {
+        return Err(invalid(format!("ERR_KERNEL_INPUT_TOO_LONG: expected at most {INPUT_LENGTH_MAX} points, was {}", input.len())));
+    }
+    if output.len() != input.len() {
+        return Err(invalid(format!("ERR_KERNEL_BAD_OUTPUT: expected output length {}, was {}", input.len(), output.len())));
+    }
+    if overlaps(input, output) {
+        return Err(invalid("ERR_KERNEL_ALIASED_OUTPUT: expected output not to share memory with input, was overlapping".to_string()));
+    }
+    Ok(period)
 }

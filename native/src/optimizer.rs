@@ -1,4 +1,4 @@
-//! The portfolio optimiser's napi entry points (loaded by src/kernels/optimizer-native-backend.ts).
+//! The portfolio optimiser's napi entry points (loaded by src/kernels/optimizer/backends.ts).
 //!
 //! Thin, like lib.rs: borrow the caller's Float64Arrays, check sizes again (the TS facade has checked
 //! them; these checks keep the slicing below in bounds whatever calls the addon), run the solver, write
@@ -13,13 +13,14 @@ mod qp;
 #[path = "optimizer_risk_parity.rs"]
 mod risk_parity;
 
+use crate::arguments::{any_overlap, invalid as invalid_argument};
 use napi::bindgen_prelude::Float64ArraySlice;
-use napi::{Error, Result, Status};
+use napi::{Error, Result};
 use napi_derive::napi;
 
-/// kOptimizerAlgorithmVersion in src/kernels/optimizer-contract.ts; the facade refuses a mismatch.
+/// kOptimizerAlgorithmVersion in src/kernels/optimizer/contract.ts; the facade refuses a mismatch.
 const ALGORITHM_VERSION: u32 = 2;
-/// kAssetsMax and kConstraintRowsMax in src/kernels/optimizer-contract.ts.
+/// kAssetsMax and kConstraintRowsMax in src/kernels/optimizer/contract.ts.
 const ASSETS_MAX: usize = 1_000;
 const CONSTRAINT_ROWS_MAX: usize = 2 * ASSETS_MAX + 8;
 
@@ -31,15 +32,15 @@ pub struct OptimizerReport {
     pub iterations: u32,
 }
 
-#[napi(js_name = "optimizerAlgorithmVersion")]
-pub fn optimizer_algorithm_version() -> u32 {
+#[napi]
+pub fn optimizer_version() -> u32 {
     ALGORITHM_VERSION
 }
 
 /// Solves the quadratic program into `x` (n) and `multipliers` (meq + 4n + mrow).
 /// Errors (Status::InvalidArg): ERR_KERNEL_BAD_INPUT for sizes that do not match or outputs that overlap.
 #[allow(clippy::too_many_arguments)]
-#[napi(js_name = "optimizerSolveQp", catch_unwind)]
+#[napi(catch_unwind)]
 pub fn optimizer_solve_qp(
     variables: u32,
     equality_count: u32,
@@ -113,7 +114,7 @@ pub fn optimizer_solve_qp(
 
 /// Spinu's risk parity into `x` (n) for the covariance (n x n) and scaled budgets (n, each >= 1).
 /// Errors (Status::InvalidArg): ERR_KERNEL_BAD_INPUT for sizes that do not match or an overlapping output.
-#[napi(js_name = "optimizerRiskParity", catch_unwind)]
+#[napi(catch_unwind)]
 pub fn optimizer_risk_parity(
     assets: u32,
     covariance: Float64ArraySlice,
@@ -147,24 +148,13 @@ fn check_length(label: &str, values: &[f64], length: usize) -> Result<()> {
 
 /// Each output must overlap neither another output nor any input.
 fn check_outputs(outputs: &[&[f64]], inputs: &[&[f64]]) -> Result<()> {
-    for (position, output) in outputs.iter().enumerate() {
-        let others = outputs[position + 1..].iter().chain(inputs.iter());
-        if others.into_iter().any(|other| overlaps(output, other)) {
-            return Err(invalid("expected outputs that share no memory with other arguments, was overlapping".to_string()));
-        }
+    if any_overlap(outputs, inputs) {
+        return Err(invalid("expected outputs that share no memory with other arguments, was overlapping".to_string()));
     }
     Ok(())
 }
 
-fn overlaps(first: &[f64], second: &[f64]) -> bool {
-    if first.is_empty() || second.is_empty() {
-        return false;
-    }
-    let first_range = first.as_ptr_range();
-    let second_range = second.as_ptr_range();
-    first_range.start < second_range.end && second_range.start < first_range.end
-}
-
+/// Every optimiser argument error is ERR_KERNEL_BAD_INPUT.
 fn invalid(message: String) -> Error {
-    Error::new(Status::InvalidArg, format!("ERR_KERNEL_BAD_INPUT: {message}"))
+    invalid_argument(format!("ERR_KERNEL_BAD_INPUT: {message}"))
 }

@@ -1,14 +1,14 @@
 //! Dense linear algebra for the portfolio optimiser: Cholesky, the inverse of its transposed factor, the
 //! triangular solves and dot products.
 //!
-//! Every function performs the floating-point operations of src/kernels/reference/qp-linear-algebra.ts in
+//! Every function performs the floating-point operations of src/kernels/optimizer/qp-linear-algebra.ts in
 //! the same order, so the results match the TypeScript reference bit for bit; read that file for the
 //! algorithms. The innermost loops update independent entries (an "axpy" over a row), which LLVM runs in
 //! SSE2 lanes without changing any entry's order of operations. Dot products stay sequential sums from 0;
 //! `dot_four` runs four of them side by side (four independent chains, each in its own order).
 
 /// Cholesky pivots must exceed this share of their diagonal entry (kPivotRelativeMin in
-/// src/kernels/optimizer-contract.ts).
+/// src/kernels/optimizer/contract.ts).
 pub const PIVOT_RELATIVE_MIN: f64 = 1e-12;
 
 /// A = matrix + diag(addend) = U'U with U upper triangular, written into the upper triangle of `factor`.

@@ -1,6 +1,6 @@
 //! The Goldfarb-Idnani dual active-set QP solver in Rust.
 //!
-//! A line-by-line port of src/kernels/reference/qp.ts (read it for the method, its references and the
+//! A line-by-line port of src/kernels/optimizer/qp.ts (read it for the method, its references and the
 //! meaning of every array): the same steps, the same tie-breaks and the same floating-point operations in
 //! the same order, so it takes the same iterations and returns the same bits as the TypeScript reference.
 //! Only scheduling differs: dense d = J'n_p products run four rows at a time (independent sums), and the
@@ -8,7 +8,7 @@
 
 use super::linear_algebra::{axpy, axpy_negative, cholesky_upper, dot, dot_four, invert_lower_from_upper, multiply_rows_vector};
 
-/// kFeasibilityTolerance and kDependenceTolerance in src/kernels/optimizer-contract.ts.
+/// kFeasibilityTolerance and kDependenceTolerance in src/kernels/optimizer/contract.ts.
 const FEASIBILITY_TOLERANCE: f64 = 1e-12;
 const DEPENDENCE_TOLERANCE: f64 = 1e-20;
 
@@ -17,7 +17,7 @@ pub const STATUS_INFEASIBLE: u32 = 1;
 pub const STATUS_NOT_POSITIVE_DEFINITE: u32 = 2;
 pub const STATUS_ITERATION_LIMIT: u32 = 3;
 
-/// The program, borrowed (see QuadraticProgram in src/kernels/optimizer-contract.ts).
+/// The program, borrowed (see QuadraticProgram in src/kernels/optimizer/contract.ts).
 pub struct Program<'a> {
     pub n: usize,
     pub hessian: &'a [f64],

@@ -1,5 +1,5 @@
 //! Spinu's risk-parity Newton method in Rust: a line-by-line port of
-//! src/kernels/reference/optimizer-risk-parity.ts (read it for the method, the line search and the
+//! src/kernels/optimizer/risk-parity.ts (read it for the method, the line search and the
 //! references), with the same floating-point operations in the same order, so it takes the same steps and
 //! returns the same bits.
 
@@ -7,7 +7,7 @@ use super::linear_algebra::{cholesky_upper, dot, multiply_matrix_vector, solve_w
 use super::qp::{STATUS_ITERATION_LIMIT, STATUS_NOT_POSITIVE_DEFINITE, STATUS_OPTIMAL};
 
 /// kNewtonDecrementTolerance, kLineSearchSlopeTolerance and kLineSearchStepsMax in
-/// src/kernels/optimizer-contract.ts.
+/// src/kernels/optimizer/contract.ts.
 const DECREMENT_TOLERANCE: f64 = 1e-9;
 const LINE_SEARCH_SLOPE_TOLERANCE: f64 = 1e-2;
 const LINE_SEARCH_STEPS_MAX: u32 = 50;

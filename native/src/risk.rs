@@ -1,5 +1,5 @@
 //! Monte Carlo random numbers and paths in Rust: a line-by-line port of
-//! src/kernels/reference/risk-random.ts (read it for the algorithms and their sources). Every operation is
+//! src/kernels/var/random.ts (read it for the algorithms and their sources). Every operation is
 //! the reference's, in the same order and with the same parenthesisation, with no fused multiply-add, so
 //! for a given seed the paths match the TS reference and the WASM kernel bit for bit.
 
@@ -370,10 +370,52 @@ fn student_scale(random: &mut RandomStream, constants: &StudentConstants) -> f64
     (constants.dof_minus_two / chi_square).sqrt()
 }
 
+/// The four xoshiro128** state words of L lanes, word-major, as the SIMD modules load them into registers.
+#[cfg(target_arch = "x86_64")]
+type LaneWords<const L: usize> = [[u32; L]; 4];
+
+/// The states of streams first .. first + L - 1, seeded as the scalar streams are.
+#[cfg(target_arch = "x86_64")]
+fn seeded_words<const L: usize>(seed: u32, first: u32) -> LaneWords<L> {
+    let mut words = [[0_u32; L]; 4];
+    let mut random = RandomStream::new();
+    for lane in 0..L {
+        random.reset(seed, first.wrapping_add(lane as u32));
+        put_lane(&mut words, lane, &random);
+    }
+    words
+}
+
+#[cfg(target_arch = "x86_64")]
+fn put_lane<const L: usize>(words: &mut LaneWords<L>, lane: usize, random: &RandomStream) {
+    [words[0][lane], words[1][lane], words[2][lane], words[3][lane]] = [random.s0, random.s1, random.s2, random.s3];
+}
+
+/// Runs `step` on lane `lane` as a scalar stream and writes its state back into `words`.
+#[cfg(target_arch = "x86_64")]
+fn with_lane<const L: usize, T>(words: &mut LaneWords<L>, lane: usize, tables: &'static Tables, step: impl FnOnce(&mut RandomStream) -> T) -> T {
+    let mut random = RandomStream { s0: words[0][lane], s1: words[1][lane], s2: words[2][lane], s3: words[3][lane], tables };
+    let value = step(&mut random);
+    put_lane(words, lane, &random);
+    value
+}
+
+/// The slow path of the lanes' normals: each lane that missed the Ziggurat fast path (a 0 bit in
+/// `accepted`) finishes its draw on its own scalar state; `xs` holds the fast-path values and gets the results.
+#[cfg(target_arch = "x86_64")]
+fn finish_slow_lanes<const L: usize>(words: &mut LaneWords<L>, tables: &'static Tables, layers: &[u32; L], accepted: i32, abscissas: &[f64; L], xs: &mut [f64; L]) {
+    for lane in 0..L {
+        if accepted & (1 << lane) == 0 {
+            let (layer, abscissa, x) = (layers[lane] as usize, abscissas[lane], xs[lane]);
+            xs[lane] = with_lane(words, lane, tables, |random| random.next_normal_slow(layer, abscissa, x));
+        }
+    }
+}
+
 /// Four streams in the lanes of SSE2 registers (x86_64; SSE2 is baseline there, so no CPU detection).
 #[cfg(target_arch = "x86_64")]
 mod lanes {
-    use super::{student_scale, RandomStream, StudentConstants, Tables, ABSCISSA_SCALE};
+    use super::{finish_slow_lanes, seeded_words, student_scale, with_lane, LaneWords, StudentConstants, Tables, ABSCISSA_SCALE};
     use core::arch::x86_64::*;
 
     pub const LANES: usize = 4;
@@ -413,7 +455,7 @@ mod lanes {
             result
         }
 
-        unsafe fn store(&self) -> [[u32; 4]; 4] {
+        unsafe fn store(&self) -> LaneWords<4> {
             let mut words = [[0_u32; 4]; 4];
             _mm_storeu_si128(words[0].as_mut_ptr() as *mut __m128i, self.s0);
             _mm_storeu_si128(words[1].as_mut_ptr() as *mut __m128i, self.s1);
@@ -422,7 +464,7 @@ mod lanes {
             words
         }
 
-        unsafe fn load(words: &[[u32; 4]; 4]) -> LaneStates {
+        unsafe fn load(words: &LaneWords<4>) -> LaneStates {
             LaneStates {
                 s0: _mm_loadu_si128(words[0].as_ptr() as *const __m128i),
                 s1: _mm_loadu_si128(words[1].as_ptr() as *const __m128i),
@@ -430,19 +472,6 @@ mod lanes {
                 s3: _mm_loadu_si128(words[3].as_ptr() as *const __m128i),
             }
         }
-    }
-
-    /// Runs `step` on lane `lane` as a scalar stream and writes its state back.
-    unsafe fn with_lane<T>(states: &mut LaneStates, lane: usize, tables: &'static Tables, step: impl FnOnce(&mut RandomStream) -> T) -> T {
-        let mut words = states.store();
-        let mut random = RandomStream { s0: words[0][lane], s1: words[1][lane], s2: words[2][lane], s3: words[3][lane], tables };
-        let value = step(&mut random);
-        words[0][lane] = random.s0;
-        words[1][lane] = random.s1;
-        words[2][lane] = random.s2;
-        words[3][lane] = random.s3;
-        *states = LaneStates::load(&words);
-        value
     }
 
     /// Four normals, one per lane: the Ziggurat fast path in lanes; a lane that misses it finishes
@@ -480,7 +509,7 @@ mod lanes {
     #[cold]
     #[inline(never)]
     unsafe fn finish_normals(
-        mut states: LaneStates,
+        states: LaneStates,
         tables: &'static Tables,
         layers: [u32; 4],
         accepted: i32,
@@ -493,13 +522,9 @@ mod lanes {
         _mm_storeu_pd(xs.as_mut_ptr().add(2), x[1]);
         _mm_storeu_pd(abscissas.as_mut_ptr(), abscissa[0]);
         _mm_storeu_pd(abscissas.as_mut_ptr().add(2), abscissa[1]);
-        for lane in 0..LANES {
-            if accepted & (1 << lane) == 0 {
-                let (layer, abscissa, x) = (layers[lane] as usize, abscissas[lane], xs[lane]);
-                xs[lane] = with_lane(&mut states, lane, tables, |random| random.next_normal_slow(layer, abscissa, x));
-            }
-        }
-        (states, _mm_loadu_pd(xs.as_ptr()), _mm_loadu_pd(xs.as_ptr().add(2)))
+        let mut words = states.store();
+        finish_slow_lanes(&mut words, tables, &layers, accepted, &abscissas, &mut xs);
+        (LaneStates::load(&words), _mm_loadu_pd(xs.as_ptr()), _mm_loadu_pd(xs.as_ptr().add(2)))
     }
 
     /// The horizon P&L of streams first .. first + 3.
@@ -507,15 +532,7 @@ mod lanes {
     pub fn simulate_streams(exposures: &[f64], days: usize, seed: u32, first: u32, constants: Option<&StudentConstants>) -> [f64; LANES] {
         let tables = super::tables();
         let interleaved = &tables.interleaved;
-        let mut words = [[0_u32; 4]; 4];
-        let mut random = RandomStream::new();
-        for lane in 0..LANES {
-            random.reset(seed, first.wrapping_add(lane as u32));
-            words[0][lane] = random.s0;
-            words[1][lane] = random.s1;
-            words[2][lane] = random.s2;
-            words[3][lane] = random.s3;
-        }
+        let words = seeded_words::<LANES>(seed, first);
         // SAFETY: SSE2 is part of x86_64; `interleaved` holds 2 x 1024 entries and every layer index is < 1024.
         unsafe {
             let mut states = LaneStates::load(&words);
@@ -532,9 +549,11 @@ mod lanes {
                 }
                 if let Some(constants) = constants {
                     let mut scales = [0.0_f64; 4];
+                    let mut words = states.store();
                     for (lane, scale) in scales.iter_mut().enumerate() {
-                        *scale = with_lane(&mut states, lane, tables, |random| student_scale(random, constants));
+                        *scale = with_lane(&mut words, lane, tables, |random| student_scale(random, constants));
                     }
+                    states = LaneStates::load(&words);
                     dot_low = _mm_mul_pd(dot_low, _mm_loadu_pd(scales.as_ptr()));
                     dot_high = _mm_mul_pd(dot_high, _mm_loadu_pd(scales.as_ptr().add(2)));
                 }
@@ -571,7 +590,7 @@ mod lanes {
 /// after `is_x86_feature_detected!("avx2")`.
 #[cfg(target_arch = "x86_64")]
 mod wide_lanes {
-    use super::{student_scale, RandomStream, StudentConstants, Tables, ABSCISSA_SCALE};
+    use super::{finish_slow_lanes, seeded_words, student_scale, with_lane, LaneWords, StudentConstants, Tables, ABSCISSA_SCALE};
     use core::arch::x86_64::*;
 
     pub const LANES: usize = 8;
@@ -584,7 +603,7 @@ mod wide_lanes {
         s3: __m256i,
     }
 
-    type Words = [[u32; LANES]; 4];
+    type Words = LaneWords<LANES>;
 
     #[inline]
     #[target_feature(enable = "avx2")]
@@ -623,17 +642,6 @@ mod wide_lanes {
             s2: _mm256_loadu_si256(words[2].as_ptr() as *const __m256i),
             s3: _mm256_loadu_si256(words[3].as_ptr() as *const __m256i),
         }
-    }
-
-    /// Runs `step` on lane `lane` as a scalar stream and writes its state back into `words`.
-    fn with_lane<T>(words: &mut Words, lane: usize, tables: &'static Tables, step: impl FnOnce(&mut RandomStream) -> T) -> T {
-        let mut random = RandomStream { s0: words[0][lane], s1: words[1][lane], s2: words[2][lane], s3: words[3][lane], tables };
-        let value = step(&mut random);
-        words[0][lane] = random.s0;
-        words[1][lane] = random.s1;
-        words[2][lane] = random.s2;
-        words[3][lane] = random.s3;
-        value
     }
 
     /// (width, acceptBelow) of four lanes' layers as two vectors: widths (lanes 0..3) and thresholds.
@@ -691,12 +699,7 @@ mod wide_lanes {
         _mm256_storeu_pd(abscissas.as_mut_ptr(), abscissa[0]);
         _mm256_storeu_pd(abscissas.as_mut_ptr().add(4), abscissa[1]);
         let mut words = store(&states);
-        for lane in 0..LANES {
-            if accepted & (1 << lane) == 0 {
-                let (layer, abscissa, x) = (layers[lane] as usize, abscissas[lane], xs[lane]);
-                xs[lane] = with_lane(&mut words, lane, tables, |random| random.next_normal_slow(layer, abscissa, x));
-            }
-        }
+        finish_slow_lanes(&mut words, tables, &layers, accepted, &abscissas, &mut xs);
         (load(&words), _mm256_loadu_pd(xs.as_ptr()), _mm256_loadu_pd(xs.as_ptr().add(4)))
     }
 
@@ -707,16 +710,7 @@ mod wide_lanes {
     pub unsafe fn simulate_streams(exposures: &[f64], days: usize, seed: u32, first: u32, constants: Option<&StudentConstants>) -> [f64; LANES] {
         let tables = super::tables();
         let interleaved = tables.interleaved.as_ptr();
-        let mut words: Words = [[0; LANES]; 4];
-        let mut random = RandomStream::new();
-        for lane in 0..LANES {
-            random.reset(seed, first.wrapping_add(lane as u32));
-            words[0][lane] = random.s0;
-            words[1][lane] = random.s1;
-            words[2][lane] = random.s2;
-            words[3][lane] = random.s3;
-        }
-        let mut states = load(&words);
+        let mut states = load(&seeded_words::<LANES>(seed, first));
         let mut total_low = _mm256_setzero_pd();
         let mut total_high = _mm256_setzero_pd();
         for _ in 0..days {

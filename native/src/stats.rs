@@ -1,7 +1,7 @@
 //! Covariance cross products in Rust, and the napi entry points of the statistics kernels.
 //!
 //! `cross_products` computes, for every entry of the upper triangle, exactly the sum of
-//! `crossProductsUnchecked` in src/kernels/reference/stats.ts: terms `left[t][i] * right[t][j]` added one
+//! `crossProductsUnchecked` in src/kernels/stats/reference.ts: terms `left[t][i] * right[t][j]` added one
 //! at a time with t ascending, starting from +0. Only the schedule differs. The observations are cut into
 //! chunks of CHUNK_OBSERVATIONS; within a chunk both operands are packed into panels of four assets
 //! (`panel[t][lane]`, contiguous), and a 4 x 4 tile of the output accumulates in eight `Pair` registers
@@ -13,19 +13,20 @@
 use crate::linalg;
 use crate::pair::Pair;
 use crate::risk;
+use crate::arguments::{invalid, overlaps};
 use napi::bindgen_prelude::Float64ArraySlice;
-use napi::{Error, Result, Status};
+use napi::Result;
 use napi_derive::napi;
 
 /// Observations per packed chunk.
 const CHUNK_OBSERVATIONS: usize = 64;
 /// Assets per panel (and the tile edge).
 const PANEL: usize = 4;
-/// As kAssetsMax in src/kernels/stats-contract.ts.
+/// As kAssetsMax in src/kernels/stats/contract.ts.
 pub const ASSETS_MAX: usize = 4096;
-/// As kPanelValuesMax in src/kernels/stats-contract.ts.
+/// As kPanelValuesMax in src/kernels/stats/contract.ts.
 pub const PANEL_VALUES_MAX: usize = 1 << 27;
-/// As kStatsKernelVersion in src/kernels/stats-backend.ts; bumped whenever an operation order changes.
+/// As kStatsKernelVersion in src/kernels/stats/backends.ts; bumped whenever an operation order changes.
 pub const STATS_KERNEL_VERSION: u32 = 1;
 
 /// out[i][j] (j >= i) = sum_t left[t][i] * right[t][j], t ascending from +0, then mirrored to out[j][i].
@@ -142,30 +143,17 @@ fn tile(left: &[f64], right: &[f64], chunk_length: usize, row0: usize, column0: 
 // ---------------------------------------------------------------------------------------------------
 // napi entry points (thin: check, borrow, run). Errors carry the same ERR_KERNEL_* codes as the TS side.
 
-pub fn invalid(message: String) -> Error {
-    Error::new(Status::InvalidArg, message)
-}
-
-fn overlaps(first: &[f64], second: &[f64]) -> bool {
-    if first.is_empty() || second.is_empty() {
-        return false;
-    }
-    let first_range = first.as_ptr_range();
-    let second_range = second.as_ptr_range();
-    first_range.start < second_range.end && second_range.start < first_range.end
-}
-
 /// The recipe version of these kernels; the facade refuses an addon that disagrees with its own.
-#[napi(js_name = "statsKernelVersion")]
-pub fn stats_kernel_version() -> u32 {
+#[napi]
+pub fn stats_version() -> u32 {
     STATS_KERNEL_VERSION
 }
 
 /// Cross products of two `observations x assets` panels into `out` (assets x assets), see cross_products.
 /// `right` may be the same array as `left`. Errors: ERR_KERNEL_BAD_DIMENSIONS, ERR_KERNEL_BAD_OUTPUT,
 /// ERR_KERNEL_ALIASED_OUTPUT.
-#[napi(js_name = "crossProducts", catch_unwind)]
-pub fn cross_products_napi(left: Float64ArraySlice, right: Float64ArraySlice, observations: u32, assets: u32, mut out: Float64ArraySlice) -> Result<()> {
+#[napi(catch_unwind)]
+pub fn stats_cross_products(left: Float64ArraySlice, right: Float64ArraySlice, observations: u32, assets: u32, mut out: Float64ArraySlice) -> Result<()> {
     let (observations, assets) = (observations as usize, assets as usize);
     if assets == 0 || assets > ASSETS_MAX || observations == 0 || observations * assets > PANEL_VALUES_MAX {
         return Err(invalid(format!("ERR_KERNEL_BAD_DIMENSIONS: expected 1..={ASSETS_MAX} assets and 1.. observations within {PANEL_VALUES_MAX} values, was {observations} x {assets}")));
@@ -188,8 +176,8 @@ pub fn cross_products_napi(left: Float64ArraySlice, right: Float64ArraySlice, ob
 /// Cholesky factor of `matrix` (n x n) into `factor` (n x n, zeroed by the caller); returns -1, or the
 /// failing pivot index (its value left in factor[j][j]). Errors: ERR_KERNEL_BAD_DIMENSIONS,
 /// ERR_KERNEL_BAD_OUTPUT, ERR_KERNEL_ALIASED_OUTPUT.
-#[napi(js_name = "cholesky", catch_unwind)]
-pub fn cholesky_napi(matrix: Float64ArraySlice, n: u32, mut factor: Float64ArraySlice) -> Result<i32> {
+#[napi(catch_unwind)]
+pub fn stats_cholesky(matrix: Float64ArraySlice, n: u32, mut factor: Float64ArraySlice) -> Result<i32> {
     let n = n as usize;
     if n == 0 || n > ASSETS_MAX || matrix.len() != n * n {
         return Err(invalid(format!("ERR_KERNEL_BAD_DIMENSIONS: expected an n x n matrix with 1 <= n <= {ASSETS_MAX}, was n = {n} and {} values", matrix.len())));
@@ -200,7 +188,7 @@ pub fn cholesky_napi(matrix: Float64ArraySlice, n: u32, mut factor: Float64Array
     if overlaps(&matrix, &factor) {
         return Err(invalid("ERR_KERNEL_ALIASED_OUTPUT: expected the factor not to share memory with the matrix, was overlapping".to_string()));
     }
-    // SAFETY: as in cross_products_napi.
+    // SAFETY: as in stats_cross_products.
     let target = unsafe { factor.as_mut() };
     Ok(linalg::cholesky(&matrix, n, target))
 }
@@ -208,8 +196,8 @@ pub fn cholesky_napi(matrix: Float64ArraySlice, n: u32, mut factor: Float64Array
 /// Horizon P&L of streams stream_start.. into `out`, see risk::monte_carlo_sums. Errors:
 /// ERR_KERNEL_BAD_DIMENSIONS (no exposures, too many, or days outside 1..=DAYS_MAX), ERR_KERNEL_BAD_OPTION
 /// (dof neither 0 nor in (2, DOF_MAX]), ERR_KERNEL_BAD_OUTPUT (streams past 2^32), ERR_KERNEL_ALIASED_OUTPUT.
-#[napi(js_name = "monteCarloSums", catch_unwind)]
-pub fn monte_carlo_sums_napi(exposures: Float64ArraySlice, days: u32, seed: u32, stream_start: u32, dof: f64, mut out: Float64ArraySlice) -> Result<()> {
+#[napi(catch_unwind)]
+pub fn stats_monte_carlo_sums(exposures: Float64ArraySlice, days: u32, seed: u32, stream_start: u32, dof: f64, mut out: Float64ArraySlice) -> Result<()> {
     if exposures.is_empty() || exposures.len() > ASSETS_MAX || days == 0 || days > risk::DAYS_MAX {
         return Err(invalid(format!("ERR_KERNEL_BAD_DIMENSIONS: expected 1..={ASSETS_MAX} exposures and 1..={} days, was {} and {days}", risk::DAYS_MAX, exposures.len())));
     }
@@ -222,7 +210,7 @@ pub fn monte_carlo_sums_napi(exposures: Float64ArraySlice, days: u32, seed: u32,
     if overlaps(&exposures, &out) {
         return Err(invalid("ERR_KERNEL_ALIASED_OUTPUT: expected out not to share memory with the exposures, was overlapping".to_string()));
     }
-    // SAFETY: as in cross_products_napi.
+    // SAFETY: as in stats_cross_products.
     let target = unsafe { out.as_mut() };
     risk::monte_carlo_sums(&exposures, days as usize, seed, stream_start, dof, target);
     Ok(())

@@ -198,12 +198,24 @@ export class ActorSystem {
     let resolveExit!: () => void;
     actor.exited = new Promise((resolve) => (resolveExit = resolve));
     return new Promise<void>((resolve, reject) => {
-      const startTimer = setTimeout(() => {
-        reject(new OctopusError('ERR_ACTOR_TIMEOUT', `expected ${actor.spec.name} ready within ${this.options.startTimeoutMs} ms, was not`));
-      }, this.options.startTimeoutMs);
+      // A start that makes progress (a long journal replay beats the heartbeat as it goes) is not a
+      // hang: the timeout counts from the last beat, not from the spawn.
+      let lastBeat = this.directory.heartbeat(actor.id);
+      let lastProgressMs = performance.now();
+      const startTimer = setInterval(() => {
+        const beat = this.directory.heartbeat(actor.id);
+        if (beat !== lastBeat) {
+          lastBeat = beat;
+          lastProgressMs = performance.now();
+          return;
+        }
+        if (performance.now() - lastProgressMs < this.options.startTimeoutMs) return;
+        clearInterval(startTimer);
+        reject(new OctopusError('ERR_ACTOR_TIMEOUT', `expected ${actor.spec.name} ready, or making progress, within ${this.options.startTimeoutMs} ms, was neither`));
+      }, Math.min(1_000, this.options.startTimeoutMs));
       worker.on('message', (message: WorkerToSupervisor) => {
         if (message.kind === 'ready') {
-          clearTimeout(startTimer);
+          clearInterval(startTimer);
           actor.startError = null;
           actor.lastBeat = this.directory.heartbeat(actor.id);
           actor.lastBeatChangeMs = performance.now();
@@ -222,7 +234,7 @@ export class ActorSystem {
         this.logger.error({ actor: actor.spec.name, err: error }, 'actor worker failed');
       });
       worker.on('exit', (code) => {
-        clearTimeout(startTimer);
+        clearInterval(startTimer);
         actor.worker = null;
         resolveExit();
         if (this.stopping) {

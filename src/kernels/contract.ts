@@ -2,6 +2,7 @@
  * The contract every kernel backend (TS reference, WASM, Rust) shares: the argument checks done once at
  * the edge, the size bounds, and the algorithm constants the compiled backends must agree on.
  */
+import type { BackendName } from './backend.js';
 import { describeValue, kernelError } from './errors.js';
 
 /**
@@ -13,12 +14,10 @@ export const kInputLengthMax = 2 ** 27;
 
 /**
  * EMA block length: the recurrence is evaluated in blocks of this many points (see
- * reference/moving-average.ts). The WASM and Rust kernels export the same constant and a test checks that
+ * indicators/moving-average.ts). The WASM and Rust kernels export the same constant and a test checks that
  * all three agree, because a different block length gives different rounding.
  */
 export const kEmaBlockLength = 16;
-
-export type BackendName = 'native' | 'wasm' | 'ts';
 
 /** The kernels every backend implements. Each writes into `out` when given, else allocates. */
 export interface KernelBackend {
@@ -74,7 +73,7 @@ export function checkPeriod(period: unknown): asserts period is number {
 }
 
 /** True when the two views share at least one byte of the same buffer. Empty views overlap nothing. */
-function overlaps(first: Float64Array, second: Float64Array): boolean {
+export function overlaps(first: Float64Array, second: Float64Array): boolean {
   if (first.buffer !== second.buffer) return false;
   if (first.length === 0 || second.length === 0) return false;
   const firstEnd = first.byteOffset + first.byteLength;

@@ -1,7 +1,8 @@
 /**
- * Typed errors for the numeric kernels (src/kernels, asm/, native/). `KernelError` is an `OctopusError`
- * from the one registry (src/engine/errors.ts, where the codes and their HTTP statuses are declared);
- * this module narrows the codes to the kernels' own and keeps the "expected X, was Y" factory.
+ * Typed errors for the numeric kernels (src/kernels, asm/, native/) and the VaR requests they serve
+ * (src/actors/risk/var.ts). Both classes are `OctopusError`s from the one registry (src/engine/errors.ts,
+ * where the codes and their HTTP statuses are declared); this module narrows the codes to each area and
+ * holds the one "expected X, was Y" factory for both.
  */
 import { OctopusError } from '../engine/errors.js';
 
@@ -49,26 +50,58 @@ export const kernelErrorCodes = [
 
 export type KernelErrorCode = (typeof kernelErrorCodes)[number];
 
+/** Errors of the VaR request (ERR_RISK_*); the kernels underneath it throw KernelError, unchanged. */
+export const riskErrorCodes = [
+  /** The request is not an object, lacks a required field, has an unknown field or a field of the wrong type. */
+  'ERR_RISK_BAD_REQUEST',
+  /** Positions that are not finite numbers (or {market_value} / {quantity, price} objects), or do not match the assets. */
+  'ERR_RISK_BAD_POSITIONS',
+  /** Returns (or prices) that are not a T x N array of finite numbers matching the positions, or too few rows. */
+  'ERR_RISK_BAD_RETURNS',
+  /** A method other than historical, parametric, monte_carlo (or an option that does not apply to it). */
+  'ERR_RISK_BAD_METHOD',
+  /** A confidence level not strictly between 0 and 1. */
+  'ERR_RISK_BAD_CONFIDENCE',
+  /** A horizon that is not an integer number of days in 1..kHorizonDaysMax (or longer than the history allows). */
+  'ERR_RISK_BAD_HORIZON',
+  /** A path count that is not an integer >= 2. */
+  'ERR_RISK_BAD_PATHS',
+  /** More Monte Carlo paths than kPathsMax. */
+  'ERR_RISK_TOO_MANY_PATHS',
+  /** More data or work than the bounds allow (returns values, assets, paths x assets x days). */
+  'ERR_RISK_TOO_LARGE',
+  /** A distribution other than normal / student_t, or degrees of freedom outside (2, kDofMax]. */
+  'ERR_RISK_BAD_DISTRIBUTION',
+  /** A seed that is not an integer in 0..2^32 - 1. */
+  'ERR_RISK_BAD_SEED',
+] as const;
+
+export type RiskErrorCode = (typeof riskErrorCodes)[number];
+
 export class KernelError extends OctopusError {
   override readonly name = 'KernelError';
   declare readonly code: KernelErrorCode;
+}
 
-  constructor(code: KernelErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, `${code}: ${message}`, options);
-  }
+export class RiskError extends OctopusError {
+  override readonly name = 'RiskError';
+  declare readonly code: RiskErrorCode;
 }
 
 /**
- * The one way kernels build errors. `expected` and `was` are phrases, so the message always reads
- * "expected <expected>, was <was>".
+ * The one way kernels and VaR requests build errors: a RiskError for an ERR_RISK_* code, else a
+ * KernelError. `expected` and `was` are phrases, so the message always reads
+ * "<code>: expected <expected>, was <was>".
  */
-export function kernelError(
-  code: KernelErrorCode,
+export function kernelError<Code extends KernelErrorCode | RiskErrorCode>(
+  code: Code,
   expected: string,
   was: string,
   options?: { cause?: unknown },
-): KernelError {
-  return new KernelError(code, `expected ${expected}, was ${was}`, options);
+): Code extends RiskErrorCode ? RiskError : KernelError {
+  const message = `${code}: expected ${expected}, was ${was}`;
+  const isRisk = (riskErrorCodes as readonly string[]).includes(code);
+  return (isRisk ? new RiskError(code, message, options) : new KernelError(code, message, options)) as Code extends RiskErrorCode ? RiskError : KernelError;
 }
 
 /** Renders a hostile value for a message without throwing (symbols, bigints and cycles included). */

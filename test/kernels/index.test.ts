@@ -14,7 +14,7 @@ import {
   type KernelBackend,
   type LoadedBackends,
 } from '../../src/kernels/index.js';
-import { sma } from '../../src/kernels/reference/moving-average.js';
+import { sma } from '../../src/kernels/indicators/moving-average.js';
 import { expectIdentical, makeSeries } from './support.js';
 
 function stubBackend(name: BackendName): KernelBackend {

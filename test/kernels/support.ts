@@ -2,7 +2,7 @@
  * Shared helpers for the kernel tests: a seeded series generator and the cross-backend comparison.
  */
 import { expect } from 'vitest';
-import { getBackend, loadBackends, type BackendName, type KernelBackend } from '../../src/kernels/index.js';
+import { getBackend, KernelError, loadBackends, type BackendName, type KernelBackend } from '../../src/kernels/index.js';
 
 /** mulberry32: a tiny seeded PRNG, so every failure reproduces from its seed. Returns [0, 1). */
 export function seededRandom(seed: number): () => number {
@@ -80,4 +80,15 @@ export function expectIdentical(actual: Float64Array, expected: Float64Array, la
       expect.fail(`${label}: index ${index}: expected ${want}, was ${got}`);
     }
   }
+}
+
+/** The code of the KernelError `call` throws (failing the test for any other error), or 'no error'. */
+export function codeOf(call: () => unknown): string {
+  try {
+    call();
+  } catch (error) {
+    expect(error).toBeInstanceOf(KernelError);
+    return (error as KernelError).code;
+  }
+  return 'no error';
 }

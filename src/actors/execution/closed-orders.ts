@@ -60,17 +60,15 @@ export class LmdbClosedOrders implements ClosedOrderStore {
   private readonly orders: Database<OrderRecord, number>;
   private readonly clientIds: Database<number, [string, string]>;
   private readonly accountOrders: Database<boolean, [string, number]>;
-  private stored: number;
-
   constructor(store: StateStore) {
     this.orders = store.root.openDB<OrderRecord, number>({ name: 'orders', encoding: 'msgpack', keyEncoding: 'ordered-binary' });
     this.clientIds = store.root.openDB<number, [string, string]>({ name: 'client-ids', encoding: 'msgpack', keyEncoding: 'ordered-binary' });
     this.accountOrders = store.root.openDB<boolean, [string, number]>({ name: 'account-orders', encoding: 'msgpack', keyEncoding: 'ordered-binary' });
-    this.stored = (this.orders.getStats() as { entryCount: number }).entryCount;
   }
 
+  /** Entries in the store (a stat call: for status, not the hot path). */
   get count(): number {
-    return this.stored;
+    return (this.orders.getStats() as { entryCount: number }).entryCount;
   }
 
   get(orderId: number): OrderRecord | undefined {
@@ -100,6 +98,5 @@ export class LmdbClosedOrders implements ClosedOrderStore {
       writes.push(this.orders.put(orderId, record), this.clientIds.put([record.account, record.client_order_id], orderId), this.accountOrders.put([record.account, orderId], true));
     }
     await Promise.all(writes);
-    this.stored = (this.orders.getStats() as { entryCount: number }).entryCount;
   }
 }

@@ -31,6 +31,7 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
       publishReports: (reports) => this.publishReports(reports),
       congested: () => this.context.endpoint.isCongested(),
     }, this.clock, this.logger);
+    this.core.onReplayProgress = () => this.context.directory.beat(this.context.id);
     const restore = await this.core.open();
     this.logger.info(restore, 'execution state rebuilt from the snapshot and the journal');
     this.registerCommands();

@@ -66,6 +66,8 @@ export interface SimulationOptions {
    * depends on wall-clock jitter, so a strategy's fills are those of a backtest of the same seed.
    */
   lockstep?: string[];
+  /** Simulation step in ms (default 100): a smaller step is a busier market (more requotes per second). */
+  stepMs?: number;
 }
 
 export interface ExecutionOptions {
@@ -127,7 +129,11 @@ interface SimulationStart {
   startTimeMs: number;
   seed: number;
   takerRatePerSecond: number;
+  /** The exchange's step (fair values move and agents act once per step); 100 ms when absent. */
+  stepMs?: number;
 }
+
+const kDefaultStepMs = 100;
 
 interface CoreState {
   manager: ManagerState;
@@ -225,6 +231,8 @@ export class ExecutionCore {
   /** Lockstep: the time of the last step that published market data, and each participant's acknowledgement. */
   private lockstepAwaitingMs = Number.NEGATIVE_INFINITY;
   private readonly lockstepAcks = new Map<string, number>();
+  /** Called every few thousand records while replaying (the actor beats its heartbeat: a long start is not a hang). */
+  onReplayProgress: () => void = () => undefined;
   private readonly counters = { commandsApplied: 0, simSteps: 0, simSkippedMs: 0, simResumes: 0, backpressureTicks: 0, snapshots: 0, lastSnapshotBytes: 0, lastSnapshotMs: 0 };
 
   constructor(
@@ -313,8 +321,16 @@ export class ExecutionCore {
    * @throws OctopusError ERR_STORE_CORRUPT naming the first broken audit record.
    */
   private verifyAuditTail(checkpoint: { seq: number; hash: string } | undefined): void {
-    const result = this.audit.verify(checkpoint === undefined ? {} : { fromSeq: checkpoint.seq + 1, previousHash: checkpoint.hash });
-    if (!result.ok) throw new OctopusError('ERR_STORE_CORRUPT', `expected an intact audit chain, was broken at record ${result.firstBrokenSeq}: ${result.reason}`);
+    let fromSeq = (checkpoint?.seq ?? 0) + 1;
+    let previousHash = checkpoint?.hash;
+    for (;;) {
+      const result = this.audit.verify({ fromSeq, ...(previousHash === undefined ? {} : { previousHash }), maxRecords: 8_192 });
+      if (!result.ok) throw new OctopusError('ERR_STORE_CORRUPT', `expected an intact audit chain, was broken at record ${result.firstBrokenSeq}: ${result.reason}`);
+      if (result.complete) return;
+      this.onReplayProgress();
+      fromSeq = result.lastSeq + 1;
+      previousHash = result.lastHash;
+    }
   }
 
   /**
@@ -437,9 +453,10 @@ export class ExecutionCore {
       }
     }
     this.counters.commandsApplied++;
+    if ((record.seq & 0x1fff) === 0) this.onReplayProgress();
     // What a replay produces is history: no reports or market data, but closed orders go to the store.
-    const outputs = this.manager.drainOutputs();
-    if (outputs.closed.length > 0) this.background(this.manager.persistClosed(outputs.closed), 'closed-order store write failed during replay');
+    const closed = this.manager.drainClosed();
+    if (closed.length > 0) this.background(this.manager.persistClosed(closed), 'closed-order store write failed during replay');
   }
 
   /** Tracks a write nobody awaits; a failure means the disk cannot be trusted (fatal). */
@@ -469,6 +486,7 @@ export class ExecutionCore {
       symbols: universeFor(this.options.symbols, this.options.tickSize, this.options.lotSize),
       startTimeMs: start.startTimeMs,
       takers: { ratePerSecond: start.takerRatePerSecond },
+      stepMs: start.stepMs ?? kDefaultStepMs,
       onBookEvents: (book, events, timeMs) => this.manager.absorbExternal(book, events, timeMs),
     });
   }
@@ -479,13 +497,17 @@ export class ExecutionCore {
     if (simulation === undefined) return;
     const nowMs = Math.floor(this.clock.nowMs());
     if (this.exchange === null) {
-      const start: SimulationStart = { startTimeMs: nowMs, seed: simulation.seed, takerRatePerSecond: simulation.takerRatePerSecond };
+      const start: SimulationStart = { startTimeMs: nowMs, seed: simulation.seed, takerRatePerSecond: simulation.takerRatePerSecond, stepMs: simulation.stepMs ?? kDefaultStepMs };
       this.exchange = this.createExchange(start);
       await this.journalRecord('sim_start', start, nowMs, null);
       return;
     }
     if (this.simulationStart!.seed !== simulation.seed) {
       throw new OctopusError('ERR_CONFIG_DATA_DIR_CONFLICT', `expected --seed ${this.simulationStart!.seed} (the data dir's simulated exchange), was ${simulation.seed}: start with that seed or a new --data-dir`);
+    }
+    const stepMs = this.simulationStart!.stepMs ?? kDefaultStepMs;
+    if (stepMs !== (simulation.stepMs ?? kDefaultStepMs)) {
+      throw new OctopusError('ERR_CONFIG_DATA_DIR_CONFLICT', `expected --sim-step-ms ${stepMs} (the data dir's simulated exchange), was ${simulation.stepMs ?? kDefaultStepMs}: start with that step or a new --data-dir`);
     }
     if (this.exchange.takerRate !== simulation.takerRatePerSecond) {
       this.exchange.setTakerRate(simulation.takerRatePerSecond);

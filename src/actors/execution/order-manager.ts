@@ -116,6 +116,17 @@ export function isOpen(record: OrderRecord): boolean {
   return !closedStatuses.has(record.status);
 }
 
+/**
+ * A closed order's fingerprint for the closed-orders digest: its fields in a fixed order (cheaper than
+ * canonical JSON, which sorts keys; this runs once per order that closes, replay included).
+ */
+function closedFingerprint(record: OrderRecord): string {
+  return JSON.stringify([
+    record.id, record.client_order_id, record.account, record.symbol, record.side, record.type, record.time_in_force, record.post_only,
+    record.qty, record.filled_qty, record.filled_avg_price, record.limit_price, record.stop_price, record.status, record.reject_reason, record.created_at,
+  ]);
+}
+
 /** The part of an order record the state hash covers (its history and update time are bookkeeping). */
 function hashedFields(record: OrderRecord): Omit<OrderRecord, 'history' | 'updated_at'> {
   const { history: _history, updated_at: _updated, ...rest } = record;
@@ -502,6 +513,22 @@ export class OrderManager {
     return { reports, market, closed };
   }
 
+  /**
+   * Replay's drain: what changed is history (no reports, no market data are built), only the orders that
+   * closed are taken, for the closed-order store.
+   */
+  drainClosed(): OrderRecord[] {
+    this.touchedOrders.clear();
+    this.touchedAccounts.clear();
+    const outbox = this.marketOutbox;
+    outbox.trades.length = 0;
+    outbox.quotes.length = 0;
+    outbox.deltas.length = 0;
+    const closed = this.closedSinceDrain;
+    this.closedSinceDrain = [];
+    return closed;
+  }
+
   /** Stores closed orders in the closed-order store; once committed they leave memory. */
   async persistClosed(records: readonly OrderRecord[]): Promise<void> {
     if (records.length === 0) return;
@@ -575,7 +602,7 @@ export class OrderManager {
     this.notional.delete(orderId);
     this.markClosing(record);
     this.closedSinceDrain.push(record);
-    const digest = createHash('sha256').update(canonicalJson(hashedFields(record))).digest();
+    const digest = createHash('sha256').update(closedFingerprint(record)).digest();
     for (let index = 0; index < 32; index++) this.closedDigest[index]! ^= digest[index]!;
   }
 

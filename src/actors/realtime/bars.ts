@@ -107,7 +107,6 @@ export function aggregateBarsNewestFirst(symbol: string, intervalMs: number, tra
 
 export class BarAggregator {
   private readonly open = new Map<string, OpenBar<Bar>>();
-  private readonly latest = new Map<string, Bar>();
 
   constructor(
     readonly intervalMs: number,
@@ -138,17 +137,8 @@ export class BarAggregator {
     }
   }
 
-  latestBars(symbols: readonly string[]): Bar[] {
-    const wanted = symbols.length === 0 ? [...this.latest.keys()] : symbols;
-    return wanted.flatMap((symbol) => {
-      const bar = this.latest.get(symbol);
-      return bar === undefined ? [] : [bar];
-    });
-  }
-
   private finish(symbol: string, current: OpenBar<Bar>): void {
     this.open.delete(symbol);
-    this.latest.set(symbol, current.bar);
     this.emit(current.bar);
   }
 }

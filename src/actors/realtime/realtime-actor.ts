@@ -13,9 +13,9 @@ import { OctopusError } from '../../engine/errors.js';
 import { MessageType, type AddAlert, type AlertRule, type Bar, type Trade } from '../../engine/messages.js';
 import { AlertEngine, parseCondition, type FiredAlert } from './alerts.js';
 import { BarAggregator } from './bars.js';
-import { StreamingEma, StreamingRsi } from '../../kernels/indicators.js';
+import { StreamingEma, StreamingRsi } from '../../kernels/indicators/indicators.js';
 
-/** Streaming indicators kept per symbol and interval: O(1) per bar (src/kernels/reference/indicators-streaming.ts). */
+/** Streaming indicators kept per symbol and interval: O(1) per bar (src/kernels/indicators/streaming.ts). */
 interface BarIndicators {
   ema: StreamingEma;
   rsi: StreamingRsi;

@@ -12,7 +12,7 @@
  * The live strategy actor publishes each change as a Regime message (the `regime` of the strategy
  * context); backtests run the same detector over their bars.
  */
-import { StreamingAdx, StreamingSma, StreamingStandardDeviation } from '../../kernels/indicators.js';
+import { StreamingAdx, StreamingSma, StreamingStandardDeviation } from '../../kernels/indicators/indicators.js';
 import type { BarEvent, Regime } from './strategy-api.js';
 
 export interface RegimeOptions {

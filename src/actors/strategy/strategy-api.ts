@@ -28,7 +28,7 @@ import {
   StreamingSma,
   StreamingStandardDeviation,
   StreamingZScore,
-} from '../../kernels/indicators.js';
+} from '../../kernels/indicators/indicators.js';
 import type { OrderStatus, OrderType, Side, TimeInForce } from '../execution/book/order-types.js';
 
 export type { OrderStatus, OrderType, Side, TimeInForce };

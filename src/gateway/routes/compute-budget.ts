@@ -34,7 +34,7 @@ export const computeBudgets: Readonly<Record<Role, Readonly<ComputeBudget>>> = {
   admin: { monteCarloNormals: 2e10, assets: 2_000, matrixValues: 4_000_000, points: 4_000_000, bodyBytes: 8 * kMiB },
 };
 
-/** The kernels' default path count (src/kernels/risk-request.ts), assumed when a request names none. */
+/** The kernels' default path count (src/actors/risk/var.ts), assumed when a request names none. */
 const kPathsDefault = 100_000;
 
 type Body = Record<string, unknown>;

@@ -15,7 +15,7 @@
  */
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import { Type } from '@sinclair/typebox';
-import { indicators } from '../../kernels/indicators.js';
+import { indicators } from '../../kernels/indicators/indicators.js';
 import type { Principal } from '../auth/users.js';
 import { route, type RouteOptions, type RouteSpec } from '../http/http.js';
 import { checkIndicatorBudget, checkOptimizeBudget, checkVarBudget, computeBodyBytes } from './compute-budget.js';

@@ -4,9 +4,9 @@
  * travel back as values, because a thrown error loses its code when it is cloned between threads.
  */
 import { isOctopusError } from '../../engine/errors.js';
-import { indicatorOutputsToJson, indicators } from '../../kernels/indicators.js';
-import { optimizePortfolio } from '../../kernels/optimizer.js';
-import { computeVar } from '../../kernels/risk.js';
+import { indicatorOutputsToJson, indicators } from '../../kernels/indicators/indicators.js';
+import { optimizePortfolio } from '../../actors/portfolio/optimize.js';
+import { computeVar } from '../../actors/risk/var.js';
 import { lowerThreadPriority } from '../worker-pool.js';
 
 // Compute yields the cores to the event loop and the execution actor under contention.

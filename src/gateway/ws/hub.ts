@@ -173,11 +173,6 @@ export class FeedHub {
     this.isKnownSymbol = isKnownSymbol;
   }
 
-  /** Alias of setSymbolValidator, named like the snapshot providers: `setProvider('symbols', fn)`. */
-  setProvider(name: 'symbols', isKnownSymbol: (symbol: string) => boolean): void {
-    if (name === 'symbols') this.setSymbolValidator(isKnownSymbol);
-  }
-
   /** Called by the route module once the app exists; starts the heartbeat. */
   attach(app: TemplatedApp): void {
     assert.equal(this.app, undefined, 'a FeedHub serves one app');

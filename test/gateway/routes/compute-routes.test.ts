@@ -10,9 +10,8 @@ import { Authenticator } from '../../../src/gateway/auth/authenticator.js';
 import { RateLimiter } from '../../../src/gateway/auth/rate-limiter.js';
 import { UserStore } from '../../../src/gateway/auth/users.js';
 import { openStateStore, type StateStore } from '../../../src/store/state-store.js';
-import { indicators } from '../../../src/kernels/indicators.js';
-import { closeRiskWorkers } from '../../../src/kernels/risk.js';
-import { closeOptimizerWorkers } from '../../../src/kernels/optimizer-pool.js';
+import { indicators } from '../../../src/kernels/indicators/indicators.js';
+import { closeRiskWorkers } from '../../../src/actors/risk/var.js';
 import { closeComputeWorkers } from '../../../src/gateway/routes/compute-pool.js';
 
 let gateway: Gateway;
@@ -46,7 +45,6 @@ beforeAll(async () => {
 afterAll(async () => {
   gateway.close();
   await closeRiskWorkers();
-  await closeOptimizerWorkers();
   await closeComputeWorkers();
   await store.close();
 });

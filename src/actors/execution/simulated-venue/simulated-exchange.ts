@@ -10,7 +10,7 @@
  */
 import { OctopusError } from '../../../engine/errors.js';
 import { SeededRandom } from '../../../engine/random.js';
-import { cholesky } from '../../../kernels/reference/linalg.js';
+import { cholesky } from '../../../kernels/stats/linalg.js';
 import type { BookEvent } from '../book/book-events.js';
 import type { InstrumentGrid } from '../book/instrument-grid.js';
 import { MatchingEngine } from '../book/matching-engine.js';

@@ -5,7 +5,7 @@
  * channels exclude the current bar: they are the values after bar t-1.
  */
 import { Strategy, type BarEvent } from '../strategy-api.js';
-import type { StreamingDonchian } from '../../../kernels/indicators.js';
+import type { StreamingDonchian } from '../../../kernels/indicators/indicators.js';
 import { booleanParam, integerParam, PerSymbol } from './params.js';
 
 export interface DonchianParams {

@@ -6,7 +6,7 @@
  */
 import { OctopusError } from '../../../engine/errors.js';
 import { Strategy, type BarEvent } from '../strategy-api.js';
-import type { StreamingZScore } from '../../../kernels/indicators.js';
+import type { StreamingZScore } from '../../../kernels/indicators/indicators.js';
 import { integerParam, numberParam, ordered } from './params.js';
 
 export interface PairsParams {

@@ -4,7 +4,7 @@
  * flat again once |z| < exit.
  */
 import { Strategy, type BarEvent } from '../strategy-api.js';
-import type { StreamingZScore } from '../../../kernels/indicators.js';
+import type { StreamingZScore } from '../../../kernels/indicators/indicators.js';
 import { booleanParam, integerParam, numberParam, ordered, PerSymbol } from './params.js';
 
 export interface ZScoreParams {

@@ -323,11 +323,6 @@ export class QuestdbTickStore implements TickStore {
   }
 }
 
-/** Opens a QuestDB store at `url` with default tuning; see `QuestdbTickStore.open` for what it throws. */
-export function openQuestdbTickStore(url: string, options: Omit<QuestdbTickStoreOptions, 'url'> = {}): Promise<QuestdbTickStore> {
-  return QuestdbTickStore.open({ ...options, url });
-}
-
 /** `ts BETWEEN` inclusive bounds as exact microsecond literals (bigint: ms * 1000 can exceed 2^53). */
 /** The page cursor: of the trades at toMs, only those before the last one returned (checked by checkTradeQuery). */
 function beforeTrade(query: TradeQuery): string {

@@ -1,6 +1,6 @@
 /** The simulated exchange's config: defaults, the default universe, the sector correlation structure. */
 import { describe, expect, it } from 'vitest';
-import { cholesky } from '../../../../src/kernels/reference/linalg.js';
+import { cholesky } from '../../../../src/kernels/stats/linalg.js';
 import {
   kDefaultGarch, kDefaultMakers, kDefaultTakers, kDefaultUniverse, resolveConfig, sectorCorrelationMatrix,
 } from '../../../../src/actors/execution/simulated-venue/simulated-universe.js';
