@@ -8,9 +8,10 @@
  *   octopus secret rotate [--drop-previous] [--data-dir DIR]
  *   octopus backtest --strategy sma_cross --data bars.csv [--params '{...}'] [--fill ...] [--json]
  *   octopus loadtest orders|ws --target URL --rate N --duration S --connections C ...   (src/loadtest/)
- *   octopus help
+ *   octopus help | --help | start --help | --version
  */
 import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { loadConfig, settings } from './config.js';
 import { OctopusError, isOctopusError } from './engine/errors.js';
@@ -20,10 +21,31 @@ import { openStateStore } from './store/state-store.js';
 import { AuditLog } from './store/audit-log.js';
 import { Journal } from './store/journal.js';
 import { probeLmdbFiles } from './store/lmdb-probe.js';
-import { rootLogger } from './engine/logger.js';
+import { createRootLogger, rootLogger } from './engine/logger.js';
+import { kVersion } from './version.js';
 import { startEngine } from './main.js';
 import { backtestCommand } from './actors/backtester/backtest-cli.js';
 import { loadtest, loadtestUsage } from './loadtest/command.js';
+
+const examples = `examples:
+  octopus start                                     the simulated market on 127.0.0.1:8080, data in ./data
+  octopus start --port 9000 --symbols TCHA,FINA --feed-rate 50 --log-pretty
+  octopus start --config octopus.toml               the same keys as the flags: port = 9000, log-pretty = true
+  octopus start --venue binance --venue-symbols BTCUSDT
+  octopus user add alice --role trader              then open http://127.0.0.1:8080/ and log in
+  octopus key add alice                             an API key (X-Octopus-* signing, or APCA-API-* headers)
+`;
+
+const startUsage = `usage: octopus start [--config FILE] [options]
+
+Starts the engine: the actors, the simulated exchange, the gateway (REST, /ws, the dashboard at /).
+Precedence: defaults < --config file (.toml or .json, keys as the flags without dashes) < environment < flags.
+
+options (flag, environment variable, meaning):
+  ${'--config <file>'.padEnd(26)} ${''.padEnd(24)} read settings from octopus.toml or octopus.json
+${settings.map((setting) => `  ${(setting.flag + (setting.boolean === true ? '[=false]' : ' <value>')).padEnd(26)} ${setting.env.padEnd(24)} ${setting.help}`).join('\n')}
+
+${examples}`;
 
 const usage = `usage: octopus <command> [options]
 
@@ -45,20 +67,22 @@ commands:
   loadtest orders|ws --target <url> --rate <n> --duration <s> --connections <c> ...
                                           load a running engine (REST orders or /ws clients) and
                                           print throughput, latency percentiles and errors by code
-  help                                    show this text
+  help                                    show this text (start --help: every start option)
+  --version                               print the version
 
 ${loadtestUsage}
 
-options for start (flags override environment variables):
-${settings.map((setting) => `  ${(setting.flag + ' <value>').padEnd(26)} ${setting.env.padEnd(24)} ${setting.help}`).join('\n')}
-`;
+${examples}`;
 
 const kDuplicateSignalWindowMs = 500;
 
 async function start(args: string[]): Promise<void> {
   const config = loadConfig(args);
-  const engine = await startEngine(config, rootLogger);
-  rootLogger.info({ port: engine.gateway.port, dataDir: config.dataDir }, `octopus running: GET http://${config.host}:${engine.gateway.port}/health`);
+  // Workers read it when they start: every thread logs the same way.
+  if (config.logPretty) process.env.OCTOPUS_LOG_PRETTY = 'true';
+  const logger = config.logPretty ? createRootLogger(true) : rootLogger;
+  const engine = await startEngine(config, logger);
+  logger.info({ port: engine.gateway.port, dataDir: config.dataDir }, `octopus running: dashboard http://${config.host}:${engine.gateway.port}/, health http://${config.host}:${engine.gateway.port}/health`);
   let firstSignalMs = -1;
   const shutdown = (signal: NodeJS.Signals): void => {
     const nowMs = performance.now();
@@ -66,18 +90,18 @@ async function start(args: string[]): Promise<void> {
       // Ctrl-C under `npm start` arrives twice at once (from the terminal and forwarded by npm): only a
       // second signal a moment later means "stop now".
       if (nowMs - firstSignalMs < kDuplicateSignalWindowMs) return;
-      rootLogger.warn({ signal }, 'second signal: exiting now');
+      logger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
     firstSignalMs = nowMs;
-    rootLogger.info({ signal }, 'shutting down');
+    logger.info({ signal }, 'shutting down');
     engine.stop().then(
       () => {
-        rootLogger.info('stopped cleanly');
+        logger.info('stopped cleanly');
         process.exit(0);
       },
       (error: unknown) => {
-        rootLogger.error({ err: error }, 'shutdown failed');
+        logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
       },
     );
@@ -92,28 +116,27 @@ interface ParsedFlags {
   switches: Set<string>;
 }
 
-/** Parses `--name value`, `--name=value` and bare switches (those listed in `switchNames`). */
+/**
+ * `--name value`, `--name=value` and bare switches (those in `switchNames`), by node:util parseArgs
+ * (strict: an unknown flag or a missing value is refused).
+ * @throws OctopusError ERR_CONFIG_INVALID.
+ */
 function parseFlags(args: readonly string[], valueNames: readonly string[], switchNames: readonly string[]): ParsedFlags {
-  const parsed: ParsedFlags = { positional: [], values: new Map(), switches: new Set() };
-  for (let index = 0; index < args.length; index++) {
-    const arg = args[index]!;
-    if (!arg.startsWith('--')) {
-      parsed.positional.push(arg);
-      continue;
-    }
-    const equals = arg.indexOf('=');
-    const name = equals < 0 ? arg : arg.slice(0, equals);
-    if (switchNames.includes(name)) {
-      parsed.switches.add(name);
-    } else if (valueNames.includes(name)) {
-      const value = equals < 0 ? args[++index] : arg.slice(equals + 1);
-      if (value === undefined) throw new OctopusError('ERR_CONFIG_INVALID', `expected a value after ${name}, was nothing`);
-      parsed.values.set(name, value);
-    } else {
-      throw new OctopusError('ERR_CONFIG_INVALID', `expected one of ${[...valueNames, ...switchNames].join(', ')}, was "${arg}"`);
-    }
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const name of valueNames) options[name.slice(2)] = { type: 'string' };
+  for (const name of switchNames) options[name.slice(2)] = { type: 'boolean' };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected one of ${[...valueNames, ...switchNames].join(', ')}: ${(error as Error).message}`, { cause: error });
   }
-  return parsed;
+  const flags: ParsedFlags = { positional: parsed.positionals, values: new Map(), switches: new Set() };
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (typeof value === 'string') flags.values.set(`--${name}`, value);
+    else if (value === true) flags.switches.add(`--${name}`);
+  }
+  return flags;
 }
 
 function dataDirOf(flags: ParsedFlags): string {
@@ -220,7 +243,16 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'start':
+        if (args.includes('--help') || args.includes('-h')) {
+          process.stdout.write(startUsage);
+          return 0;
+        }
         await start(args);
+        return 0;
+      case '--version':
+      case '-v':
+      case 'version':
+        process.stdout.write(`octopus ${kVersion}\n`);
         return 0;
       case 'user':
       case 'key': {

@@ -2,10 +2,11 @@
  * Engine configuration: defaults, then environment variables, then command-line flags (flags win).
  * Every value is validated here, once; the rest of the engine trusts the types.
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse as parseToml } from 'smol-toml';
 import { OctopusError } from './engine/errors.js';
 
 export interface EngineConfig {
@@ -61,6 +62,10 @@ export interface EngineConfig {
   snapshotEveryRecords: number;
   /** Start over a broken journal chain by truncating it at the last good record. */
   recover: boolean;
+  /** Serve REST market data (symbols, trades, bars, book) without credentials. */
+  publicMarketData: boolean;
+  /** Human-readable logs (pino-pretty) instead of JSON lines. */
+  logPretty: boolean;
   /** The simulated exchange's step in ms: fair values move and its agents act once per step. */
   simStepMs: number;
   /**
@@ -103,11 +108,13 @@ export const defaultConfig: EngineConfig = {
   watchdogMs: 10_000,
   snapshotEveryRecords: 10_000,
   recover: false,
+  publicMarketData: true,
+  logPretty: false,
   simStepMs: 100,
   benchNoJournal: false,
 };
 
-interface Setting {
+export interface Setting {
   flag: string;
   env: string;
   key: keyof EngineConfig;
@@ -306,6 +313,15 @@ export const settings: Setting[] = [
   { flag: '--snapshot-every', env: 'OCTOPUS_SNAPSHOT_EVERY', key: 'snapshotEveryRecords', parse: parseInteger(100, 10_000_000), help: 'snapshot the execution state every N journal records (default 10000)' },
   { flag: '--sim-step-ms', env: 'OCTOPUS_SIM_STEP_MS', key: 'simStepMs', parse: parseInteger(1, 60_000), help: 'simulated exchange step in ms (default 100; smaller = busier market, pinned per data dir)' },
   { flag: '--recover', env: 'OCTOPUS_RECOVER', key: 'recover', parse: parseBoolean, boolean: true, help: 'truncate a broken journal chain at its last good record and start (logged and audited)' },
+  {
+    flag: '--public-market-data',
+    env: 'OCTOPUS_PUBLIC_MARKET_DATA',
+    key: 'publicMarketData',
+    parse: parseBoolean,
+    boolean: true,
+    help: 'serve REST market data without credentials (default true; =false requires a login)',
+  },
+  { flag: '--log-pretty', env: 'OCTOPUS_LOG_PRETTY', key: 'logPretty', parse: parseBoolean, boolean: true, help: 'human-readable logs for a terminal (default: JSON lines)' },
 ];
 
 /**
@@ -314,7 +330,7 @@ export const settings: Setting[] = [
  * @throws OctopusError ERR_CONFIG_INVALID.
  */
 function parseFlags(args: readonly string[]): [string, string][] {
-  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' } };
   for (const setting of settings) options[setting.flag.slice(2)] = { type: setting.boolean === true ? 'boolean' : 'string' };
   const switchValues = new Map<number, string>();
   // `--recover=false` is not a parseArgs boolean: turn a switch with a value into its bare form.
@@ -328,7 +344,7 @@ function parseFlags(args: readonly string[]): [string, string][] {
   try {
     tokens = parseArgs({ args: normalised, options, strict: true, allowPositionals: false, tokens: true }).tokens;
   } catch (error) {
-    throw new OctopusError('ERR_CONFIG_INVALID', `expected flags among ${settings.map((setting) => setting.flag).join(', ')}: ${(error as Error).message}`, { cause: error });
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected flags among --config, ${settings.map((setting) => setting.flag).join(', ')}: ${(error as Error).message}`, { cause: error });
   }
   const pairs: [string, string][] = [];
   for (const token of tokens) {
@@ -338,17 +354,60 @@ function parseFlags(args: readonly string[]): [string, string][] {
   return pairs;
 }
 
+/** Largest config file read (a config is a few hundred bytes). */
+const kConfigFileBytesMax = 1 << 20;
+
 /**
- * Builds the configuration from the environment and `--flag value` / `--flag=value` arguments.
- * @throws OctopusError ERR_CONFIG_INVALID for an unknown flag, a missing value, or an invalid value.
+ * The settings in a config file (`octopus.toml` or `octopus.json`): the same keys as the flags without
+ * their dashes (`port = 8080`, `data-dir = "./data"`, `symbols = ["TCHA", "FINA"]`, `log-pretty = true`),
+ * each value turned into the flag's text and checked by the same parser as the flag.
+ * @throws OctopusError ERR_CONFIG_INVALID for an unreadable or malformed file, an unknown key, a bad value.
+ */
+export function readConfigFile(path: string): [Setting, string][] {
+  let text: string;
+  try {
+    if (statSync(path).size > kConfigFileBytesMax) throw new Error(`larger than ${kConfigFileBytesMax} bytes`);
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected --config to name a readable file, was "${path}" (${(error as Error).message})`, { cause: error });
+  }
+  let values: Record<string, unknown>;
+  try {
+    const format = extname(path).toLowerCase();
+    if (format !== '.toml' && format !== '.json') throw new Error(`expected a .toml or .json file, was ${format || 'no extension'}`);
+    values = (format === '.toml' ? parseToml(text) : JSON.parse(text)) as Record<string, unknown>;
+    if (typeof values !== 'object' || values === null || Array.isArray(values)) throw new Error('expected a table of settings');
+  } catch (error) {
+    throw new OctopusError('ERR_CONFIG_INVALID', `expected ${path} to be a TOML or JSON table of settings, was not (${(error as Error).message})`, { cause: error });
+  }
+  return Object.entries(values).map(([key, value]): [Setting, string] => {
+    const setting = settings.find((candidate) => candidate.flag === `--${key}`);
+    if (setting === undefined) throw new OctopusError('ERR_CONFIG_INVALID', `expected keys among ${settings.map((candidate) => candidate.flag.slice(2)).join(', ')} in ${path}, was "${key}"`);
+    const isScalar = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+    const isList = Array.isArray(value) && value.every((item) => typeof item === 'string' || typeof item === 'number');
+    if (!isScalar && !isList) throw new OctopusError('ERR_CONFIG_INVALID', `expected ${key} in ${path} to be a string, number, boolean or list, was ${JSON.stringify(value)}`);
+    return [setting, Array.isArray(value) ? value.join(',') : String(value)];
+  });
+}
+
+/**
+ * Builds the configuration: defaults, then a config file (`--config`), then the environment, then
+ * `--flag value` / `--flag=value` arguments; every value goes through its setting's parser.
+ * @throws OctopusError ERR_CONFIG_INVALID for an unknown flag or key, a missing value, or an invalid value.
  */
 export function loadConfig(args: readonly string[], env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const config: Record<string, unknown> = { ...defaultConfig };
+  const flags = parseFlags(args);
+  const file = flags.filter(([flag]) => flag === '--config').at(-1)?.[1];
+  if (file !== undefined) {
+    for (const [setting, text] of readConfigFile(file)) config[setting.key] = setting.parse(text, `${setting.flag.slice(2)} in ${file}`);
+  }
   for (const setting of settings) {
     const text = env[setting.env];
     if (text !== undefined && text !== '') config[setting.key] = setting.parse(text, setting.env);
   }
-  for (const [flag, text] of parseFlags(args)) {
+  for (const [flag, text] of flags) {
+    if (flag === '--config') continue;
     const setting = settings.find((candidate) => candidate.flag === flag)!;
     config[setting.key] = setting.parse(text, flag);
   }

@@ -21,6 +21,15 @@ import { BookMirror } from './gateway/ws/book-mirror.js';
 import { FeedHub } from './gateway/ws/hub.js';
 import { feedRoutes } from './gateway/ws/feed-routes.js';
 import { healthSamples, metricsRoutes, type MetricSample } from './gateway/routes/metrics-routes.js';
+import { EngineMetrics } from './gateway/metrics/engine-metrics.js';
+import { WireFormat } from './gateway/wire/format.js';
+import { alpacaRoutes } from './gateway/routes/alpaca-routes.js';
+import { webRoutes } from './gateway/routes/web-routes.js';
+import { asyncApiRoutes } from './gateway/ws/asyncapi.js';
+import { LiveClock } from './engine/clock.js';
+import type { Envelope } from './engine/codec.js';
+import type { HistogramSnapshot } from './engine/cumulative-histogram.js';
+import { kVersion } from './version.js';
 import { defaultRiskLimits } from './actors/risk/pre-trade.js';
 import { closeRiskWorkers } from './actors/risk/var.js';
 import { optimizer } from './kernels/optimizer/optimizer.js';
@@ -63,29 +72,18 @@ const kIntervalLabels = new Map<number, string>([
 ]);
 
 /**
- * Fans a market-data batch out on the public channels and keeps the gateway's book copy current. Every
- * frame carries `emit_ns`, the batch's envelope timestamp (when the execution actor sent it).
+ * Fans a market-data batch out on the public channels and keeps the gateway's book copy current. JSON
+ * frames carry the wire format (decimal strings), binary (FlatBuffers) frames the numbers; every frame
+ * carries `emit_ns`, the batch's envelope timestamp (when the execution actor sent it).
  */
-function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBatch, emitNs: number): void {
+function publishMarketData(hub: FeedHub, mirror: BookMirror, wire: WireFormat, batch: MarketDataBatch, emitNs: number): void {
   for (const trade of batch.trades) {
-    hub.publish(`trades:${trade.symbol}`, 'trade', {
-      symbol: trade.symbol,
-      price: trade.price,
-      qty: trade.qty,
-      side: trade.side,
-      trade_id: String(trade.tradeId),
-      time_ms: trade.timeMs,
-    }, emitNs);
+    const binary = { price: trade.price, qty: trade.qty, side: trade.side, trade_id: String(trade.tradeId), time_ms: trade.timeMs };
+    hub.publish(`trades:${trade.symbol}`, 'trade', wire.trade(trade), emitNs, binary);
   }
   for (const quote of batch.quotes) {
-    hub.publish(`quotes:${quote.symbol}`, 'quote', {
-      symbol: quote.symbol,
-      bid_price: quote.bidPrice,
-      bid_qty: quote.bidQty,
-      ask_price: quote.askPrice,
-      ask_qty: quote.askQty,
-      time_ms: quote.timeMs,
-    }, emitNs);
+    const binary = { bid_price: quote.bidPrice, bid_qty: quote.bidQty, ask_price: quote.askPrice, ask_qty: quote.askQty, time_ms: quote.timeMs };
+    hub.publish(`quotes:${quote.symbol}`, 'quote', wire.quote(quote), emitNs, binary);
   }
   // One delta frame per symbol per batch: every changed level's new total (qty 0 removes it).
   const deltas = new Map<string, { bids: [number, number][]; asks: [number, number][] }>();
@@ -95,7 +93,7 @@ function publishMarketData(hub: FeedHub, mirror: BookMirror, batch: MarketDataBa
     if (frame === undefined) deltas.set(delta.symbol, (frame = { bids: [], asks: [] }));
     (delta.side === 'buy' ? frame.bids : frame.asks).push([delta.price, delta.qty]);
   }
-  for (const [symbol, frame] of deltas) hub.publish(`book:${symbol}`, 'delta', frame, emitNs);
+  for (const [symbol, frame] of deltas) hub.publish(`book:${symbol}`, 'delta', { bids: wire.levels(symbol, frame.bids), asks: wire.levels(symbol, frame.asks) }, emitNs, frame);
 }
 
 /** Seeds the book copy from the execution actor (resting orders replayed from the journal). */
@@ -219,25 +217,30 @@ interface FeedCounters {
   marketDataBatches: number;
 }
 
-/** Main-thread handlers: what the actors publish goes out on the WebSocket channels. */
-function wireFeed(system: ActorSystem, hub: FeedHub, mirror: BookMirror): FeedCounters {
+/** Main-thread handlers: what the actors publish goes out on the WebSocket channels (and into /metrics). */
+function wireFeed(system: ActorSystem, hub: FeedHub, mirror: BookMirror, wire: WireFormat, metrics: EngineMetrics): FeedCounters {
   const counters: FeedCounters = { barsReceived: 0, alertsFired: 0, marketDataBatches: 0 };
+  const clock = new LiveClock();
+  const hop = (message: string, envelope: Envelope): void => metrics.ringHop(message, (clock.nowMs() - envelope.tsMs()) / 1_000);
   system.on(MessageType.Bar, (bar) => {
     counters.barsReceived++;
     const label = kIntervalLabels.get(bar.intervalMs);
-    if (label !== undefined) hub.publish(`bars:${label}:${bar.symbol}`, 'bar', bar);
+    if (label !== undefined) hub.publish(`bars:${label}:${bar.symbol}`, 'bar', wire.bar(bar, label));
   });
   system.on(MessageType.MarketDataBatch, (batch, envelope) => {
     counters.marketDataBatches++;
-    publishMarketData(hub, mirror, batch, envelope.tsHigh * 4_294_967_296 + envelope.tsLow);
+    hop('market_data_batch', envelope);
+    publishMarketData(hub, mirror, wire, batch, envelope.tsHigh * 4_294_967_296 + envelope.tsLow);
   });
-  system.on(MessageType.ExecutionReports, (reports) => {
-    for (const order of reports.orders) hub.publishPrivate(order.account, 'orders', 'order', order);
-    for (const { account, positions } of reports.positions) hub.publishPrivate(account, 'positions', 'position', positions);
+  system.on(MessageType.ExecutionReports, (reports, envelope) => {
+    hop('execution_reports', envelope);
+    metrics.orderReports(reports.orders);
+    for (const order of reports.orders) hub.publishPrivate(order.account, 'orders', 'order', wire.order(order));
+    for (const { account, positions } of reports.positions) hub.publishPrivate(account, 'positions', 'position', positions.map((position) => wire.position(position)));
   });
   system.on(MessageType.AlertFired, (alert) => {
     counters.alertsFired++;
-    hub.publishPrivate(alert.account, 'alerts', 'alert', alert);
+    hub.publishPrivate(alert.account, 'alerts', 'alert', wire.alert(alert));
   });
   return counters;
 }
@@ -256,8 +259,11 @@ function engineSamples(health: EngineHealth, hub: FeedHub): MetricSample[] {
   ];
 }
 
-/** Numeric fields of the actors' polled status, exported as metrics: [actor, field, name, type, help]. */
-const kDetailMetrics: [string, string, string, MetricSample['type'], string][] = [
+/**
+ * Numeric fields of the actors' polled status, exported as metrics: [actor, field, name, type, help,
+ * scale?]. Milliseconds are exported as seconds (Prometheus' base unit; promtool refuses `_ms` names).
+ */
+const kDetailMetrics: [string, string, string, MetricSample['type'], string, number?][] = [
   ['warehouse', 'rowsWritten', 'octopus_warehouse_rows_written_total', 'counter', 'Rows the tick store acknowledged.'],
   ['warehouse', 'write_failures', 'octopus_warehouse_write_failures_total', 'counter', 'Failed write attempts (retried).'],
   ['warehouse', 'backpressure_holds', 'octopus_warehouse_backpressure_holds_total', 'counter', 'Times the warehouse held its inbox because its buffer was full (backpressure upstream).'],
@@ -265,8 +271,8 @@ const kDetailMetrics: [string, string, string, MetricSample['type'], string][] =
   ['execution', 'pending_outputs', 'octopus_execution_pending_outputs', 'gauge', 'State changes applied whose outputs wait for their journal flush.'],
   ['execution', 'open_orders', 'octopus_execution_open_orders', 'gauge', 'Open orders in memory.'],
   ['execution', 'snapshots', 'octopus_execution_snapshots_total', 'counter', 'Snapshots of the execution state written.'],
-  ['execution', 'sim_lag_ms', 'octopus_sim_lag_ms', 'gauge', 'How far the simulated exchange is behind wall time.'],
-  ['execution', 'sim_skipped_ms', 'octopus_sim_skipped_ms_total', 'counter', 'Simulated time skipped without trading (downtime or backpressure beyond the lag bound).'],
+  ['execution', 'sim_lag_ms', 'octopus_sim_lag_seconds', 'gauge', 'How far the simulated exchange is behind wall time.', 1e-3],
+  ['execution', 'sim_skipped_ms', 'octopus_sim_skipped_seconds_total', 'counter', 'Simulated time skipped without trading (downtime or backpressure beyond the lag bound).', 1e-3],
   ['execution', 'backpressure_ticks', 'octopus_sim_backpressure_ticks_total', 'counter', 'Exchange steps not taken because receivers or the disk were behind.'],
   ['collector', 'backpressure_ticks', 'octopus_collector_backpressure_ticks_total', 'counter', 'Collector ticks held back because subscribers were behind.'],
   ['collector', 'replay_holds', 'octopus_collector_replay_holds_total', 'counter', 'Times the CSV replay waited for subscribers.'],
@@ -276,9 +282,9 @@ const kDetailMetrics: [string, string, string, MetricSample['type'], string][] =
 
 function detailSamples(details: Record<string, Record<string, unknown>>): MetricSample[] {
   const samples: MetricSample[] = [];
-  for (const [actor, field, name, type, help] of kDetailMetrics) {
+  for (const [actor, field, name, type, help, scale = 1] of kDetailMetrics) {
     const value = details[actor]?.[field];
-    if (typeof value === 'number') samples.push({ name, help, type, value });
+    if (typeof value === 'number') samples.push({ name, help, type, value: value * scale });
   }
   const warehouse = details.warehouse;
   if (warehouse !== undefined) {
@@ -297,24 +303,42 @@ function detailSamples(details: Record<string, Record<string, unknown>>): Metric
   return samples;
 }
 
-function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator: Authenticator, hub: FeedHub, execution: ExecutionClient, health: () => EngineHealth, jobs: BacktestJobs): RouteModule[] {
+/** The engine's instruments (simulated, with their grids) and the external venue's (no grid here). */
+function engineWireFormat(config: EngineConfig): WireFormat {
+  return new WireFormat([
+    ...universeFor(config.symbols, config.tickSize, config.lotSize).map((symbol) => ({ symbol: symbol.symbol, tickSize: symbol.tickSize, lotSize: symbol.lotSize })),
+    ...config.venueSymbols.map((symbol) => ({ symbol, tickSize: null, lotSize: null, venue: config.venue })),
+  ]);
+}
+
+interface GatewayParts {
+  system: ActorSystem;
+  authenticator: Authenticator;
+  hub: FeedHub;
+  execution: ExecutionClient;
+  wire: WireFormat;
+  metrics: EngineMetrics;
+  jobs: BacktestJobs;
+}
+
+function gatewayRoutes(config: EngineConfig, parts: GatewayParts): RouteModule[] {
+  const { system, authenticator, hub, execution, wire, metrics, jobs } = parts;
   const isKnownSymbol = (symbol: string): boolean => config.symbols.includes(symbol) || config.venueSymbols.includes(symbol);
-  const instruments = [
-    ...universeFor(config.symbols, config.tickSize, config.lotSize).map((symbol) => ({ symbol: symbol.symbol, tick_size: symbol.tickSize, lot_size: symbol.lotSize })),
-    ...config.venueSymbols.map((symbol) => ({ symbol, tick_size: null, lot_size: null, venue: config.venue })),
-  ];
   hub.setSymbolValidator(isKnownSymbol);
   return [
-    authRoutes(authenticator),
+    webRoutes(),
+    authRoutes(authenticator, wire),
     computeRoutes,
     feedRoutes(hub),
-    orderRoutes(execution),
+    asyncApiRoutes(kVersion),
+    orderRoutes(execution, wire),
+    alpacaRoutes(execution, wire),
     strategyRoutes({
       control: config.strategies.length === 0 ? null : (body) => system.request(kStrategyActorName, MessageType.StrategyControl, body, 5_000),
       jobs,
       bars: (query) => system.request('warehouse', MessageType.BarsQuery, query, 10_000),
     }),
-    marketRoutes(instruments, {
+    marketRoutes(wire, {
       trades: (query) => system.request('warehouse', MessageType.TradesQuery, query, 10_000),
       bars: (query) => system.request('warehouse', MessageType.BarsQuery, query, 10_000),
       book: (query) => execution(MessageType.BookQuery, query),
@@ -326,9 +350,24 @@ function gatewayRoutes(config: EngineConfig, system: ActorSystem, authenticator:
         list: (command) => system.request('realtime', MessageType.ListAlerts, command, 5_000),
       },
       isKnownSymbol,
+      wire,
     ),
-    metricsRoutes(() => engineSamples(health(), hub)),
+    metricsRoutes(metrics),
   ];
+}
+
+function engineMetrics(health: () => EngineHealth, hub: () => FeedHub, details: Map<string, Record<string, unknown>>): EngineMetrics {
+  return new EngineMetrics(
+    { version: kVersion, node: process.version, kernels: kernels.backend },
+    () => engineSamples(health(), hub()),
+    [
+      {
+        name: 'octopus_journal_flush_seconds',
+        help: 'Journal appends from write to flushed on disk (group commits included), kept by the execution actor.',
+        read: () => details.get('execution')?.journal_flush_seconds as HistogramSnapshot | undefined,
+      },
+    ],
+  );
 }
 
 /** A broken journal or audit chain halts trading: the engine is then degraded, whatever its actors' states. */
@@ -371,12 +410,20 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     await lock.release();
     throw error;
   }
-  const hub = new FeedHub({ logger, maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress, maxAnonymousConnections: config.wsMaxAnonymousConnections });
-  const mirror = new BookMirror();
-  const counters = wireFeed(system, hub, mirror);
-  wireStrategyChannels(system, hub);
-  const jobs = new BacktestJobs(config.dataDir, (job) => hub.publishPrivate(job.account, 'jobs', 'job', job), logger);
   const statusPoll = pollActorStatus(system, logger);
+  const wire = engineWireFormat(config);
+  // The closures read `health` and `feedHub`, defined below: both exist before the first scrape.
+  const metrics = engineMetrics(() => health(), () => feedHub, statusPoll.details);
+  const feedHub = new FeedHub({
+    logger,
+    maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress,
+    maxAnonymousConnections: config.wsMaxAnonymousConnections,
+    observeBufferedBytes: (bytes) => metrics.wsBuffered(bytes),
+  });
+  const mirror = new BookMirror();
+  const counters = wireFeed(system, feedHub, mirror, wire, metrics);
+  wireStrategyChannels(system, feedHub);
+  const jobs = new BacktestJobs(config.dataDir, (job) => feedHub.publishPrivate(job.account, 'jobs', 'job', job), logger);
   const health = (): EngineHealth => withIntegrity({
     ...system.health(),
     kernels: { backend: kernels.backend, available: kernels.available },
@@ -388,7 +435,17 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   const execution: ExecutionClient = <T extends ExecutionMessage>(type: T, body: BodyOf<T>) => system.request('execution', type, body, 10_000);
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ host: config.host, port: config.port, logger, health, security, routes: gatewayRoutes(config, system, authenticator, hub, execution, health, jobs) });
+    gateway = await startGateway({
+      host: config.host,
+      port: config.port,
+      logger,
+      health,
+      security,
+      observer: metrics,
+      publicMarketData: config.publicMarketData,
+      version: kVersion,
+      routes: gatewayRoutes(config, { system, authenticator, hub: feedHub, execution, wire, metrics, jobs }),
+    });
   } catch (error) {
     statusPoll.stop();
     await system.stop();
@@ -397,7 +454,8 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     await lock.release();
     throw error;
   }
-  hub.setSnapshotProvider('book', (symbol, depth) => mirror.snapshot(symbol, depth));
+  feedHub.setSnapshotProvider('book', (symbol, depth) => mirror.snapshot(symbol, depth));
+  feedHub.setBookFormatter((symbol, book) => ({ bids: wire.levels(symbol, book.bids), asks: wire.levels(symbol, book.asks) }));
   await seedBookMirror(mirror, config.symbols, execution);
   let stopping: Promise<void> | null = null;
   return {
@@ -408,7 +466,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     stop() {
       stopping ??= (async () => {
         statusPoll.stop();
-        hub.close();
+        feedHub.close();
         gateway.close();
         await system.stop();
         await closeRiskWorkers();

@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { signRequest } from '../src/gateway/auth/authenticator.js';
 import { startEngineProcess, temporaryDataDir, type EngineProcess } from './support/engine-process.js';
+import { eventually } from './support/eventually.js';
+import { ApiClient, addUsers } from './support/api-client.js';
 
 const binary = new URL('../bin/octopus.js', import.meta.url).pathname;
 
@@ -58,5 +63,61 @@ describe('octopus user/key commands', () => {
     const result = octopus(['key', 'add', 'ghost', '--data-dir', temporaryDataDir()]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('ERR_AUTH_UNKNOWN_USER');
+  });
+});
+
+describe('octopus start: help, version, config file, pretty logs', () => {
+  it('answers start --help with every option and examples, and --version with the package version', () => {
+    const help = octopus(['start', '--help']);
+    expect(help.status).toBe(0);
+    for (const text of ['--config <file>', '--public-market-data[=false]', '--log-pretty[=false]', 'OCTOPUS_FEED_RATE', 'examples:', 'octopus start --config octopus.toml']) expect(help.stdout).toContain(text);
+    const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
+    expect(octopus(['--version'])).toMatchObject({ status: 0, stdout: `octopus ${version}\n` });
+    expect(octopus(['help']).stdout).toContain('examples:');
+  });
+
+  it('reads octopus.toml with the flag names as keys (flags still win)', async () => {
+    const dataDir = temporaryDataDir();
+    addUsers(dataDir, [['reader', 'viewer', 'reader-password']]);
+    const file = join(dataDir, 'octopus.toml');
+    writeFileSync(file, 'symbols = ["ACME", "BETA"]\nfeed-rate = 0\npublic-market-data = false\n');
+    engine = await startEngineProcess(['--config', file, '--symbols', 'ACME'], 60_000, dataDir);
+    const base = `http://127.0.0.1:${engine.port}`;
+    // public-market-data = false from the file: market data needs a login.
+    expect((await fetch(`${base}/api/v1/symbols`)).status).toBe(401);
+    const reader = await new ApiClient(base).login('reader', 'reader-password');
+    // --symbols on the command line wins over the file's list.
+    expect((await reader.call('GET', '/api/v1/symbols')).json.map((instrument: { symbol: string }) => instrument.symbol)).toEqual(['ACME']);
+  });
+
+  it.each([
+    ['an unknown key', 'octopus.toml', 'turbo = true\n'],
+    ['a bad value', 'octopus.json', '{"port": "eighty"}'],
+    ['malformed TOML', 'octopus.toml', 'port = = 1\n'],
+    ['an unknown format', 'octopus.yaml', 'port: 1\n'],
+  ])('refuses a config file with %s (exit 2, ERR_CONFIG_INVALID)', (_name, name, text) => {
+    const dataDir = temporaryDataDir();
+    writeFileSync(join(dataDir, name), text);
+    const result = octopus(['start', '--config', join(dataDir, name), '--data-dir', dataDir]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('ERR_CONFIG_INVALID');
+  });
+
+  it('starts and serves with --log-pretty, writing human-readable lines instead of JSON', async () => {
+    const dataDir = temporaryDataDir();
+    const port = 20_000 + Math.floor(Math.random() * 40_000);
+    const child = spawn(process.execPath, [binary, 'start', '--log-pretty', '--feed-rate', '0', '--port', String(port), '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OCTOPUS_LOG_LEVEL: 'info', QUESTDB_URL: '' } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await eventually(async () => expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200), { timeoutMs: 60_000, intervalMs: 200 });
+      await eventually(() => expect(output).toContain('octopus running'));
+      // The format is the feature here: no line is a JSON object.
+      expect(output.split('\n').filter((line) => line.startsWith('{'))).toEqual([]);
+    } finally {
+      const exited = once(child, 'exit');
+      child.kill('SIGINT');
+      await exited;
+    }
   });
 });

@@ -270,6 +270,8 @@ export interface OrdersQuery {
   account: string;
   status: 'open' | 'closed' | 'all';
   limit: number;
+  /** Only orders with a smaller id (older): the cursor of the next page. */
+  beforeId?: number | undefined;
 }
 
 export interface AccountQuery {
@@ -356,6 +358,9 @@ export interface TradesQuery {
   fromMs: number;
   toMs: number;
   limit: number;
+  /** Newest first (REST pages); `beforeTradeId`: of the trades at toMs, only those below it. */
+  newestFirst?: boolean | undefined;
+  beforeTradeId?: string | undefined;
 }
 
 export type BarInterval = '1s' | '1m' | '5m' | '1h' | '1d';

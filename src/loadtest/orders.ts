@@ -65,9 +65,10 @@ async function authenticator(base: string, credentials: Credentials): Promise<(m
 async function awayPrice(base: string, symbol: string, side: 'buy' | 'sell', headers: Record<string, string>): Promise<string> {
   const book = await fetchJson(`${base}/api/v1/market/${encodeURIComponent(symbol)}/book?depth=1`, { headers });
   if (book.status !== 200) throw new Error(`expected the book of ${symbol} (to price the orders; or pass --price), was ${book.status} ${JSON.stringify(book.json)}`);
-  const levels = book.json as { bids?: number[][]; asks?: number[][] };
-  const bestBid = levels.bids?.[0]?.[0];
-  const bestAsk = levels.asks?.[0]?.[0];
+  // Levels are [price, qty] decimal strings (docs/api.md).
+  const levels = book.json as { bids?: string[][]; asks?: string[][] };
+  const bestBid = levels.bids?.[0]?.[0] === undefined ? undefined : Number(levels.bids[0][0]);
+  const bestAsk = levels.asks?.[0]?.[0] === undefined ? undefined : Number(levels.asks[0][0]);
   const reference = side === 'buy' ? (bestBid ?? bestAsk) : (bestAsk ?? bestBid);
   if (reference === undefined) return '1.00';
   const price = side === 'buy' ? reference * (1 - kAwayFromMarket) : reference * (1 + kAwayFromMarket);

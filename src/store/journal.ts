@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import type { Database } from 'lmdb';
 import { Packr } from 'msgpackr';
 import { assert } from '../engine/assert.js';
+import { CumulativeHistogram } from '../engine/cumulative-histogram.js';
 import { OctopusError } from '../engine/errors.js';
 import type { StateStore } from './state-store.js';
 
@@ -68,6 +69,8 @@ export class Journal {
   private durabilityWaiters: { seq: number; resolve: () => void }[] = [];
   /** Test hook: extra delay before a flush counts as durable (proves nothing is released early). */
   private readonly durabilityDelayMs: number;
+  /** Time from an append to its record being flushed to disk (group commits included), for /metrics. */
+  readonly flushSeconds = new CumulativeHistogram();
   /** BENCH ONLY (OCTOPUS_BENCH_NO_JOURNAL=1): records are numbered and chained but never written. */
   private readonly benchNoWrites: boolean;
 
@@ -116,9 +119,11 @@ export class Journal {
       this.markDurable(record.seq);
       return record;
     }
+    const startMs = performance.now();
     const committed = await this.records.put(record.seq, value);
     if (!committed) throw new OctopusError('ERR_INTERNAL', `expected journal record ${record.seq} to be written, was not`);
     await this.records.flushed;
+    this.flushSeconds.observe((performance.now() - startMs) / 1_000);
     if (this.durabilityDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.durabilityDelayMs));
     if (record.seq > this.durable) this.markDurable(record.seq);
     return record;

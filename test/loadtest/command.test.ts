@@ -47,8 +47,8 @@ describe('octopus loadtest orders (real engine process on loopback)', () => {
     const desk = await new ApiClient(target).login('desk', 'desk-password-1');
     const closed = await desk.call('GET', '/api/v1/orders?status=closed&limit=500');
     // An IOC that finds nothing at its price ends canceled (no liquidity) with nothing filled.
-    const unfilled = (closed.json as Array<{ status: string; filled_qty: number; limit_price: number }>).filter(
-      (order) => (order.status === 'canceled' || order.status === 'expired') && order.filled_qty === 0 && order.limit_price === Number(result.order.limit_price),
+    const unfilled = (closed.json.orders as Array<{ status: string; filled_qty: string; limit_price: string }>).filter(
+      (order) => (order.status === 'canceled' || order.status === 'expired') && order.filled_qty === '0' && order.limit_price === result.order.limit_price,
     );
     expect(unfilled.length).toBeGreaterThanOrEqual(result.ok);
   });

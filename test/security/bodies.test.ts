@@ -67,11 +67,11 @@ describe('hostile bodies and paths (real engine)', () => {
     const before = await accountState();
     const response = await fetch(`${base}/api/v1/orders`, { method: 'PUT', headers: { authorization: `Bearer ${token}` }, body: '{}' });
     expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toBe('POST, GET, DELETE');
-    expect(((await response.json()) as any).error).toEqual({ code: 'ERR_HTTP_METHOD_NOT_ALLOWED', message: 'expected POST, GET, DELETE, was PUT' });
+    expect(response.headers.get('allow')).toBe('POST, DELETE, GET');
+    expect(((await response.json()) as any).error).toEqual({ code: 'ERR_HTTP_METHOD_NOT_ALLOWED', message: 'expected POST, DELETE, GET, was PUT' });
     const onOrder = await fetch(`${base}/api/v1/orders/1`, { method: 'POST', body: '{}' });
     expect(onOrder.status).toBe(405);
-    expect(onOrder.headers.get('allow')).toBe('GET, PATCH, DELETE');
+    expect(onOrder.headers.get('allow')).toBe('PATCH, DELETE, GET');
     expect(await accountState()).toEqual(before);
   });
 

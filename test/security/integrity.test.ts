@@ -49,7 +49,7 @@ describe('one engine per data dir', () => {
     expect(second.code).toBe(2);
     expect(second.output).toMatch(/ERR_CONFIG_DATA_DIR_IN_USE/);
     const listed = await client.call('GET', '/api/v1/orders?status=all');
-    expect(listed.json.map((order: { client_order_id: string }) => order.client_order_id).sort()).toEqual(['o0', 'o1', 'o2']);
+    expect(listed.json.orders.map((order: { client_order_id: string }) => order.client_order_id).sort()).toEqual(['o0', 'o1', 'o2']);
   });
 
   it('takes over the lock of an engine that was killed (no stale lock)', async () => {

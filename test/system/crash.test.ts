@@ -67,7 +67,7 @@ describe('crash safety of acknowledged orders', () => {
     const stored = new Map<string, any>();
     for (const account of ['buyer', 'seller'] as const) {
       const all = await after[account].call('GET', '/api/v1/orders?status=all&limit=500');
-      for (const order of all.json) {
+      for (const order of all.json.orders) {
         expect(stored.has(order.client_order_id), `duplicate ${order.client_order_id}`).toBe(false);
         stored.set(order.client_order_id, order);
       }
@@ -76,9 +76,9 @@ describe('crash safety of acknowledged orders', () => {
       // The list endpoint returns at most 500; fetch by client id so that nothing hides behind the limit.
       const order = stored.get(clientOrderId) ?? (await after[account].call('GET', `/api/v1/orders:by_client_id/${clientOrderId}`)).json;
       expect(order?.id, `acknowledged ${clientOrderId}`).toBe(id);
-      expect(order).toMatchObject({ symbol: 'ACME', side: body.side, qty: body.qty, limit_price: body.limit_price });
+      expect(order).toMatchObject({ symbol: 'ACME', side: body.side, qty: String(body.qty), limit_price: Number(body.limit_price).toFixed(2) });
       expect(['new', 'partially_filled', 'filled']).toContain(order.status);
-      expect(order.filled_qty).toBeLessThanOrEqual(order.qty);
+      expect(Number(order.filled_qty)).toBeLessThanOrEqual(Number(order.qty));
     }
     // Retrying every order that was sent: acknowledged ones come back as they are (200); the rest are
     // either already there (200) or created once (201); none twice.

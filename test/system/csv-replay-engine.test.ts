@@ -37,15 +37,16 @@ describe('CSV replay (real engine process)', () => {
     const trades = await eventually(
       async () => {
         const response = await viewer.call('GET', `/api/v1/market/TCHA/trades?${range}&limit=1000`);
-        expect(response.json).toHaveLength(120);
-        return response.json;
+        expect(response.json.trades).toHaveLength(120);
+        return response.json.trades;
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );
-    expect(trades[0]).toMatchObject({ symbol: 'TCHA', price: 100, qty: 1, side: 'buy', timeMs: startMs });
-    expect(trades.every((trade: { price: number }) => trade.price > 0)).toBe(true);
+    // Newest first: the first row of the CSV is the last one here.
+    expect(trades.at(-1)).toMatchObject({ symbol: 'TCHA', price: '100.00', qty: '1', side: 'buy', time_ms: startMs, time: new Date(startMs).toISOString() });
+    expect(trades.every((trade: { price: string }) => Number(trade.price) > 0)).toBe(true);
     const bars = await viewer.call('GET', `/api/v1/market/TCHA/bars?interval=1m&${range}`);
-    expect(bars.json).toHaveLength(2);
-    expect(bars.json[0]).toMatchObject({ open: 100, close: 100.59, trades: 60 });
+    expect(bars.json.bars).toHaveLength(2);
+    expect(bars.json.bars.at(-1)).toMatchObject({ open: '100.00', close: '100.59', trade_count: 60 });
   });
 });

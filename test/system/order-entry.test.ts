@@ -39,13 +39,16 @@ describe('order entry over REST (real engine process)', () => {
   it('accepts a resting limit order (201, status new) and matches a crossing one', async () => {
     const sell = await alice.call('POST', '/api/v1/orders', { symbol: 'ACME', side: 'sell', type: 'limit', qty: '10', limit_price: '100.00', client_order_id: 'a-1' });
     expect(sell.status).toBe(201);
-    expect(sell.json).toMatchObject({ symbol: 'ACME', side: 'sell', qty: 10, limit_price: 100, status: 'new', client_order_id: 'a-1', filled_qty: 0 });
+    // The wire format (docs/api.md): decimals as strings with the instrument's decimals (ACME: tick 0.01, lot 1).
+    expect(sell.json).toMatchObject({ symbol: 'ACME', side: 'sell', qty: '10', limit_price: '100.00', status: 'new', client_order_id: 'a-1', filled_qty: '0', order_class: 'simple' });
+    expect(sell.json.submitted_at).toBe(new Date(sell.json.created_at_ms).toISOString());
     restingId = sell.json.id;
     const buy = await bob.call('POST', '/api/v1/orders', { symbol: 'ACME', side: 'buy', type: 'limit', qty: 4, limit_price: 100, time_in_force: 'ioc' });
     expect(buy.status).toBe(201);
-    expect(buy.json).toMatchObject({ status: 'filled', filled_qty: 4, filled_avg_price: 100 });
+    expect(buy.json).toMatchObject({ status: 'filled', filled_qty: '4', filled_avg_price: '100.000000' });
+    expect(buy.json.filled_at).toEqual(expect.any(String));
     const resting = await alice.call('GET', `/api/v1/orders/${restingId}`);
-    expect(resting.json).toMatchObject({ status: 'partially_filled', filled_qty: 4 });
+    expect(resting.json).toMatchObject({ status: 'partially_filled', filled_qty: '4' });
     expect(resting.json.history.map((entry: { status: string }) => entry.status)).toEqual(['new', 'partially_filled']);
   });
 
@@ -56,16 +59,18 @@ describe('order entry over REST (real engine process)', () => {
     const byClientId = await alice.call('GET', '/api/v1/orders:by_client_id/a-1');
     expect(byClientId.json.id).toBe(restingId);
     const open = await alice.call('GET', '/api/v1/orders?status=open');
-    expect(open.json.map((order: { id: string }) => order.id)).toEqual([restingId]);
+    expect(open.json.orders.map((order: { id: string }) => order.id)).toEqual([restingId]);
+    expect(open.json.next_page_token).toBeNull();
   });
 
   it('keeps positions, cash and fees per account', async () => {
     const bobPositions = await bob.call('GET', '/api/v1/positions');
-    expect(bobPositions.json).toEqual([expect.objectContaining({ symbol: 'ACME', qty: 4, averagePrice: 100 })]);
+    expect(bobPositions.json).toEqual([expect.objectContaining({ symbol: 'ACME', qty: '4', side: 'long', avg_entry_price: '100.000000', market_value: '400.00' })]);
     const aliceAccount = await alice.call('GET', '/api/v1/account');
-    // Alice sold 4 @ 100 as maker (0.5 bp fee): cash 1,000,000 + 400 - 0.02.
-    expect(aliceAccount.json.cash).toBeCloseTo(1_000_400 - 0.02, 6);
-    expect(aliceAccount.json.positions[0]).toMatchObject({ qty: -4 });
+    // Alice sold 4 @ 100 as maker (0.5 bp fee): cash 1,000,000 + 400 - 0.02, exact (money with fixed decimals).
+    expect(aliceAccount.json).toMatchObject({ cash: '1000399.98', fees_paid: '0.02', currency: 'USD', trading_blocked: false });
+    const alicePositions = await alice.call('GET', '/api/v1/positions');
+    expect(alicePositions.json[0]).toMatchObject({ qty: '-4', side: 'short', unrealized_pl: '0.00' });
   });
 
   const hostile: Array<[string, unknown, number, string]> = [
@@ -88,15 +93,16 @@ describe('order entry over REST (real engine process)', () => {
     const response = await bob.call('POST', '/api/v1/orders', body);
     expect(response.status).toBe(status);
     expect(response.json.error.code).toBe(code);
-    expect(await bob.call('GET', '/api/v1/orders?status=all')).toEqual(before);
+    expect((await bob.call('GET', '/api/v1/orders?status=all')).json).toEqual(before.json);
   });
 
   it('replaces and cancels, reporting each transition', async () => {
     const replaced = await alice.call('PATCH', `/api/v1/orders/${restingId}`, { qty: 8, limit_price: '101.50' });
     expect(replaced.status).toBe(200);
-    expect(replaced.json).toMatchObject({ qty: 8, limit_price: 101.5, status: 'partially_filled' });
+    expect(replaced.json).toMatchObject({ qty: '8', limit_price: '101.50', status: 'partially_filled' });
     const canceled = await alice.call('DELETE', `/api/v1/orders/${restingId}`);
-    expect(canceled.json).toMatchObject({ status: 'canceled', filled_qty: 4 });
+    expect(canceled.json).toMatchObject({ status: 'canceled', filled_qty: '4' });
+    expect(canceled.json.canceled_at).toEqual(expect.any(String));
     const again = await alice.call('DELETE', `/api/v1/orders/${restingId}`);
     expect(again.status).toBe(400);
     const unknown = await alice.call('DELETE', '/api/v1/orders/999999');

@@ -96,8 +96,8 @@ describe('restarting the default engine on the same data dir', () => {
     const admin = await new ApiClient(`http://127.0.0.1:${engine.port}`).login('admin', 'admin-password-1');
     const hashes = await admin.call('GET', '/api/v1/admin/state-hash?full=true');
     expect(hashes.status).toBe(200);
-    expect(hashes.json.replayStateHash).toBe(hashes.json.stateHash);
-    expect(hashes.json.journalSeq).toBeGreaterThanOrEqual(restore.journalSeq);
+    expect(hashes.json.replay_state_hash).toBe(hashes.json.state_hash);
+    expect(hashes.json.journal_seq).toBeGreaterThanOrEqual(restore.journalSeq);
     // The orders placed before the stop are all there, and the engine takes new ones.
     const trader = await new ApiClient(`http://127.0.0.1:${engine.port}`).login('trader', 'trader-password-1');
     for (let index = 0; index < 5; index++) {

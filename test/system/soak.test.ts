@@ -104,7 +104,7 @@ describe('soak: SIGKILL under concurrent order flow', () => {
       }
       for (const account of accounts) {
         const listed = await checkers.get(account)!.call('GET', '/api/v1/orders?status=all&limit=500');
-        const ids = listed.json.map((order: { client_order_id: string }) => order.client_order_id);
+        const ids = listed.json.orders.map((order: { client_order_id: string }) => order.client_order_id);
         expect(new Set(ids).size, `${account}: no client_order_id twice`).toBe(ids.length);
       }
       expect(await engine.stop('SIGINT')).toBe(0);

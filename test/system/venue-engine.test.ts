@@ -35,7 +35,7 @@ afterAll(async () => {
 describe('Binance feed through the engine', () => {
   it('lists the venue symbol, stores its trades and mirrors its book on /ws', async () => {
     const symbols = await viewer.call('GET', '/api/v1/symbols');
-    expect(symbols.json).toContainEqual({ symbol: 'BTCUSDT', tick_size: null, lot_size: null, venue: 'binance' });
+    expect(symbols.json).toContainEqual({ symbol: 'BTCUSDT', tick_size: null, lot_size: null, price_decimals: 8, qty_decimals: 8, tradable: false, venue: 'binance' });
 
     await eventually(() => expect(venue.openConnections).toBeGreaterThan(0), { timeoutMs: 20_000, intervalMs: 100 });
     const now = Date.now();
@@ -45,13 +45,13 @@ describe('Binance feed through the engine', () => {
         venue.trade('BTCUSDT', { id: Math.floor(Math.random() * 1e9), price: '50000.50', qty: '0.25', buyerIsMaker: true, timeMs: Date.now() });
         venue.depthUpdate('BTCUSDT', [['50000.00', '1.25']], []);
         const response = await viewer.call('GET', `/api/v1/market/BTCUSDT/trades?from=${now - 60_000}&to=${Date.now() + 60_000}`);
-        expect(response.json.length).toBeGreaterThan(0);
-        return response.json;
+        expect(response.json.trades.length).toBeGreaterThan(0);
+        return response.json.trades;
       },
       { timeoutMs: 20_000, intervalMs: 200 },
     );
     // buyerIsMaker: the seller was the aggressor.
-    expect(trades[0]).toMatchObject({ symbol: 'BTCUSDT', price: 50000.5, qty: 0.25, side: 'sell' });
+    expect(trades[0]).toMatchObject({ symbol: 'BTCUSDT', price: '50000.50000000', qty: '0.25000000', side: 'sell' });
 
     const socket = new WebSocket(`ws://127.0.0.1:${engine.port}/ws`);
     const frames: any[] = [];
@@ -64,7 +64,9 @@ describe('Binance feed through the engine', () => {
       return frame;
     });
     const expected = venue.book('BTCUSDT');
-    expect(snapshot.data).toEqual({ bids: expected.bids, asks: expected.asks });
+    // JSON levels are decimal strings (8 places for a venue's symbol); the values are the venue's.
+    const numeric = (levels: [string, string][]) => levels.map(([price, qty]) => [Number(price), Number(qty)]);
+    expect({ bids: numeric(snapshot.data.bids), asks: numeric(snapshot.data.asks) }).toEqual({ bids: expected.bids, asks: expected.asks });
     socket.close();
   });
 });

@@ -65,11 +65,12 @@ afterAll(async () => {
   await engine?.stop('SIGTERM');
 });
 
-type Levels = Map<number, number>;
+/** Price -> qty, both decimal strings as the wire sends them ("0" removes a level). */
+type Levels = Map<string, string>;
 
-function applyLevels(levels: Levels, updates: [number, number][]): void {
+function applyLevels(levels: Levels, updates: [string, string][]): void {
   for (const [price, qty] of updates) {
-    if (qty === 0) levels.delete(price);
+    if (Number(qty) === 0) levels.delete(price);
     else levels.set(price, qty);
   }
 }
@@ -106,7 +107,7 @@ describe('WebSocket feed (real engine process)', () => {
     }
     const trades = client.of('trades:TCHA');
     for (let index = 1; index < trades.length; index++) expect(trades[index]!.seq).toBe(trades[index - 1]!.seq! + 1);
-    expect(trades[0]!.data).toMatchObject({ price: expect.any(Number), qty: expect.any(Number), side: expect.stringMatching(/^(buy|sell)$/) });
+    expect(trades[0]!.data).toMatchObject({ price: expect.stringMatching(/^\d+\.\d{2}$/), qty: expect.stringMatching(/^\d+$/), side: expect.stringMatching(/^(buy|sell)$/), time: expect.any(String), time_ms: expect.any(Number) });
     client.socket.close();
   });
 
@@ -121,11 +122,11 @@ describe('WebSocket feed (real engine process)', () => {
       },
       { timeoutMs: 20_000, intervalMs: 100 },
     );
-    expect(bar).toMatchObject({ symbol: 'TCHA', intervalMs: 1_000 });
-    // null during warm-up (20 and 14 bars), a number after.
-    for (const value of [bar.indicators.ema_20, bar.indicators.rsi_14]) expect(value === null || typeof value === 'number').toBe(true);
+    expect(bar).toMatchObject({ symbol: 'TCHA', interval: '1s', time: new Date(bar.time_ms).toISOString() });
+    // null during warm-up (20 and 14 bars), a decimal string after.
+    for (const value of [bar.indicators.ema_20, bar.indicators.rsi_14]) expect(value === null || /^\d+\.\d+$/.test(value)).toBe(true);
     expect(Object.keys(bar.indicators).sort()).toEqual(['ema_20', 'rsi_14']);
-    expect(bar.high).toBeGreaterThanOrEqual(bar.low);
+    expect(Number(bar.high)).toBeGreaterThanOrEqual(Number(bar.low));
     client.socket.close();
   });
 

@@ -19,7 +19,8 @@ export interface ClosedOrderStore {
   get(orderId: number): OrderRecord | undefined;
   getByClientId(account: string, clientOrderId: string): OrderRecord | undefined;
   /** At most `limit` of the account's closed orders, newest (highest id) first. */
-  list(account: string, limit: number): OrderRecord[];
+  /** The account's closed orders with an id below `beforeId`, newest first. */
+  list(account: string, limit: number, beforeId?: number): OrderRecord[];
   /** Stores closed orders; resolves once they are committed. */
   put(records: readonly OrderRecord[]): Promise<void>;
   readonly count: number;
@@ -42,8 +43,8 @@ export class MemoryClosedOrders implements ClosedOrderStore {
     return orderId === undefined ? undefined : this.byId.get(orderId);
   }
 
-  list(account: string, limit: number): OrderRecord[] {
-    const records = [...this.byId.values()].filter((record) => record.account === account);
+  list(account: string, limit: number, beforeId = Number.MAX_SAFE_INTEGER): OrderRecord[] {
+    const records = [...this.byId.values()].filter((record) => record.account === account && Number(record.id) < beforeId);
     return records.sort((left, right) => Number(right.id) - Number(left.id)).slice(0, limit);
   }
 
@@ -79,9 +80,10 @@ export class LmdbClosedOrders implements ClosedOrderStore {
     return orderId === undefined ? undefined : this.orders.get(orderId);
   }
 
-  list(account: string, limit: number): OrderRecord[] {
+  list(account: string, limit: number, beforeId = Number.MAX_SAFE_INTEGER): OrderRecord[] {
     const records: OrderRecord[] = [];
-    for (const key of this.accountOrders.getKeys({ start: [account, Number.MAX_SAFE_INTEGER], end: [account, 0], reverse: true, limit })) {
+    // Reverse ranges start inclusive: the first key is beforeId - 1.
+    for (const key of this.accountOrders.getKeys({ start: [account, beforeId - 1], end: [account, 0], reverse: true, limit })) {
       const record = this.orders.get(key[1]);
       if (record !== undefined) records.push(record);
     }

@@ -67,7 +67,7 @@ export default class ExecutionActor extends Actor<ExecutionOptions> {
       const record = query.orderId !== undefined ? manager.order(query.account, query.orderId) : manager.orderByClientId(query.account, query.clientOrderId ?? '');
       return settle(core.durable(copyRecord(record)));
     }, { concurrent: true });
-    this.on(MessageType.OrdersQuery, (query) => settle(core.durable(manager.orders(query.account, query.status, query.limit).map(copyRecord))), { concurrent: true });
+    this.on(MessageType.OrdersQuery, (query) => settle(core.durable(manager.orders(query.account, query.status, query.limit, query.beforeId).map(copyRecord))), { concurrent: true });
     this.on(MessageType.AccountQuery, (query) => settle(core.durable(manager.account(query.account))), { concurrent: true });
     this.on(MessageType.BookQuery, (query) => settle(core.durable(query.level === 3 ? core.bookL3(query.symbol, query.depth) : core.bookL2(query.symbol, query.depth))), { concurrent: true });
     this.on(MessageType.KillSwitchQuery, () => settle(core.durable(manager.risk.killSwitchState())), { concurrent: true });

@@ -860,6 +860,7 @@ export class ExecutionCore {
       commands_applied: this.counters.commandsApplied,
       journal_seq: this.journal.lastSeq,
       journal_durable_seq: this.journal.durableSeq,
+      journal_flush_seconds: this.journal.flushSeconds.snapshot(),
       pending_outputs: this.pendingOutputs,
       open_orders: this.manager.openOrderCount,
       closed_orders_stored: this.closedOrders.count,

@@ -196,12 +196,13 @@ export class OrderManager {
   }
 
   /** The account's orders, newest first: open ones from memory, closed ones from the closed-order store. */
-  orders(account: string, status: 'open' | 'closed' | 'all', limit: number): OrderRecord[] {
+  orders(account: string, status: 'open' | 'closed' | 'all', limit: number, beforeId = Number.MAX_SAFE_INTEGER): OrderRecord[] {
     const newestFirst = (left: OrderRecord, right: OrderRecord): number => Number(right.id) - Number(left.id);
-    const open = status === 'closed' ? [] : [...(this.openByAccount.get(account) ?? [])].map((orderId) => this.open.get(orderId)!);
+    const older = (record: OrderRecord): boolean => Number(record.id) < beforeId;
+    const open = status === 'closed' ? [] : [...(this.openByAccount.get(account) ?? [])].map((orderId) => this.open.get(orderId)!).filter(older);
     if (status === 'open') return open.sort(newestFirst).slice(0, limit);
-    const closing = [...this.closing.values()].filter((record) => record.account === account);
-    const stored = this.closedOrders.list(account, limit).filter((record) => !this.closing.has(Number(record.id)));
+    const closing = [...this.closing.values()].filter((record) => record.account === account && older(record));
+    const stored = this.closedOrders.list(account, limit, beforeId).filter((record) => !this.closing.has(Number(record.id)));
     return [...open, ...closing, ...stored].sort(newestFirst).slice(0, limit);
   }
 

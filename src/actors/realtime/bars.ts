@@ -68,6 +68,32 @@ export function aggregateBars(symbol: string, intervalMs: number, trades: Iterab
   return bars;
 }
 
+/**
+ * The same bars from trades in non-increasing `timeMs` (a backwards scan), newest bar first, at most
+ * `limit`: the first trade seen in a bucket is its close, the last one its open. Stops reading as
+ * soon as a bar beyond the limit starts.
+ */
+export function aggregateBarsNewestFirst(symbol: string, intervalMs: number, trades: Iterable<BarInput>, limit: number): BarFields[] {
+  const bars: BarFields[] = [];
+  let current: OpenBar<BarFields> | undefined;
+  for (const trade of trades) {
+    const startMs = bucketStartMs(trade.timeMs, intervalMs);
+    if (current !== undefined && startMs === current.bar.startMs) {
+      // Backwards, a later-seen trade is an earlier one: it becomes the open, and the close stays.
+      const close = current.bar.close;
+      foldTrade(current, trade);
+      current.bar.open = trade.price;
+      current.bar.close = close;
+      continue;
+    }
+    if (current !== undefined) bars.push(current.bar);
+    if (bars.length === limit) return bars;
+    current = openBar(symbol, intervalMs, startMs, trade);
+  }
+  if (current !== undefined) bars.push(current.bar);
+  return bars;
+}
+
 export class BarAggregator {
   private readonly open = new Map<string, OpenBar<Bar>>();
 

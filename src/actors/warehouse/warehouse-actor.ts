@@ -44,8 +44,8 @@ export default class WarehouseActor extends Actor<WarehouseOptions> {
     this.on(MessageType.MarketDataBatch, (batch) => this.accept(batch));
     this.on(MessageType.Bar, (bar) => this.acceptBar(bar));
     this.on(MessageType.Trade, (trade) => this.accept({ trades: [trade], quotes: [], deltas: [] }));
-    this.on(MessageType.TradesQuery, (query) => this.store.trades(this.symbolOf(query.symbol), { fromMs: query.fromMs, toMs: query.toMs, limit: query.limit }), { concurrent: true });
-    this.on(MessageType.BarsQuery, (query) => this.store.bars(this.symbolOf(query.symbol), { fromMs: query.fromMs, toMs: query.toMs, limit: query.limit, interval: query.interval }), { concurrent: true });
+    this.on(MessageType.TradesQuery, (query) => this.store.trades(this.symbolOf(query.symbol), { fromMs: query.fromMs, toMs: query.toMs, limit: query.limit, newestFirst: query.newestFirst, beforeTradeId: query.beforeTradeId }), { concurrent: true });
+    this.on(MessageType.BarsQuery, (query) => this.store.bars(this.symbolOf(query.symbol), { fromMs: query.fromMs, toMs: query.toMs, limit: query.limit, interval: query.interval, newestFirst: query.newestFirst }), { concurrent: true });
     this.on(MessageType.SymbolsQuery, () => this.store.symbols(), { concurrent: true });
     this.timer = setInterval(() => this.flushSoon(), this.options.flushMs ?? 200);
   }

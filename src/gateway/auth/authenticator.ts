@@ -24,7 +24,7 @@ import type { StateStore } from '../../store/state-store.js';
 import { JwtKeyRing } from './jwt-keys.js';
 import { LoginThrottle, defaultLoginThrottleOptions, type FailureOutcome, type LoginThrottleOptions } from './login-throttle.js';
 import { SecurityEventLog } from './security-events.js';
-import { isRole, permissionsOf, type Principal, type UserStore } from './users.js';
+import { isRole, permissionsOf, type ApiKeyRecord, type Principal, type UserStore } from './users.js';
 
 export interface AuthOptions {
   tokenLifetimeSeconds: number;
@@ -45,6 +45,13 @@ export interface AuthRequest {
   keyId: string;
   timestamp: string;
   signature: string;
+  /**
+   * Alpaca-compatible key headers (APCA-API-KEY-ID / APCA-API-SECRET-KEY): the key's secret itself, sent
+   * with every request as Alpaca's SDKs do. No signature, so no replay protection: use them over TLS.
+   * Optional: absent (or empty) where a caller has none.
+   */
+  alpacaKeyId?: string;
+  alpacaSecret?: string;
   body: string;
 }
 
@@ -134,7 +141,7 @@ export class Authenticator {
    */
   authenticate(request: AuthRequest): Principal {
     const principal = this.authenticateHeaders(request);
-    if (principal.via === 'api_key') this.checkSignature(request);
+    if (principal.via === 'api_key' && !isAlpacaRequest(request)) this.checkSignature(request);
     return principal;
   }
 
@@ -144,6 +151,7 @@ export class Authenticator {
    * @throws the same errors as authenticate, except ERR_AUTH_BAD_SIGNATURE and ERR_AUTH_REPLAYED.
    */
   authenticateHeaders(request: AuthRequest): Principal {
+    if (isAlpacaRequest(request)) return this.alpacaPrincipal(request.alpacaKeyId!, request.alpacaSecret ?? '');
     if (request.keyId !== '') return this.keyPrincipal(request);
     if (request.authorization.startsWith('Bearer ')) return this.authenticateToken(request.authorization.slice('Bearer '.length).trim());
     throw new OctopusError('ERR_AUTH_MISSING', 'expected a Bearer token or a signed API key request, was no credentials');
@@ -187,16 +195,34 @@ export class Authenticator {
     return { username: user.username, role: user.role, permissions: permissionsOf(user.role, key.readOnly), via: 'api_key', keyId: key.keyId };
   }
 
-  private checkSignature(request: AuthRequest): void {
-    const key = this.users.getApiKey(request.keyId)!;
-    let secret: Buffer;
+  /**
+   * An Alpaca-style request: the key id and its secret in two headers, compared in constant time.
+   * @throws OctopusError ERR_AUTH_INVALID for an unknown key or a wrong secret (the same error for both).
+   */
+  private alpacaPrincipal(keyId: string, givenSecret: string): Principal {
+    const key = this.users.getApiKey(keyId);
+    const user = key === undefined ? undefined : this.users.getUser(key.username);
+    if (key === undefined || user === undefined) throw new OctopusError('ERR_AUTH_INVALID', 'expected a known API key in APCA-API-KEY-ID, was unknown');
+    const secret = this.secretOf(key);
+    const given = Buffer.from(givenSecret, 'utf8');
+    if (given.length !== secret.length || !timingSafeEqual(given, secret)) {
+      throw new OctopusError('ERR_AUTH_INVALID', 'expected the key\'s secret in APCA-API-SECRET-KEY, was wrong');
+    }
+    return { username: user.username, role: user.role, permissions: permissionsOf(user.role, key.readOnly), via: 'api_key', keyId: key.keyId };
+  }
+
+  private secretOf(key: ApiKeyRecord): Buffer {
     try {
-      secret = this.users.apiKeySecret(key);
+      return this.users.apiKeySecret(key);
     } catch (error) {
       // The key exists but its secret does not open: the operator's problem, not the caller's; logged, 401 to the caller.
       if (isOctopusError(error)) this.options.logger?.error({ err: error, keyId: key.keyId }, 'API key secret unreadable');
       throw new OctopusError('ERR_AUTH_INVALID', 'expected a usable API key, was unreadable on the server', { cause: error });
     }
+  }
+
+  private checkSignature(request: AuthRequest): void {
+    const secret = this.secretOf(this.users.getApiKey(request.keyId)!);
     const expected = createHmac('sha256', secret)
       .update(request.timestamp + request.method.toUpperCase() + request.pathWithQuery + request.body)
       .digest();
@@ -225,6 +251,10 @@ export class Authenticator {
     await this.users.close();
     await this.securityEvents.flushed();
   }
+}
+
+function isAlpacaRequest(request: AuthRequest): boolean {
+  return request.alpacaKeyId !== undefined && request.alpacaKeyId !== '';
 }
 
 /** Signs a request the way clients must (used by tests and documented for clients). */

@@ -13,7 +13,7 @@
  * - every 429 carries Retry-After; a registered path answers other methods 405 with Allow.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from '@trufflesuite/uws-js-unofficial';
-import type { TSchema } from '@sinclair/typebox';
+import type { TObject, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { OctopusError, isOctopusError, type ErrorCode } from '../../engine/errors.js';
 import type { Logger } from '../../engine/logger.js';
@@ -26,6 +26,8 @@ const statusLines: Record<number, string> = {
   200: '200 OK',
   201: '201 Created',
   202: '202 Accepted',
+  204: '204 No Content',
+  207: '207 Multi-Status',
   400: '400 Bad Request',
   401: '401 Unauthorized',
   403: '403 Forbidden',
@@ -46,6 +48,8 @@ export interface Reply {
   readonly aborted: boolean;
   /** `closeConnection`: close after answering (a refused request whose body is still arriving). */
   json(status: number, body: unknown, headers?: Record<string, string>, closeConnection?: boolean): void;
+  /** A text body with its own content type (no JSON encoding). */
+  text(status: number, body: string, contentType: string): void;
   error(error: unknown, closeConnection?: boolean): void;
 }
 
@@ -62,7 +66,8 @@ function retryAfterOf(error: OctopusError): Record<string, string> | undefined {
   return seconds === undefined ? undefined : { 'retry-after': String(seconds) };
 }
 
-function createReply(res: HttpResponse, logger: Logger): Reply {
+function createReply(res: HttpResponse, logger: Logger, observer?: HttpObserver, onAnswer?: (status: number, code?: string) => void): Reply {
+  let errorCode: string | undefined;
   let done = false;
   res.onAborted(() => {
     done = true;
@@ -74,15 +79,28 @@ function createReply(res: HttpResponse, logger: Logger): Reply {
     json(status, body, headers, closeConnection = false) {
       if (done) return;
       done = true;
-      const text = JSON.stringify(body);
+      // undefined = no body (204).
+      const text = body === undefined ? '' : JSON.stringify(body);
       res.cork(() => {
-        res.writeStatus(statusLine(status)).writeHeader('content-type', 'application/json');
+        res.writeStatus(statusLine(status));
+        if (body !== undefined) res.writeHeader('content-type', 'application/json');
         if (headers !== undefined) for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
         res.end(text, closeConnection);
       });
+      onAnswer?.(status, errorCode);
+    },
+    text(status, body, contentType) {
+      if (done) return;
+      done = true;
+      res.cork(() => {
+        res.writeStatus(statusLine(status)).writeHeader('content-type', contentType).end(body);
+      });
+      onAnswer?.(status);
     },
     error(error, closeConnection = false) {
       if (isOctopusError(error)) {
+        if (error.httpStatus === 401) observer?.authFailed(error.code);
+        errorCode = error.code;
         reply.json(error.httpStatus, error.toJSON(), retryAfterOf(error), closeConnection);
         return;
       }
@@ -119,8 +137,19 @@ function readBody(res: HttpResponse, reply: Reply, maxBytes: number, onBody: (te
   });
 }
 
+/** What the HTTP layer reports, for /metrics (engine-metrics.ts implements it). */
+export interface HttpObserver {
+  /** One answered request: the route's template (not the raw URL, so labels stay bounded). */
+  request(method: string, route: string, status: number, seconds: number, measure: RouteSpec['measure'], code?: string): void;
+  rateLimitRefused(limiter: 'address' | 'principal'): void;
+  authFailed(code: string): void;
+}
+
 export interface RouteOptions {
   logger: Logger;
+  observer?: HttpObserver;
+  /** Routes marked `publicMarketData` need no credentials unless this is false (default true). */
+  publicMarketData?: boolean;
   /** Largest accepted request body in bytes. */
   maxBodyBytes: number;
   /** Authentication and rate limits; routes that require a permission need it. */
@@ -138,6 +167,7 @@ export interface Security {
 /** What a handler returns: a status and a JSON body. Throwing an OctopusError answers with its code. */
 export interface RouteResult {
   status: number;
+  /** JSON-serialised, unless the route declares a `contentType` (then a string sent as is). */
   body: unknown;
   headers?: Record<string, string>;
 }
@@ -157,17 +187,30 @@ export interface RouteSpec {
   path: string;
   /** The permission the caller needs; undefined = public route. */
   permission?: Permission;
+  /** A market-data read: public when the gateway runs with public market data (the default). */
+  publicMarketData?: boolean;
+  /** The OpenAPI operationId (unique, camelCase). */
+  operationId: string;
   /** One line for the OpenAPI document. */
-  summary?: string;
+  summary: string;
+  /** OpenAPI tag. */
+  tag: string;
+  /** Query parameters: an object of optional strings (enums, patterns); unknown ones are refused (400). */
+  querySchema?: TObject;
+  /** Error statuses this route answers beyond the ones every route may (400, 429, and 401/403 when protected). */
+  errorStatuses?: readonly number[];
+  /** Extra latency histogram this route feeds (order entry: gateway receive to 2xx). */
+  measure?: 'order_ack';
   /** The JSON body's schema: checked before the handler runs (400 ERR_HTTP_BAD_REQUEST), and published. */
   bodySchema?: TSchema;
   /** Largest body this route accepts (default: the gateway's maxBodyBytes); small for small requests. */
   maxBodyBytes?: number;
   /** A smaller bound by caller (compute budgets by role), decided from the headers before reading. */
   maxBodyBytesFor?: (principal: Principal) => number;
-  /** The success response's schema and status, for the OpenAPI document. */
-  responseSchema?: TSchema;
-  responseStatus?: number;
+  /** A route answering text instead of JSON (its bodies are strings), e.g. text/plain for /metrics. */
+  contentType?: string;
+  /** Success responses: status -> body schema (undefined = no body, e.g. 204). */
+  responses: Record<number, TSchema | undefined>;
   handler: (context: RouteContext) => RouteResult | Promise<RouteResult>;
 }
 
@@ -201,29 +244,33 @@ function describeForError(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
 
-function run(reply: Reply, handler: () => RouteResult | Promise<RouteResult>): void {
+function run(reply: Reply, handler: () => RouteResult | Promise<RouteResult>, contentType: string | undefined): void {
+  const answer = (result: RouteResult): void => {
+    if (contentType === undefined) reply.json(result.status, result.body, result.headers);
+    else reply.text(result.status, String(result.body), contentType);
+  };
   try {
     const result = handler();
-    if (result instanceof Promise) {
-      result.then(
-        (value) => reply.json(value.status, value.body, value.headers),
-        (error: unknown) => reply.error(error),
-      );
-    } else {
-      reply.json(result.status, result.body, result.headers);
-    }
+    if (result instanceof Promise) result.then(answer, (error: unknown) => reply.error(error));
+    else answer(result);
   } catch (error) {
     reply.error(error);
   }
 }
 
-function takeOrRefuse(limiter: RateLimiter, key: string): void {
+function takeOrRefuse(limiter: RateLimiter, key: string, name: 'address' | 'principal', observer: HttpObserver | undefined): void {
   const decision = limiter.take(key);
   if (!decision.allowed) {
+    observer?.rateLimitRefused(name);
     throw new OctopusError('ERR_RATE_LIMITED', `expected fewer requests, was over the limit; retry after ${decision.retryAfterSeconds} s`, {
       retryAfterSeconds: decision.retryAfterSeconds,
     });
   }
+}
+
+/** Whether a route needs no credentials: no permission, or market data on a gateway that serves it publicly. */
+export function isPublic(spec: RouteSpec, options: Pick<RouteOptions, 'publicMarketData'>): boolean {
+  return spec.permission === undefined || (spec.publicMarketData === true && options.publicMarketData !== false);
 }
 
 function checkPermission(spec: RouteSpec, principal: Principal): void {
@@ -243,13 +290,13 @@ function checkPermission(spec: RouteSpec, principal: Principal): void {
  */
 function admitHeaders(spec: RouteSpec, options: RouteOptions, request: AuthRequest, address: string): Principal | undefined {
   const security = options.security;
-  if (security !== undefined) takeOrRefuse(security.addressLimiter, address);
-  if (spec.permission === undefined) return undefined;
+  if (security !== undefined) takeOrRefuse(security.addressLimiter, address, 'address', options.observer);
+  if (isPublic(spec, options)) return undefined;
   if (security === undefined) throw new OctopusError('ERR_INTERNAL', `expected security for protected route ${spec.path}, was none`);
   const principal = security.authenticator.authenticateHeaders(request);
   checkPermission(spec, principal);
   // A key's bucket is charged only once its signature is proven, or anyone who knows a key id could drain it.
-  if (principal.via === 'jwt') takeOrRefuse(security.principalLimiter, `user:${principal.username}`);
+  if (principal.via === 'jwt') takeOrRefuse(security.principalLimiter, `user:${principal.username}`, 'principal', options.observer);
   return principal;
 }
 
@@ -257,7 +304,7 @@ function admitHeaders(spec: RouteSpec, options: RouteOptions, request: AuthReque
 function admitSignedBody(options: RouteOptions, request: AuthRequest, principal: Principal | undefined): void {
   if (principal?.via !== 'api_key') return;
   options.security!.authenticator.authenticate(request);
-  takeOrRefuse(options.security!.principalLimiter, principal.keyId!);
+  takeOrRefuse(options.security!.principalLimiter, principal.keyId!, 'principal', options.observer);
 }
 
 function parseBody(text: string): unknown {
@@ -281,6 +328,8 @@ function readRequest(req: HttpRequest, res: HttpResponse, path: string) {
     keyId: req.getHeader('x-octopus-key'),
     timestamp: req.getHeader('x-octopus-timestamp'),
     signature: req.getHeader('x-octopus-signature'),
+    alpacaKeyId: req.getHeader('apca-api-key-id'),
+    alpacaSecret: req.getHeader('apca-api-secret-key'),
     body: '',
   };
   return { query, request, rawParameters: rawParameterList(req, path), address: Buffer.from(res.getRemoteAddressAsText()).toString(), length: declaredLength(req) };
@@ -295,14 +344,19 @@ export function route(app: TemplatedApp, options: RouteOptions, spec: RouteSpec)
   if (routes === undefined) routesByApp.set(app, (routes = []));
   routes.push(spec);
   const validate = bodyValidator(spec.bodySchema);
+  const validateQuery = queryValidator(spec.querySchema);
   const maxBodyBytes = Math.min(spec.maxBodyBytes ?? options.maxBodyBytes, options.maxBodyBytes);
   const hasBody = spec.method !== 'get' && spec.method !== 'delete';
   type Register = (path: string, handler: (res: HttpResponse, req: HttpRequest) => void) => TemplatedApp;
   // uWS names the DELETE registration `del` (delete is a reserved word in older JS).
   const registration = spec.method === 'delete' ? 'del' : spec.method;
   const register = (app as unknown as Record<string, Register>)[registration]!.bind(app);
+  const method = spec.method.toUpperCase();
   register(spec.path, (res: HttpResponse, req: HttpRequest) => {
-    const reply = createReply(res, options.logger);
+    const receivedMs = performance.now();
+    const observer = options.observer;
+    const onAnswer = observer === undefined ? undefined : (status: number, code?: string) => observer.request(method, spec.path, status, (performance.now() - receivedMs) / 1_000, spec.measure, code);
+    const reply = createReply(res, options.logger, observer, onAnswer);
     const { query, request, rawParameters, address, length } = readRequest(req, res, spec.path);
     let principal: Principal | undefined;
     let parameters: string[];
@@ -310,6 +364,7 @@ export function route(app: TemplatedApp, options: RouteOptions, spec: RouteSpec)
     try {
       principal = admitHeaders(spec, options, request, address);
       parameters = rawParameters.map(decodePathParameter);
+      validateQuery?.(query);
       if (principal !== undefined && spec.maxBodyBytesFor !== undefined) bodyBytesMax = Math.min(bodyBytesMax, spec.maxBodyBytesFor(principal));
       if (hasBody && length !== undefined && length > bodyBytesMax) {
         throw new OctopusError('ERR_HTTP_BODY_TOO_LARGE', `expected a body of at most ${bodyBytesMax} bytes, was ${length}`);
@@ -330,21 +385,51 @@ export function route(app: TemplatedApp, options: RouteOptions, spec: RouteSpec)
           validate?.(body);
         }
         return spec.handler({ body, query, parameters, principal, address });
-      });
+      }, spec.contentType);
     };
     if (hasBody) readBody(res, reply, bodyBytesMax, proceed);
     else proceed(undefined);
   });
 }
 
-/** Registers `POST path` with a bounded JSON body and no authentication (public routes, tests). */
-export function postJson(app: TemplatedApp, path: string, options: RouteOptions, handler: (body: unknown, request: RouteContext) => RouteResult | Promise<RouteResult>): void {
-  route(app, options, { method: 'post', path, handler: (context) => handler(context.body, context) });
+/**
+ * The query string's checker: every parameter once, each declared by the route's schema and matching
+ * it (enums, patterns); the handler then converts the strings it needs.
+ * @throws OctopusError ERR_HTTP_BAD_REQUEST naming the first parameter that does not fit.
+ */
+function queryValidator(schema: TObject | undefined): ((query: string) => void) | undefined {
+  if (schema === undefined) return undefined;
+  const compiled = TypeCompiler.Compile(schema);
+  const known = Object.keys(schema.properties);
+  return (query) => {
+    const values: Record<string, string> = {};
+    for (const [name, value] of new URLSearchParams(query)) {
+      if (!known.includes(name)) throw new OctopusError('ERR_HTTP_BAD_REQUEST', `expected query parameters among ${known.join(', ') || '(none)'}, was ${JSON.stringify(name.slice(0, 40))}`);
+      if (Object.hasOwn(values, name)) throw new OctopusError('ERR_HTTP_BAD_REQUEST', `expected the query parameter ${name} once, was repeated`);
+      values[name] = value;
+    }
+    if (compiled.Check(values)) return;
+    const first = compiled.Errors(values).First()!;
+    throw new OctopusError('ERR_HTTP_BAD_REQUEST', `expected query parameter ${first.path.slice(1)} to match ${describeSchema(first.schema)}, was ${describeForError(first.value)}`);
+  };
 }
 
-/** Registers a public `GET path`. */
-export function getJson(app: TemplatedApp, path: string, options: RouteOptions, handler: (request: RouteContext) => RouteResult | Promise<RouteResult>): void {
-  route(app, options, { method: 'get', path, handler });
+function describeSchema(schema: TSchema): string {
+  if (Array.isArray(schema.anyOf)) return (schema.anyOf as TSchema[]).map((option) => JSON.stringify(option.const)).join(' | ');
+  return typeof schema.pattern === 'string' ? `/${schema.pattern}/` : (schema.description ?? 'its schema');
+}
+
+/** Registers `POST path` with a bounded JSON body and no authentication (tests of the plumbing). */
+export function postJson(app: TemplatedApp, path: string, options: RouteOptions, handler: (body: unknown, request: RouteContext) => RouteResult | Promise<RouteResult>): void {
+  route(app, options, {
+    method: 'post',
+    path,
+    operationId: `test${path.replace(/[^A-Za-z0-9]/g, '')}`,
+    summary: `Test route ${path}`,
+    tag: 'test',
+    responses: { 200: undefined },
+    handler: (context) => handler(context.body, context),
+  });
 }
 
 /** Answers every other method on `path` with 405 and `Allow`. */

@@ -8,7 +8,8 @@ import uws from '@trufflesuite/uws-js-unofficial';
 import type { TemplatedApp, us_listen_socket } from '@trufflesuite/uws-js-unofficial';
 import { OctopusError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/logger.js';
-import { getJson, notFound, type RouteOptions, type Security } from './http.js';
+import { Type } from '@sinclair/typebox';
+import { notFound, route, type HttpObserver, type RouteOptions, type Security } from './http.js';
 import { openApiRoutes } from './openapi.js';
 
 export type RouteModule = (app: TemplatedApp, options: RouteOptions) => void;
@@ -26,12 +27,38 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   /** Authentication and rate limits for protected routes. */
   security?: Security;
+  /** Receives every answered request, rate-limit refusal and auth failure (metrics). */
+  observer?: HttpObserver;
+  /** Serve market-data reads without credentials (default true). */
+  publicMarketData?: boolean;
+  /** The engine's version, for the OpenAPI document. */
+  version?: string;
 }
 
 export interface Gateway {
   readonly port: number;
   close(): void;
 }
+
+const kActorHealth = Type.Object({
+  state: Type.String(),
+  restarts: Type.Integer(),
+  inbox_depth: Type.Integer(),
+  processed: Type.Integer(),
+  handler_errors: Type.Integer(),
+  dead_letters: Type.Integer(),
+});
+
+/** The health document: status and uptime always; the engine adds its actors and counters. */
+const kHealthSchema = Type.Object(
+  {
+    status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('stopping')]),
+    uptime_s: Type.Optional(Type.Number()),
+    actors: Type.Optional(Type.Record(Type.String(), kActorHealth)),
+    dead_letters: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: true },
+);
 
 export const kDefaultMaxBodyBytes = 8 * 1024 * 1024;
 
@@ -49,13 +76,24 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     logger: options.logger,
     maxBodyBytes: options.maxBodyBytes ?? kDefaultMaxBodyBytes,
     ...(options.security === undefined ? {} : { security: options.security }),
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
+    publicMarketData: options.publicMarketData ?? true,
   };
-  getJson(app, '/health', routeOptions, () => {
-    const report = options.health();
-    return { status: report.status === 'stopping' ? 503 : 200, body: report };
+  route(app, routeOptions, {
+    method: 'get',
+    path: '/health',
+    operationId: 'getHealth',
+    summary: 'Engine health: every actor, the kernels, the feed (503 while stopping)',
+    tag: 'operations',
+    responses: { 200: kHealthSchema },
+    errorStatuses: [503],
+    handler: () => {
+      const report = options.health();
+      return { status: report.status === 'stopping' ? 503 : 200, body: report };
+    },
   });
   for (const register of options.routes ?? []) register(app, routeOptions);
-  openApiRoutes(app, routeOptions);
+  openApiRoutes(app, routeOptions, { version: options.version ?? '1' });
   notFound(app, routeOptions);
   return new Promise((resolve, reject) => {
     // The native listen takes (host, port, options, callback); these typings only declare it without a host.

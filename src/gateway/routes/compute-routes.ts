@@ -68,6 +68,10 @@ const optimizeRequest = Type.Object(
   { additionalProperties: true, description: 'see docs/optimizer.md for constraints, risk_free_rate, target_return, risk_aversion, assets' },
 );
 
+/** Compute results are analytics over the caller's floats: JSON numbers (docs/api.md), shapes in docs/risk.md and docs/optimizer.md. */
+const computeResult = Type.Object({}, { additionalProperties: true, description: 'see docs/risk.md / docs/optimizer.md' });
+const kComputeErrors = [413, 422, 503];
+
 /** The compute routes on the process-wide compute pool (what the engine mounts). */
 export function computeRoutes(app: TemplatedApp, options: RouteOptions): void {
   computeRoutesOn(sharedComputePool())(app, options);
@@ -91,25 +95,35 @@ export function computeRoutesOn(pool: ComputePool) {
       method: 'get',
       path: '/api/v1/indicators',
       permission: 'read',
+      operationId: 'listIndicators',
       summary: 'The indicator catalogue: parameters, outputs, warm-up and the backend each runs on',
+      tag: 'compute',
+      responses: { 200: Type.Object({ indicators: Type.Array(Type.Object({}, { additionalProperties: true })) }) },
       handler: () => ({ status: 200, body: { indicators: indicators.catalogue() } }),
     });
     route(app, options, {
       method: 'post',
       path: '/api/v1/indicators',
       permission: 'read',
+      operationId: 'computeIndicator',
       summary: 'Compute a technical indicator over a series or OHLCV columns',
+      tag: 'compute',
       bodySchema: indicatorRequest,
       maxBodyBytesFor: computeBodyBytes,
-      responseSchema: indicatorResponse,
+      responses: { 200: indicatorResponse },
+      errorStatuses: kComputeErrors,
       handler: budgeted(pool, 'indicator', checkIndicatorBudget),
     });
     route(app, options, {
       method: 'post',
       path: '/api/v1/risk/var',
       permission: 'read',
+      operationId: 'computeVar',
       summary: 'Value at Risk and Expected Shortfall with component and marginal VaR',
+      tag: 'compute',
       bodySchema: varRequest,
+      responses: { 200: computeResult },
+      errorStatuses: kComputeErrors,
       maxBodyBytesFor: computeBodyBytes,
       handler: budgeted(pool, 'var', checkVarBudget),
     });
@@ -117,8 +131,12 @@ export function computeRoutesOn(pool: ComputePool) {
       method: 'post',
       path: '/api/v1/portfolio/optimize',
       permission: 'read',
+      operationId: 'optimizePortfolio',
       summary: 'Portfolio weights: minimum variance, maximum Sharpe, mean-variance or risk parity',
+      tag: 'compute',
       bodySchema: optimizeRequest,
+      responses: { 200: computeResult },
+      errorStatuses: kComputeErrors,
       maxBodyBytesFor: computeBodyBytes,
       handler: budgeted(pool, 'optimize', checkOptimizeBudget),
     });

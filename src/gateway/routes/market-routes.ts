@@ -7,26 +7,24 @@
  *   GET /api/v1/market/:symbol/book?depth=&level=2|3
  *
  * `from` and `to` are milliseconds since the Unix epoch or ISO-8601 times; defaults: the last hour.
+ * Trades and bars come newest first, `limit` at a time, with a `next_page_token` for the older ones.
+ * Public by default, like Binance's and Coinbase's market data (`--public-market-data=false` to require
+ * the read permission).
  */
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
+import { Type } from '@sinclair/typebox';
 import { OctopusError } from '../../engine/errors.js';
 import type { BarInterval, BarsQuery, BookQuery, L2Book, L3Book, TradesQuery } from '../../engine/messages.js';
 import type { BarRow, TradeRow } from '../../actors/warehouse/tick-store/tick-store.js';
 import { route, type RouteOptions } from '../http/http.js';
-
-export interface InstrumentInfo {
-  symbol: string;
-  /** null for an external venue's symbol (its grid is the venue's business). */
-  tick_size: number | null;
-  lot_size: number | null;
-  /** Set for symbols that come from an external venue (not tradable here). */
-  venue?: string | undefined;
-}
+import type { WireFormat } from '../wire/format.js';
+import { decodePageToken, encodePageToken } from '../wire/page-token.js';
+import { BarPageSchema, InstrumentSchema, L2BookSchema, L3BookSchema, TradePageSchema, ref } from '../wire/schemas.js';
 
 export interface MarketDataClient {
   trades(query: TradesQuery): Promise<TradeRow[]>;
   bars(query: BarsQuery): Promise<BarRow[]>;
-  /** level 2: aggregated [price, qty, orders]; level 3: every order in priority order (no owners). */
+  /** level 2: aggregated levels; level 3: every order in priority order (no owners). */
   book(query: BookQuery): Promise<L2Book | L3Book>;
 }
 
@@ -47,7 +45,12 @@ function parseLimit(text: string | null, fallback: number): number {
   return value;
 }
 
-export function marketRoutes(instruments: readonly InstrumentInfo[], client: MarketDataClient) {
+const timeParameter = Type.String({ description: 'epoch milliseconds or an ISO-8601 time' });
+const limitParameter = Type.String({ pattern: '^[0-9]{1,5}$', description: `1..${kLimitMax}` });
+const rangeParameters = { from: Type.Optional(timeParameter), to: Type.Optional(timeParameter), limit: Type.Optional(limitParameter), page_token: Type.Optional(Type.String()) };
+
+export function marketRoutes(wire: WireFormat, client: MarketDataClient) {
+  const instruments = wire.instruments();
   const known = new Set(instruments.map((instrument) => instrument.symbol));
   const symbolOf = (parameter: string | undefined): string => {
     const symbol = parameter ?? '';
@@ -61,56 +64,98 @@ export function marketRoutes(instruments: readonly InstrumentInfo[], client: Mar
     if (fromMs > toMs) throw new OctopusError('ERR_HTTP_BAD_REQUEST', `expected from <= to, was ${fromMs} > ${toMs}`);
     return { fromMs, toMs };
   };
+  /** The range of one page: a cursor moves `to` down to the last row returned. */
+  const pageRange = (query: string, cursorTo: number | undefined): { fromMs: number; toMs: number } => {
+    const { fromMs, toMs } = range(query);
+    return cursorTo === undefined ? { fromMs, toMs } : { fromMs, toMs: Math.max(fromMs, Math.min(toMs, cursorTo)) };
+  };
   return (app: TemplatedApp, options: RouteOptions): void => {
     route(app, options, {
       method: 'get',
       path: '/api/v1/symbols',
       permission: 'read',
-      summary: 'Tradable instruments with their tick and lot sizes',
+      publicMarketData: true,
+      operationId: 'listSymbols',
+      summary: 'Instruments with their tick and lot sizes and decimals',
+      tag: 'market',
+      responses: { 200: Type.Array(ref(InstrumentSchema)) },
       handler: () => ({ status: 200, body: instruments }),
     });
     route(app, options, {
       method: 'get',
       path: '/api/v1/market/:symbol/trades',
       permission: 'read',
-      summary: 'Stored trades in a time range, earliest first',
+      publicMarketData: true,
+      operationId: 'listTrades',
+      summary: 'Stored trades in a time range, newest first, with cursor pagination',
+      tag: 'market',
+      querySchema: Type.Object(rangeParameters),
+      responses: { 200: ref(TradePageSchema) },
+      errorStatuses: [404, 502, 503],
       handler: async ({ parameters, query }) => {
         const symbol = symbolOf(parameters[0]);
-        const limit = parseLimit(new URLSearchParams(query).get('limit'), 1_000);
-        return { status: 200, body: await client.trades({ symbol, ...range(query), limit }) };
+        const search = new URLSearchParams(query);
+        const limit = parseLimit(search.get('limit'), 1_000);
+        const token = search.get('page_token');
+        const cursor = token === null ? undefined : decodePageToken(token, { to: 'integer', before_id: 'string' });
+        const trades = await client.trades({
+          symbol,
+          ...pageRange(query, cursor?.to as number | undefined),
+          limit,
+          newestFirst: true,
+          ...(cursor === undefined ? {} : { beforeTradeId: cursor.before_id as string }),
+        });
+        const last = trades.at(-1);
+        const next = trades.length === limit && last !== undefined ? encodePageToken({ to: last.timeMs, before_id: last.tradeId }) : null;
+        return { status: 200, body: { symbol, trades: trades.map((trade) => wire.trade(trade)), next_page_token: next } };
       },
     });
     route(app, options, {
       method: 'get',
       path: '/api/v1/market/:symbol/bars',
       permission: 'read',
-      summary: 'OHLCV + VWAP bars computed from stored trades',
+      publicMarketData: true,
+      operationId: 'listBars',
+      summary: 'OHLCV + VWAP bars computed from stored trades, newest first, with cursor pagination',
+      tag: 'market',
+      querySchema: Type.Object({ interval: Type.Optional(Type.Union(kIntervals.map((interval) => Type.Literal(interval)), { description: 'default 1m' })), ...rangeParameters }),
+      responses: { 200: ref(BarPageSchema) },
+      errorStatuses: [404, 502, 503],
       handler: async ({ parameters, query }) => {
         const symbol = symbolOf(parameters[0]);
-        const parameterList = new URLSearchParams(query);
-        const interval = parameterList.get('interval') ?? '1m';
-        if (!(kIntervals as readonly string[]).includes(interval)) {
-          throw new OctopusError('ERR_HTTP_BAD_REQUEST', `expected interval ${kIntervals.join('|')}, was ${JSON.stringify(interval)}`);
-        }
-        const limit = parseLimit(parameterList.get('limit'), 1_000);
-        return { status: 200, body: await client.bars({ symbol, ...range(query), limit, interval: interval as BarInterval }) };
+        const search = new URLSearchParams(query);
+        const interval = (search.get('interval') ?? '1m') as BarInterval;
+        const limit = parseLimit(search.get('limit'), 1_000);
+        const token = search.get('page_token');
+        const cursorTo = token === null ? undefined : (decodePageToken(token, { to: 'integer' }).to as number);
+        const bars = await client.bars({ symbol, ...pageRange(query, cursorTo), limit, interval, newestFirst: true });
+        const last = bars.at(-1);
+        // The next page ends just before the oldest bar returned (bars are whole buckets).
+        const next = bars.length === limit && last !== undefined && last.startMs > 0 ? encodePageToken({ to: last.startMs - 1 }) : null;
+        return { status: 200, body: { symbol, interval, bars: bars.map((bar) => wire.bar(bar, interval)), next_page_token: next } };
       },
     });
     route(app, options, {
       method: 'get',
       path: '/api/v1/market/:symbol/book',
       permission: 'read',
-      summary: 'The live book: L2 (aggregated levels) or L3 (every order, in priority order)',
+      publicMarketData: true,
+      operationId: 'getBook',
+      summary: 'The live book: L2 (aggregated [price, qty] levels) or L3 (every order, in priority order)',
+      tag: 'market',
+      querySchema: Type.Object({ depth: Type.Optional(limitParameter), level: Type.Optional(Type.Union([Type.Literal('2'), Type.Literal('3')], { description: 'default 2' })) }),
+      responses: { 200: Type.Union([ref(L2BookSchema), ref(L3BookSchema)]) },
+      errorStatuses: [404, 503],
       handler: async ({ parameters, query }) => {
         const symbol = symbolOf(parameters[0]);
-        if (instruments.find((instrument) => instrument.symbol === symbol)?.venue !== undefined) {
+        if (instruments.find((instrument) => instrument.symbol === symbol)?.tradable === false) {
           throw new OctopusError('ERR_BOOK_UNKNOWN_SYMBOL', `expected a symbol with a book here, was ${symbol} (an external venue's: subscribe to book:${symbol} on /ws)`);
         }
-        const parameterList = new URLSearchParams(query);
-        const depth = parseLimit(parameterList.get('depth'), 20);
-        const levelText = parameterList.get('level') ?? '2';
-        if (levelText !== '2' && levelText !== '3') throw new OctopusError('ERR_HTTP_BAD_REQUEST', `expected level 2 or 3, was ${JSON.stringify(levelText)}`);
-        return { status: 200, body: await client.book({ symbol, depth, level: levelText === '3' ? 3 : 2 }) };
+        const search = new URLSearchParams(query);
+        const depth = parseLimit(search.get('depth'), 20);
+        const level = search.get('level') === '3' ? 3 : 2;
+        const book = await client.book({ symbol, depth, level });
+        return { status: 200, body: level === 3 ? wire.l3(book as L3Book) : wire.l2(book as L2Book) };
       },
     });
   };

@@ -25,6 +25,8 @@ import { route, type RouteOptions } from '../http/http.js';
 import type { FeedHub } from '../ws/hub.js';
 
 const kMaxInlineBars = 200_000;
+/** Strategy status and job records: documented as objects here; their fields are in docs/strategies.md and docs/backtest.md. */
+const kLooseObject = Type.Object({}, { additionalProperties: true, description: 'see docs/strategies.md and docs/backtest.md' });
 
 const number = Type.Number();
 const barsSchema = Type.Object(
@@ -127,11 +129,15 @@ export interface StrategyRouteDeps {
 export function strategyRoutes(deps: StrategyRouteDeps) {
   const control = async (body: StrategyControl): Promise<StrategyStatus[]> => (deps.control === null ? (body.op === 'list' ? [] : Promise.reject(new OctopusError('ERR_STRATEGY_UNKNOWN', `expected a running strategy, was ${JSON.stringify(body.name)} (the engine runs none: start it with --strategy)`))) : deps.control(body));
   return (app: TemplatedApp, options: RouteOptions): void => {
-    route(app, options, { method: 'get', path: '/api/v1/strategies', permission: 'read', summary: 'Running strategies: state, P&L, positions, signals, fills', handler: async () => ({ status: 200, body: await control({ op: 'list' }) }) });
+    route(app, options, { method: 'get', path: '/api/v1/strategies', permission: 'read', operationId: 'listStrategies', tag: 'strategies', responses: { 200: Type.Array(kLooseObject) }, errorStatuses: [503], summary: 'Running strategies: state, P&L, positions, signals, fills', handler: async () => ({ status: 200, body: await control({ op: 'list' }) }) });
     route(app, options, {
       method: 'get',
       path: '/api/v1/strategies/:name',
       permission: 'read',
+      operationId: 'getStrategy',
+      tag: 'strategies',
+      responses: { 200: kLooseObject },
+      errorStatuses: [404, 503],
       summary: 'One strategy',
       handler: async ({ parameters }) => {
         const found = (await control({ op: 'list' })).find((status) => status.name === parameters[0]);
@@ -140,22 +146,25 @@ export function strategyRoutes(deps: StrategyRouteDeps) {
       },
     });
     for (const op of ['start', 'stop'] as const) {
-      route(app, options, { method: 'post', path: `/api/v1/strategies/:name/${op}`, permission: 'trade', summary: `${op === 'start' ? 'Resume' : 'Stop'} a strategy`, handler: async ({ parameters }) => ({ status: 200, body: (await control({ op, name: parameters[0] }))[0] }) });
+      route(app, options, { method: 'post', path: `/api/v1/strategies/:name/${op}`, permission: 'trade', operationId: `${op}Strategy`, tag: 'strategies', responses: { 200: kLooseObject }, errorStatuses: [404, 503], summary: `${op === 'start' ? 'Resume' : 'Stop'} a strategy`, handler: async ({ parameters }) => ({ status: 200, body: (await control({ op, name: parameters[0] }))[0] }) });
     }
     route(app, options, {
       method: 'post',
       path: '/api/v1/backtests',
       permission: 'read',
+      operationId: 'submitBacktest',
+      tag: 'strategies',
       summary: 'Start a backtest, sweep or walk-forward job in the background',
       bodySchema: backtestRequest,
-      responseStatus: 202,
+      responses: { 202: kLooseObject },
+      errorStatuses: [404, 413, 503],
       handler: async ({ body, principal }) => {
         const request = body as BacktestBody;
         const job = await deps.jobs.submit(principal!.username, jobRequest(request), await seriesOf(request, deps.bars));
         return { status: 202, body: job };
       },
     });
-    route(app, options, { method: 'get', path: '/api/v1/backtests/:id', permission: 'read', summary: 'A backtest job and, once done, its result', handler: ({ parameters, principal }) => ({ status: 200, body: deps.jobs.get(principal!.username, parameters[0] ?? '') }) });
+    route(app, options, { method: 'get', path: '/api/v1/backtests/:id', permission: 'read', operationId: 'getBacktest', tag: 'strategies', responses: { 200: kLooseObject }, errorStatuses: [404], summary: 'A backtest job and, once done, its result', handler: ({ parameters, principal }) => ({ status: 200, body: deps.jobs.get(principal!.username, parameters[0] ?? '') }) });
   };
 }
 

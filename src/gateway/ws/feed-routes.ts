@@ -78,6 +78,8 @@ function upgrade(hub: FeedHub, options: RouteOptions, res: HttpResponse, req: Ht
     keyId: req.getHeader('x-octopus-key'),
     timestamp: req.getHeader('x-octopus-timestamp'),
     signature: req.getHeader('x-octopus-signature'),
+    alpacaKeyId: req.getHeader('apca-api-key-id'),
+    alpacaSecret: req.getHeader('apca-api-secret-key'),
     body: '',
   };
   const address = Buffer.from(res.getRemoteAddressAsText()).toString();
@@ -92,6 +94,8 @@ function upgrade(hub: FeedHub, options: RouteOptions, res: HttpResponse, req: Ht
     principal = authenticateUpgrade(options, request, address);
   } catch (error) {
     if (isOctopusError(error)) {
+      if (error.httpStatus === 401) options.observer?.authFailed(error.code);
+      if (error.code === 'ERR_RATE_LIMITED') options.observer?.rateLimitRefused('address');
       refuse(res, aborted, error.httpStatus, error.code, error.message, error.retryAfterSeconds);
       return;
     }
@@ -123,7 +127,7 @@ function authenticateUpgrade(options: RouteOptions, request: AuthRequest, addres
       throw new OctopusError('ERR_RATE_LIMITED', `expected fewer requests, was over the limit; retry after ${decision.retryAfterSeconds} s`, { retryAfterSeconds: decision.retryAfterSeconds });
     }
   }
-  if (request.authorization === '' && request.keyId === '') return undefined;
+  if (request.authorization === '' && request.keyId === '' && request.alpacaKeyId === '') return undefined;
   if (security === undefined) throw new OctopusError('ERR_AUTH_INVALID', 'expected no credentials (this gateway has no authenticator), was some');
   return security.authenticator.authenticate(request);
 }

@@ -72,14 +72,17 @@ export interface FeedHubOptions {
   defaultBookDepth?: number;
   maxBookDepth?: number;
   barIntervals?: readonly string[];
+  /** Called with a connection's buffered bytes each time the hub checks it (the send-queue histogram). */
+  observeBufferedBytes?: (bytes: number) => void;
 }
 
 export const kCloseSlowConsumer = 4001;
 export const kCloseGoingAway = 1001;
 export const kHeartbeatTopic = 'heartbeat';
 
-interface ResolvedOptions extends Required<Omit<FeedHubOptions, 'logger'>> {
+interface ResolvedOptions extends Required<Omit<FeedHubOptions, 'logger' | 'observeBufferedBytes'>> {
   logger: Logger;
+  observeBufferedBytes: ((bytes: number) => void) | undefined;
 }
 
 function resolveOptions(options: FeedHubOptions): ResolvedOptions {
@@ -97,6 +100,7 @@ function resolveOptions(options: FeedHubOptions): ResolvedOptions {
     defaultBookDepth: options.defaultBookDepth ?? 50,
     maxBookDepth: options.maxBookDepth ?? 1_000,
     barIntervals: options.barIntervals ?? defaultBarIntervals,
+    observeBufferedBytes: options.observeBufferedBytes,
   };
   const positive = (name: keyof ResolvedOptions, max: number): void => {
     const value = resolved[name] as number;
@@ -142,6 +146,7 @@ export class FeedHub {
   private bytesSinceCheck = 0;
   private readonly snapshotProviders = new Map<ChannelKind, SnapshotProvider>();
   private isKnownSymbol: (symbol: string) => boolean = () => true;
+  private bookFormatter: ((symbol: string, book: BookLike) => unknown) | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private heartbeatCounter = 0;
   private nextConnectionId = 1;
@@ -156,6 +161,11 @@ export class FeedHub {
   /** Registers the provider of snapshots for one channel kind (book: `(symbol, depth) => {bids, asks}`). */
   setSnapshotProvider(kind: ChannelKind, provider: SnapshotProvider): void {
     this.snapshotProviders.set(kind, provider);
+  }
+
+  /** How a book snapshot's numeric levels are written in JSON frames (the wire format's decimal strings). */
+  setBookFormatter(format: (symbol: string, book: { bids: Array<[number, number]>; asks: Array<[number, number]> }) => unknown): void {
+    this.bookFormatter = format;
   }
 
   /** Registers the symbol validator; until then every well-formed symbol is accepted. */
@@ -189,11 +199,11 @@ export class FeedHub {
    * Unix epoch; docs/websocket.md), for clients that measure the feed's latency.
    * @throws AssertionError when the channel or type is malformed (a caller bug, not bad input).
    */
-  publish(channel: string, type: string, payload: unknown, emitNs?: number): number {
+  publish(channel: string, type: string, payload: unknown, emitNs?: number, binaryPayload: unknown = payload): number {
     const parsed = parseChannel(channel, () => true, this.options.barIntervals);
     assert.ok(parsed.ok, `publish: ${parsed.ok ? '' : parsed.message}`);
     assert.ok(!parsed.channel.isPrivate, `publish: ${channel} is private, use publishPrivate`);
-    return this.fanOut(parsed.channel, channel, type, payload, emitNs);
+    return this.fanOut(parsed.channel, channel, type, payload, emitNs, binaryPayload);
   }
 
   /** Publishes one frame on an account's private channel (`orders`, `positions`) and returns its seq. */
@@ -203,7 +213,8 @@ export class FeedHub {
     return this.fanOut({ name: channel, kind: channel, symbol: '', isPrivate: true }, `${channel}@${account}`, type, payload);
   }
 
-  private fanOut(channel: ParsedChannel, key: string, type: string, payload: unknown, emitNs?: number): number {
+  /** `payload` goes out as JSON text; `binaryPayload` (numbers, FlatBuffers' shape) as binary frames. */
+  private fanOut(channel: ParsedChannel, key: string, type: string, payload: unknown, emitNs?: number, binaryPayload: unknown = payload): number {
     assert.ok(frameTypesByKind[channel.kind].includes(type), `expected a ${frameTypesByKind[channel.kind].join('/')} frame on ${channel.name}, was ${type}`);
     const seq = (this.seqByKey.get(key) ?? 0) + 1;
     this.seqByKey.set(key, seq);
@@ -219,7 +230,7 @@ export class FeedHub {
     if (binaryKinds.has(channel.kind)) {
       const binaryTopic = topicOf('fb', key);
       if (app.numSubscribers(binaryTopic) > 0) {
-        const bytes = encodeFrame(channel.name, seq, binaryType(type), payload);
+        const bytes = encodeFrame(channel.name, seq, binaryType(type), binaryPayload);
         this.bytesSinceCheck += bytes.byteLength;
         app.publish(binaryTopic, bytes, true);
       }
@@ -255,6 +266,7 @@ export class FeedHub {
     const data = socket.getUserData();
     if (data.closed) return false;
     const buffered = socket.getBufferedAmount();
+    this.options.observeBufferedBytes?.(buffered);
     if (buffered <= this.options.slowConsumerBytes) return true;
     this.options.logger.warn({ connection: data.id, buffered }, 'ws slow consumer closed');
     this.closeSlow(socket, `slow consumer: ${buffered} bytes unsent, limit ${this.options.slowConsumerBytes}`);
@@ -419,7 +431,8 @@ export class FeedHub {
     if (data.encoding === 'flatbuffers' && binaryKinds.has(channel.kind) && snapshot !== null && channel.kind === 'book') {
       return this.send(socket, encodeFrame(channel.name, seq, 'snapshot', snapshot), true);
     }
-    return this.send(socket, JSON.stringify({ channel: channel.name, seq, type: 'snapshot', data: snapshot }), false);
+    const frameData = channel.kind === 'book' && snapshot !== null && this.bookFormatter !== undefined ? this.bookFormatter(channel.symbol, snapshot as BookLike) : snapshot;
+    return this.send(socket, JSON.stringify({ channel: channel.name, seq, type: 'snapshot', data: frameData }), false);
   }
 
   /** Sends one control or snapshot frame, checking the result and the buffered amount. */

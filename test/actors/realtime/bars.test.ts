@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BarAggregator } from '../../../src/actors/realtime/bars.js';
+import fc from 'fast-check';
+import { BarAggregator, aggregateBars, aggregateBarsNewestFirst } from '../../../src/actors/realtime/bars.js';
 import type { Bar, Trade } from '../../../src/engine/messages.js';
 
 function trade(symbol: string, price: number, qty: number, timeMs: number): Trade {
@@ -44,5 +45,25 @@ describe('BarAggregator', () => {
 
   it.each([0, -1, 1.5, Number.NaN])('rejects interval %s with ERR_CONFIG_INVALID', (intervalMs) => {
     expect(() => new BarAggregator(intervalMs, () => {})).toThrowError(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+  });
+});
+
+describe('aggregateBarsNewestFirst', () => {
+  it('gives the same bars as the forward fold, newest first, over a backwards scan (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ price: fc.integer({ min: 1, max: 10_000 }), qty: fc.integer({ min: 1, max: 100 }), gapMs: fc.integer({ min: 0, max: 2_500 }) }), { maxLength: 200 }), fc.integer({ min: 1, max: 20 }), (rows, limit) => {
+        let timeMs = 1_700_000_000_000;
+        const trades = rows.map((row) => ({ price: row.price / 100, qty: row.qty, timeMs: (timeMs += row.gapMs) }));
+        const forward = aggregateBars('X', 1_000, trades, Number.MAX_SAFE_INTEGER).reverse().slice(0, limit);
+        const backward = aggregateBarsNewestFirst('X', 1_000, [...trades].reverse(), limit);
+        expect(backward.length).toBe(forward.length);
+        backward.forEach((bar, index) => {
+          const expected = forward[index]!;
+          expect({ ...bar, vwap: 0 }).toEqual({ ...expected, vwap: 0 });
+          expect(bar.vwap).toBeCloseTo(expected.vwap, 9);
+        });
+      }),
+      { numRuns: 300 },
+    );
   });
 });

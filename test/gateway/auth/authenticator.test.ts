@@ -46,6 +46,10 @@ beforeAll(async () => {
           method: 'post',
           path: '/test/trade',
           permission: 'trade',
+          operationId: 'testTrade',
+          summary: 'A protected test route',
+          tag: 'test',
+          responses: { 201: undefined },
           handler: ({ body, principal }) => {
             tradesAccepted++;
             return { status: 201, body: { by: principal!.username, body } };
@@ -183,7 +187,11 @@ describe('OpenAPI', () => {
     expect(json.openapi).toBe('3.1.0');
     const token = json.paths['/api/v1/auth/token'].post;
     expect(token.requestBody.content['application/json'].schema.required).toEqual(['username', 'password']);
-    expect(json.paths['/api/v1/me'].get.security).toEqual([{ bearer: [] }, { apiKey: [] }]);
+    expect(json.paths['/api/v1/me'].get.security).toEqual([{ bearer: [] }, { apiKey: [], apiKeyTimestamp: [], apiKeySignature: [] }, { alpacaKeyId: [], alpacaSecretKey: [] }]);
+    expect(json.paths['/api/v1/auth/token'].post.security).toEqual([]);
+    expect(json.paths['/api/v1/me'].get.operationId).toBe('getMe');
+    expect(Object.keys(json.paths['/api/v1/me'].get.responses).sort()).toEqual(['200', '400', '401', '403', '429']);
+    expect(json.components.responses.Error429.headers['Retry-After'].schema.type).toBe('integer');
     expect(json.components.schemas.Error.properties.error.properties.code.anyOf.length).toBeGreaterThan(10);
   });
 });

@@ -25,7 +25,8 @@ describe('alert rules over REST', () => {
   it('creates, lists and deletes rules per account', async () => {
     const created = await alice.call('POST', '/api/v1/alerts', { symbol: 'ACME', condition: { kind: 'price_cross', level: 101, direction: 'above' } });
     expect(created.status).toBe(201);
-    expect(created.json).toMatchObject({ account: 'alice', symbol: 'ACME', condition: { kind: 'price_cross', level: 101 } });
+    expect(created.json).toMatchObject({ symbol: 'ACME', condition: { kind: 'price_cross', level: '101.00', direction: 'above' }, cooldown_ms: expect.any(Number) });
+    expect(created.json.created_at).toBe(new Date(created.json.created_at_ms).toISOString());
     expect((await alice.call('GET', '/api/v1/alerts')).json).toHaveLength(1);
     expect((await bob.call('GET', '/api/v1/alerts')).json).toEqual([]);
     expect((await bob.call('DELETE', `/api/v1/alerts/${created.json.id}`)).status).toBe(404);

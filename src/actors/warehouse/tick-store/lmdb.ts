@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 
 import { octopusError } from '../../../engine/errors.js';
-import { aggregateBars, type BarInput } from '../../realtime/bars.js';
+import { aggregateBars, aggregateBarsNewestFirst, type BarInput } from '../../realtime/bars.js';
 import {
   checkBarQuery,
   checkBars,
@@ -117,7 +117,11 @@ export class LmdbTickStore implements TickStore {
     checkSymbol(symbol);
     checkTradeQuery(query);
     const rows: TradeRow[] = [];
-    for (const trade of this.scanTrades(symbol, query.fromMs, query.toMs, query.limit)) rows.push(trade);
+    const scan = query.newestFirst === true ? this.scanTradesBackwards(symbol, query.fromMs, query.toMs, query.beforeTradeId) : this.scanTrades(symbol, query.fromMs, query.toMs, query.limit);
+    for (const trade of scan) {
+      rows.push(trade);
+      if (rows.length === query.limit) break;
+    }
     return rows;
   }
 
@@ -127,6 +131,7 @@ export class LmdbTickStore implements TickStore {
     const intervalMs = checkBarQuery(query);
     // The first bucket may start before fromMs; like QuestDB's WHERE before SAMPLE BY, only trades in
     // [fromMs, toMs] count, so a bar at the edge covers part of its bucket.
+    if (query.newestFirst === true) return aggregateBarsNewestFirst(symbol, intervalMs, this.scanTradesBackwards(symbol, query.fromMs, query.toMs, undefined), query.limit);
     return aggregateBars(symbol, intervalMs, this.scanTrades(symbol, query.fromMs, query.toMs, undefined), query.limit);
   }
 
@@ -149,6 +154,18 @@ export class LmdbTickStore implements TickStore {
     const range = this.tradeDb.getRange({ start: [symbol, fromMs], end: [symbol, toMs + 1], ...(limit === undefined ? {} : { limit }) });
     for (const { key, value } of range) {
       const [, timeMs, tradeId] = key;
+      const [price, qty, side] = value;
+      yield { symbol, price, qty, side: side === 1 ? 'buy' : 'sell', tradeId, timeMs };
+    }
+  }
+
+  /** Trades from toMs down to fromMs; with `beforeTradeId`, those at toMs only below it. */
+  private *scanTradesBackwards(symbol: string, fromMs: number, toMs: number, beforeTradeId: string | undefined): Generator<TradeRow & BarInput> {
+    // A reverse range starts at `start` inclusive: [symbol, toMs + 1] sorts after every key at toMs.
+    const start: TradeKey | [string, number] = beforeTradeId === undefined ? [symbol, toMs + 1] : [symbol, toMs, beforeTradeId];
+    for (const { key, value } of this.tradeDb.getRange({ start: start as TradeKey, end: [symbol, fromMs] as unknown as TradeKey, reverse: true })) {
+      const [, timeMs, tradeId] = key;
+      if (beforeTradeId !== undefined && timeMs === toMs && tradeId >= beforeTradeId) continue;
       const [price, qty, side] = value;
       yield { symbol, price, qty, side: side === 1 ? 'buy' : 'sell', tradeId, timeMs };
     }

@@ -207,7 +207,8 @@ export class QuestdbTickStore implements TickStore {
     // Milliseconds are computed on the server: microsecond timestamps exceed 2^53 and would round in JSON.
     const rows = await this.query(
       `SELECT price, qty, side, trade_id, cast(ts AS long) / 1000 time_ms FROM ${quoteName(this.tables.trades)} ` +
-        `WHERE symbol = ${quoteString(symbol)} AND ${timeRange(query)} ORDER BY ts, trade_id LIMIT ${query.limit}`,
+        `WHERE symbol = ${quoteString(symbol)} AND ${timeRange(query)}${beforeTrade(query)} ` +
+        `ORDER BY ${query.newestFirst === true ? 'ts DESC, trade_id DESC' : 'ts, trade_id'} LIMIT ${query.limit}`,
     );
     return rows.map((row) => ({
       symbol,
@@ -231,7 +232,7 @@ export class QuestdbTickStore implements TickStore {
       `SELECT * FROM (SELECT cast(ts AS long) / 1000 start_ms, first(price) open, max(price) high, min(price) low, ` +
         `last(price) close, sum(qty) volume, sum(price * qty) / sum(qty) vwap, count() trades FROM ${quoteName(this.tables.trades)} ` +
         `WHERE symbol = ${quoteString(symbol)} AND ${timeRange(query)} SAMPLE BY ${unit} ALIGN TO CALENDAR) ` +
-        `ORDER BY start_ms LIMIT ${query.limit}`,
+        `ORDER BY start_ms${query.newestFirst === true ? ' DESC' : ''} LIMIT ${query.limit}`,
     );
     return rows.map((row) => ({
       symbol,
@@ -323,6 +324,13 @@ export class QuestdbTickStore implements TickStore {
 }
 
 /** `ts BETWEEN` inclusive bounds as exact microsecond literals (bigint: ms * 1000 can exceed 2^53). */
+/** The page cursor: of the trades at toMs, only those before the last one returned (checked by checkTradeQuery). */
+function beforeTrade(query: TradeQuery): string {
+  if (query.beforeTradeId === undefined) return '';
+  const toUs = BigInt(query.toMs) * 1000n;
+  return ` AND (ts < ${toUs} OR trade_id < ${quoteString(query.beforeTradeId)})`;
+}
+
 function timeRange(query: TradeQuery): string {
   const fromUs = BigInt(query.fromMs) * 1000n;
   const toUs = BigInt(query.toMs) * 1000n + 999n;

@@ -59,8 +59,15 @@ export interface TradeQuery {
   readonly fromMs: number;
   /** Inclusive upper bound on `timeMs`. */
   readonly toMs: number;
-  /** At most this many rows, the earliest first; 1..kQueryLimitMax. */
+  /** At most this many rows, the earliest first (the newest first with `newestFirst`); 1..kQueryLimitMax. */
   readonly limit: number;
+  /** Newest first: the limit keeps the latest rows (REST `limit` queries; the earliest first otherwise). */
+  readonly newestFirst?: boolean | undefined;
+  /**
+   * With newestFirst, for trades: of the trades at `toMs`, only those with a smaller tradeId (the cursor
+   * of the next page, so trades sharing a millisecond are neither repeated nor skipped).
+   */
+  readonly beforeTradeId?: string | undefined;
 }
 
 export interface BarQuery extends TradeQuery {
@@ -92,9 +99,9 @@ export interface TickStore {
   writeBars(bars: readonly BarRow[]): Promise<void>;
   /** Resolves when every write accepted so far is durable and visible to the queries below. */
   flush(): Promise<void>;
-  /** Trades with fromMs <= timeMs <= toMs, ordered by (timeMs, tradeId), at most `limit`. */
+  /** Trades with fromMs <= timeMs <= toMs, ordered by (timeMs, tradeId) (descending with newestFirst), at most `limit`. */
   trades(symbol: string, query: TradeQuery): Promise<TradeRow[]>;
-  /** Bars computed from the stored trades, epoch-aligned buckets, empty buckets omitted, earliest first. */
+  /** Bars computed from the stored trades, epoch-aligned buckets, empty buckets omitted, earliest first (newest with newestFirst). */
   bars(symbol: string, query: BarQuery): Promise<BarRow[]>;
   /** Every symbol with at least one stored trade, sorted, at most kQueryLimitMax. */
   symbols(): Promise<string[]>;
@@ -221,6 +228,10 @@ export function checkTradeQuery(query: unknown): asserts query is TradeQuery {
   const limit = query['limit'];
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > kQueryLimitMax) {
     throw octopusError('ERR_WAREHOUSE_BAD_LIMIT', `expected limit to be an integer in [1, ${kQueryLimitMax}], was ${describe(limit)}`);
+  }
+  const before = query['beforeTradeId'];
+  if (before !== undefined && (query['newestFirst'] !== true || typeof before !== 'string' || before.length === 0 || before.length > kTradeIdLengthMax || !kTradeIdPattern.test(before))) {
+    throw octopusError('ERR_WAREHOUSE_BAD_ROW', `expected beforeTradeId (with newestFirst) of 1..${kTradeIdLengthMax} characters [A-Za-z0-9._:-], was ${describe(before)}`);
   }
 }
 
