@@ -60,7 +60,8 @@ describe('octopus start (real process, real sockets)', () => {
     const health = (await (await fetch(`http://127.0.0.1:${engine.port}/health`)).json()) as { details: Record<string, Record<string, unknown>> };
     expect(health.details.warehouse).toMatchObject({ kind: 'lmdb', backpressure_holds: 0 });
     // Every sample line is name{labels} value (families are separated by blank lines); promtool checks the rest (metrics.test.ts).
-    for (const line of text.trim().split('\n').filter((candidate) => candidate !== '')) expect(line).toMatch(/^(# (HELP|TYPE) .+|[a-z_:][a-z0-9_:]*(\{[^}]*\})? (-?[0-9.e+-]+|NaN|\+Inf))$/);
+    // prom-client writes NaN as `Nan` (the event-loop lag mean before its first sample); Prometheus parses NaN in any case.
+    for (const line of text.trim().split('\n').filter((candidate) => candidate !== '')) expect(line).toMatch(/^(# (HELP|TYPE) .+|[a-z_:][a-z0-9_:]*(\{[^}]*\})? (-?[0-9.e+-]+|[Nn][Aa][Nn]|[+-]Inf))$/);
     expect(await engine.stop('SIGTERM')).toBe(0);
   });
 
