@@ -14,9 +14,11 @@
  * headers alone, before reading its body. Only password checks (logins) are asynchronous: they run on
  * their own bounded pool (password-pool.ts), behind the login throttle (login-throttle.ts).
  *
- * Tokens carry the signing key's id (`kid`) and must carry `exp`; keys rotate (jwt-keys.ts).
+ * Tokens carry the signing key's id (`kid`) and must carry `exp`; keys rotate (jwt-keys.ts). A token whose
+ * signature checked out is remembered (bounded): the next request with it checks only its expiry and that
+ * its key is still accepted, so a rotation with --drop-previous still refuses it at once.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { OctopusError, isOctopusError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/logger.js';
@@ -36,6 +38,17 @@ export interface AuthOptions {
 }
 
 export const defaultAuthOptions: AuthOptions = { tokenLifetimeSeconds: 900, receiveWindowMs: 5_000, maxRememberedSignatures: 200_000 };
+
+/** Tokens whose signature was checked, remembered so a client's next request skips the HMAC and JSON work. */
+const kMaxVerifiedTokens = 10_000;
+
+interface VerifiedToken {
+  kid: string;
+  /** The key it verified against: a rotation that drops it, or its retirement running out, ends the entry. */
+  key: KeyObject;
+  exp: number;
+  payload: jwt.JwtPayload;
+}
 
 /** The request facts authentication needs, read synchronously from uWS before any await. */
 export interface AuthRequest {
@@ -73,6 +86,8 @@ export class Authenticator {
    * insertion order and the expired ones are always at the front.
    */
   private readonly seenSignatures = new Map<string, number>();
+  /** token -> what verifying it proved; bounded, oldest first out. Expiry and the key are checked on every hit. */
+  private readonly verifiedTokens = new Map<string, VerifiedToken>();
 
   constructor(
     private readonly users: UserStore,
@@ -109,7 +124,7 @@ export class Authenticator {
     }
     this.throttle.succeeded(username, address);
     const nowSeconds = Math.floor(this.nowMs() / 1_000);
-    const { kid, key } = this.keys.signingKey();
+    const { kid, keyObject: key } = this.keys.signingKey();
     const token = jwt.sign({ role: user.role, iat: nowSeconds, exp: nowSeconds + this.options.tokenLifetimeSeconds }, key, {
       algorithm: 'HS256',
       keyid: kid,
@@ -166,20 +181,34 @@ export class Authenticator {
   }
 
   private verifiedClaims(token: string): jwt.JwtPayload {
+    const nowSeconds = Math.floor(this.nowMs() / 1_000);
+    const known = this.verifiedTokens.get(token);
+    if (known !== undefined) {
+      // Same rules as jsonwebtoken: expired once now >= exp; and the key must still be one the ring accepts.
+      if (nowSeconds >= known.exp) {
+        this.verifiedTokens.delete(token);
+        throw new OctopusError('ERR_AUTH_EXPIRED', 'expected an unexpired token, was expired');
+      }
+      if (this.keys.verificationKey(known.kid) === known.key) return known.payload;
+      this.verifiedTokens.delete(token);
+    }
     const decoded = jwt.decode(token, { complete: true });
-    const key = decoded === null ? undefined : this.keys.verificationKey(decoded.header.kid);
-    if (key === undefined) {
-      throw new OctopusError('ERR_AUTH_INVALID', `expected a token signed by a current key, was ${decoded === null ? 'not a JWT' : `key id ${JSON.stringify(decoded.header.kid ?? null)}`}`);
+    const kid = decoded?.header.kid;
+    const key = decoded === null ? undefined : this.keys.verificationKey(kid);
+    if (key === undefined || kid === undefined) {
+      throw new OctopusError('ERR_AUTH_INVALID', `expected a token signed by a current key, was ${decoded === null ? 'not a JWT' : `key id ${JSON.stringify(kid ?? null)}`}`);
     }
     let payload: string | jwt.JwtPayload;
     try {
-      payload = jwt.verify(token, key, { algorithms: ['HS256'], issuer: kIssuer, clockTimestamp: Math.floor(this.nowMs() / 1_000) });
+      payload = jwt.verify(token, key, { algorithms: ['HS256'], issuer: kIssuer, clockTimestamp: nowSeconds });
     } catch (error) {
       if (error instanceof jwt.TokenExpiredError) throw new OctopusError('ERR_AUTH_EXPIRED', 'expected an unexpired token, was expired', { cause: error });
       throw new OctopusError('ERR_AUTH_INVALID', 'expected a valid token, was invalid', { cause: error });
     }
     // jsonwebtoken checks exp only when present; a token without one would never expire.
     if (typeof payload === 'string' || typeof payload.exp !== 'number') throw new OctopusError('ERR_AUTH_INVALID', 'expected a token with an exp claim, was none');
+    if (this.verifiedTokens.size >= kMaxVerifiedTokens) this.verifiedTokens.delete(this.verifiedTokens.keys().next().value!);
+    this.verifiedTokens.set(token, { kid, key, exp: payload.exp, payload });
     return payload;
   }
 

@@ -10,7 +10,7 @@
  * version changed, so a rotation takes effect at once. `--drop-previous` also forgets the previous key:
  * every token it signed is refused at once (for a key that leaked).
  */
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Database } from 'lmdb';
 import type { StateStore } from '../../store/state-store.js';
 import { masterKeyOf, type MasterKey } from './secrets.js';
@@ -31,6 +31,12 @@ interface StoredKeyRing {
 export interface SigningKey {
   kid: string;
   key: Buffer;
+  /**
+   * The same key as a KeyObject, made once per ring version. jsonwebtoken given a Buffer first tries
+   * createPublicKey on it and catches the failure, on every call: that try was half the gateway's CPU
+   * under order load.
+   */
+  keyObject: KeyObject;
 }
 
 const kRingKey = 'jwt_keys';
@@ -84,7 +90,7 @@ export class JwtKeyRing {
   private readonly secrets: Database<unknown, string>;
   private readonly master: MasterKey;
   private version = -1;
-  private current: SigningKey = { kid: '', key: Buffer.alloc(0) };
+  private current: SigningKey = { kid: '', key: Buffer.alloc(0), keyObject: createSecretKey(Buffer.alloc(1)) };
   private previous: (SigningKey & { acceptUntilMs: number }) | undefined;
 
   /** @param tokenLifetimeMs how long the previous key stays valid after its retirement (its tokens' longest life). */
@@ -104,24 +110,27 @@ export class JwtKeyRing {
     return this.current;
   }
 
-  /** The key a token with this `kid` must verify against, or undefined (unknown, or retired too long ago). */
-  verificationKey(kid: unknown): Buffer | undefined {
+  /**
+   * The key a token with this `kid` must verify against, or undefined (unknown, or retired too long ago).
+   * The same KeyObject is returned until the ring changes: callers may compare it by identity.
+   */
+  verificationKey(kid: unknown): KeyObject | undefined {
     this.refresh();
-    if (kid === this.current.kid) return this.current.key;
+    if (kid === this.current.kid) return this.current.keyObject;
     const previous = this.previous;
-    if (previous !== undefined && kid === previous.kid && this.nowMs() < previous.acceptUntilMs) return previous.key;
+    if (previous !== undefined && kid === previous.kid && this.nowMs() < previous.acceptUntilMs) return previous.keyObject;
     return undefined;
   }
 
   private refresh(): void {
     const ring = this.secrets.get(kRingKey) as StoredKeyRing | undefined;
     if (ring === undefined || ring.version === this.version) return;
-    const unwrap = (stored: StoredKey): Buffer => this.master.unwrap(stored.wrapped, `jwt:${stored.kid}`);
-    this.current = { kid: ring.current.kid, key: unwrap(ring.current) };
-    this.previous =
-      ring.previous === undefined
-        ? undefined
-        : { kid: ring.previous.kid, key: unwrap(ring.previous), acceptUntilMs: (ring.previous.retiredMs ?? 0) + this.tokenLifetimeMs };
+    const open = (stored: StoredKey): SigningKey => {
+      const key = this.master.unwrap(stored.wrapped, `jwt:${stored.kid}`);
+      return { kid: stored.kid, key, keyObject: createSecretKey(key) };
+    };
+    this.current = open(ring.current);
+    this.previous = ring.previous === undefined ? undefined : { ...open(ring.previous), acceptUntilMs: (ring.previous.retiredMs ?? 0) + this.tokenLifetimeMs };
     this.version = ring.version;
   }
 }

@@ -127,12 +127,16 @@ describe('authentication over real sockets', () => {
       expect(status, code).toBe(401);
       expect(json.error.code).toBe(code);
     }
+    // Accepted once (so the verified-token cache holds it), then refused once expired: the cache checks exp.
+    expect((await call('POST', '/test/trade', { body: '{}', headers: { authorization: `Bearer ${jwt}` } })).status).toBe(201);
+    const acceptedOnce = tradesAccepted;
     clockMs += 61_000;
     const expired = await call('POST', '/test/trade', { body: '{}', headers: { authorization: `Bearer ${jwt}` } });
     clockMs -= 61_000;
     expect(expired.status).toBe(401);
     expect(expired.json.error.code).toBe('ERR_AUTH_EXPIRED');
-    expect(tradesAccepted).toBe(before);
+    expect(tradesAccepted).toBe(acceptedOnce);
+    expect(acceptedOnce).toBe(before + 1);
   });
 
   it('denies a viewer the trade permission with 403', async () => {
