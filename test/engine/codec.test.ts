@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Codec, Envelope, MessageFlags, kEnvelopeBytes } from '../../src/engine/codec.js';
-import { MessageType, type Trade } from '../../src/engine/messages.js';
+import { MessageType, recordStructures, type Trade } from '../../src/engine/messages.js';
+import { OrderManager } from '../../src/actors/execution/order-manager.js';
+import { submitCommand } from '../../src/gateway/routes/order-routes.js';
 
 function roundTrip(codec: Codec, fields: Parameters<Codec['encode']>[0], body: unknown): { envelope: Envelope; body: unknown } {
   const bytes = codec.encode(fields, body);
@@ -87,5 +89,33 @@ describe('Codec', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('sends the order path as shared records: a command, its reply and its report carry no key names', () => {
+    const isShared = (object: object): boolean => recordStructures.some((keys) => keys.join() === Object.keys(object).join());
+    const command = submitCommand('alice', { symbol: 'ACME', side: 'buy', type: 'limit', qty: '2', limit_price: 100 });
+    const oms = new OrderManager({ instruments: [{ symbol: 'ACME', tickSize: 0.01, lotSize: 1 }], startingCash: 1_000_000, makerFeeBps: 0, takerFeeBps: 0 });
+    const order = oms.applySubmit({ ...command, timeMs: 1_000 });
+    const reports = oms.drainOutputs().reports!;
+    for (const [name, object] of [['command', command], ['order', order], ['history entry', order.history[0]!], ['reply', { order, created: true }], ['reports', reports], ['positions', reports.positions[0] ?? { account: 'a', positions: [] }]] as const) {
+      expect(isShared(object), name).toBe(true);
+    }
+    // Shared: the reply is a fraction of its JSON size.
+    expect(new Codec().encode(baseFields, { order, created: true }).length).toBeLessThan(JSON.stringify({ order, created: true }).length / 2);
+  });
+
+  it('decodes from a SharedArrayBuffer into values that do not depend on the ring bytes afterwards', () => {
+    const writer = new Codec();
+    const reader = new Codec();
+    const ring = new Uint8Array(new SharedArrayBuffer(1 << 16));
+    const body = { order: { id: '7', text: 'x'.repeat(10_000) }, created: true, list: ['ab', 'cd'] };
+    const bytes = writer.encode({ ...baseFields, type: MessageType.Echo }, body);
+    ring.set(bytes, 333);
+    const decoded = reader.decodeBody(ring, 333, bytes.length);
+    ring.fill(0xc1);
+    const small = writer.encode({ ...baseFields, type: MessageType.Echo }, { other: 1 });
+    ring.set(small, 0);
+    expect(reader.decodeBody(ring, 0, small.length)).toEqual({ other: 1 });
+    expect(decoded).toEqual(body);
   });
 });

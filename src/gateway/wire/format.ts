@@ -94,8 +94,17 @@ export function wholeMs(timeMs: number): number {
   return Math.floor(timeMs);
 }
 
+let lastRfc3339Ms = Number.NaN;
+let lastRfc3339 = '';
+
+/** RFC 3339 UTC with milliseconds. An order's times are mostly one millisecond: the last one is kept. */
 export function rfc3339(timeMs: number): string {
-  return new Date(wholeMs(timeMs)).toISOString();
+  const whole = wholeMs(timeMs);
+  if (whole !== lastRfc3339Ms) {
+    lastRfc3339 = new Date(whole).toISOString();
+    lastRfc3339Ms = whole;
+  }
+  return lastRfc3339;
 }
 
 function nullable<T>(value: T | null | undefined, format: (value: T) => string): string | null {
