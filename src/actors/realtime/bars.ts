@@ -52,20 +52,7 @@ function foldTrade(current: OpenBar<BarFields>, trade: BarInput): void {
  * as soon as a bar beyond the limit starts, so a query never scans more than it returns plus one trade.
  */
 export function aggregateBars(symbol: string, intervalMs: number, trades: Iterable<BarInput>, limit: number): BarFields[] {
-  const bars: BarFields[] = [];
-  let current: OpenBar<BarFields> | undefined;
-  for (const trade of trades) {
-    const startMs = bucketStartMs(trade.timeMs, intervalMs);
-    if (current !== undefined && startMs === current.bar.startMs) {
-      foldTrade(current, trade);
-      continue;
-    }
-    if (current !== undefined) bars.push(current.bar);
-    if (bars.length === limit) return bars;
-    current = openBar(symbol, intervalMs, startMs, trade);
-  }
-  if (current !== undefined) bars.push(current.bar);
-  return bars;
+  return foldBars(symbol, intervalMs, trades, limit, false);
 }
 
 /**
@@ -74,16 +61,22 @@ export function aggregateBars(symbol: string, intervalMs: number, trades: Iterab
  * soon as a bar beyond the limit starts.
  */
 export function aggregateBarsNewestFirst(symbol: string, intervalMs: number, trades: Iterable<BarInput>, limit: number): BarFields[] {
+  return foldBars(symbol, intervalMs, trades, limit, true);
+}
+
+function foldBars(symbol: string, intervalMs: number, trades: Iterable<BarInput>, limit: number, backwards: boolean): BarFields[] {
   const bars: BarFields[] = [];
   let current: OpenBar<BarFields> | undefined;
   for (const trade of trades) {
     const startMs = bucketStartMs(trade.timeMs, intervalMs);
     if (current !== undefined && startMs === current.bar.startMs) {
-      // Backwards, a later-seen trade is an earlier one: it becomes the open, and the close stays.
       const close = current.bar.close;
       foldTrade(current, trade);
-      current.bar.open = trade.price;
-      current.bar.close = close;
+      if (backwards) {
+        // Backwards, a later-seen trade is an earlier one: it becomes the open, and the close stays.
+        current.bar.open = trade.price;
+        current.bar.close = close;
+      }
       continue;
     }
     if (current !== undefined) bars.push(current.bar);

@@ -319,12 +319,15 @@ function declaredLength(req: HttpRequest): number | undefined {
 }
 
 /** The facts every route needs from `req`, read at once: `req` is invalid after the uWS callback returns. */
-function readRequest(req: HttpRequest, res: HttpResponse, path: string) {
-  const query = req.getQuery() ?? '';
-  const request: AuthRequest = {
-    method: req.getMethod().toUpperCase(),
+/**
+ * The credentials of a request, read from uWS synchronously (its HttpRequest is gone after the first
+ * await). `authorization` overrides the header (a WebSocket upgrade may carry its token in the query).
+ */
+export function authRequestOf(req: HttpRequest, method: string, query: string, authorization = req.getHeader('authorization')): AuthRequest {
+  return {
+    method,
     pathWithQuery: req.getUrl() + (query === '' ? '' : `?${query}`),
-    authorization: req.getHeader('authorization'),
+    authorization,
     keyId: req.getHeader('x-octopus-key'),
     timestamp: req.getHeader('x-octopus-timestamp'),
     signature: req.getHeader('x-octopus-signature'),
@@ -332,6 +335,11 @@ function readRequest(req: HttpRequest, res: HttpResponse, path: string) {
     alpacaSecret: req.getHeader('apca-api-secret-key'),
     body: '',
   };
+}
+
+function readRequest(req: HttpRequest, res: HttpResponse, path: string) {
+  const query = req.getQuery() ?? '';
+  const request = authRequestOf(req, req.getMethod().toUpperCase(), query);
   return { query, request, rawParameters: rawParameterList(req, path), address: Buffer.from(res.getRemoteAddressAsText()).toString(), length: declaredLength(req) };
 }
 

@@ -19,7 +19,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } fro
 import { OctopusError, isOctopusError, type ErrorCode } from '../../engine/errors.js';
 import type { AuthRequest } from '../auth/authenticator.js';
 import type { Principal } from '../auth/users.js';
-import { statusLine, type RouteOptions } from '../http/http.js';
+import { authRequestOf, statusLine, type RouteOptions } from '../http/http.js';
 import { parseJsonText } from '../http/json-text.js';
 import { kCloseSlowConsumer, type FeedConnection, type FeedEncoding, type FeedHub, type FeedSocket } from './hub.js';
 import type { ParsedChannel } from './channels.js';
@@ -71,17 +71,7 @@ function upgrade(hub: FeedHub, options: RouteOptions, res: HttpResponse, req: Ht
   const secWebSocketProtocol = req.getHeader('sec-websocket-protocol');
   const secWebSocketExtensions = req.getHeader('sec-websocket-extensions');
   const token = parameters.get('token');
-  const request: AuthRequest = {
-    method: 'GET',
-    pathWithQuery: req.getUrl() + (query === '' ? '' : `?${query}`),
-    authorization: req.getHeader('authorization') || (token === null ? '' : `Bearer ${token}`),
-    keyId: req.getHeader('x-octopus-key'),
-    timestamp: req.getHeader('x-octopus-timestamp'),
-    signature: req.getHeader('x-octopus-signature'),
-    alpacaKeyId: req.getHeader('apca-api-key-id'),
-    alpacaSecret: req.getHeader('apca-api-secret-key'),
-    body: '',
-  };
+  const request = authRequestOf(req, 'GET', query, req.getHeader('authorization') || (token === null ? '' : `Bearer ${token}`));
   const address = Buffer.from(res.getRemoteAddressAsText()).toString();
   const encodingText = parameters.get('encoding') ?? 'json';
   if (encodingText !== 'json' && encodingText !== 'flatbuffers') {

@@ -24,22 +24,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 
 import { octopusError } from '../../../engine/errors.js';
 import { aggregateBars, aggregateBarsNewestFirst, type BarInput } from '../../realtime/bars.js';
-import {
-  checkBarQuery,
-  checkBars,
-  checkQuotes,
-  checkSymbol,
-  checkTradeQuery,
-  checkTrades,
-  kQueryLimitMax,
-  type BarQuery,
-  type BarRow,
-  type QuoteRow,
-  type TickStore,
-  type TickStoreStats,
-  type TradeQuery,
-  type TradeRow,
-} from './tick-store.js';
+import { checkBarQuery, checkBars, checkQuotes, checkSymbol, checkTradeQuery, checkTrades, kQueryLimitMax, type BarQuery, type BarRow, type QuoteRow, type TickStore, type TickStoreStats, type TradeQuery, type TradeRow } from './tick-store.js';
 
 export interface LmdbTickStoreOptions {
   /** Directory holding `ticks.lmdb`; created if missing. */

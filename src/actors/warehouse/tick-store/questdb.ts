@@ -16,22 +16,7 @@
  */
 import { octopusError } from '../../../engine/errors.js';
 import { QuestdbSink, type QuestdbSinkOptions } from './questdb-sink.js';
-import {
-  checkBarQuery,
-  checkBars,
-  checkQuotes,
-  checkSymbol,
-  checkTradeQuery,
-  checkTrades,
-  kQueryLimitMax,
-  type BarQuery,
-  type BarRow,
-  type QuoteRow,
-  type TickStore,
-  type TickStoreStats,
-  type TradeQuery,
-  type TradeRow,
-} from './tick-store.js';
+import { checkBarQuery, checkBars, checkQuotes, checkSymbol, checkTradeQuery, checkTrades, kQueryLimitMax, type BarQuery, type BarRow, type QuoteRow, type TickStore, type TickStoreStats, type TradeQuery, type TradeRow } from './tick-store.js';
 
 export interface QuestdbTickStoreOptions extends Omit<QuestdbSinkOptions, 'ilpConfig'> {
   /** Base URL of QuestDB's HTTP server, e.g. `http://127.0.0.1:9000`; ILP and SQL both go there. */
