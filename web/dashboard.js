@@ -144,12 +144,92 @@ async function loadPrivate() {
   renderPositions(positions);
   renderAccount(account);
   for (const rule of alerts) showAlertLine(`rule ${rule.id}: ${rule.symbol} ${rule.condition.kind}`);
+  await Promise.all([loadStrategies(), loadBacktests()]);
 }
 
 function showAlertLine(text) {
   const item = document.createElement('li');
   item.textContent = text;
   $('#alerts').prepend(item);
+}
+
+// ---- strategies and backtests ----
+
+const percent = (value) => (typeof value === 'number' ? `${(value * 100).toFixed(2)}%` : '-');
+
+function renderStrategies(strategies) {
+  const body = $('#strategies tbody');
+  body.replaceChildren();
+  for (const strategy of strategies) {
+    const row = body.insertRow();
+    row.dataset.strategy = strategy.name;
+    for (const value of [strategy.name, strategy.strategy, strategy.state, strategy.equity.toFixed(2), strategy.pnl.toFixed(2), strategy.fills, strategy.open_orders]) cell(row, String(value));
+    const button = document.createElement('button');
+    const op = strategy.state === 'running' ? 'stop' : 'start';
+    button.textContent = op === 'stop' ? 'Stop' : 'Start';
+    button.className = `strategy-${op}`;
+    button.onclick = () => api('POST', `/api/v1/strategies/${encodeURIComponent(strategy.name)}/${op}`, {}).then(loadStrategies, (error) => ($('#strategy-result').textContent = error.message));
+    cell(row, '').append(button);
+  }
+}
+
+async function loadStrategies() {
+  if (state.token === '') return;
+  renderStrategies(await api('GET', '/api/v1/strategies'));
+}
+
+function renderBacktests(jobs) {
+  const body = $('#backtests tbody');
+  body.replaceChildren();
+  for (const job of jobs) {
+    const row = body.insertRow();
+    row.dataset.job = job.id;
+    row.dataset.status = job.status;
+    const status = job.status === 'running' ? `running ${Math.round(job.progress * 100)}%` : job.status === 'failed' ? `failed: ${job.error?.code ?? ''}` : job.status;
+    cell(row, new Date(job.created_ms).toISOString().slice(11, 19));
+    cell(row, job.strategy ?? job.kind);
+    cell(row, status);
+    cell(row, percent(job.summary?.total_return));
+    cell(row, job.summary?.sharpe?.toFixed(2) ?? '-');
+    cell(row, percent(job.summary?.max_drawdown));
+    cell(row, String(job.summary?.trades ?? '-'));
+    const actions = cell(row, '');
+    if (job.has_report) {
+      const button = document.createElement('button');
+      button.textContent = 'Report';
+      button.className = 'report';
+      button.onclick = () => showReport(job.id).catch((error) => ($('#backtest-result').textContent = error.message));
+      actions.append(button);
+    }
+  }
+}
+
+async function loadBacktests() {
+  if (state.token === '') return;
+  renderBacktests(await api('GET', '/api/v1/backtests?limit=20'));
+}
+
+/** The report is fetched with the token (a plain link would carry none) and shown in a sandboxed frame. */
+async function showReport(id) {
+  const response = await fetch(`/api/v1/backtests/${encodeURIComponent(id)}/report`, { headers: { authorization: `Bearer ${state.token}` } });
+  if (!response.ok) throw new Error(`report: HTTP ${response.status}`);
+  $('#report').srcdoc = await response.text();
+  $('#report-panel').hidden = false;
+  $('#report-panel').dataset.job = id;
+}
+
+async function runBacktest(event) {
+  event.preventDefault();
+  const form = Object.fromEntries(new FormData(event.target));
+  const toMs = Date.now();
+  const request = { kind: 'backtest', strategy: form.strategy, warehouse: { symbols: [state.symbol], interval: '1m', from_ms: toMs - Number(form.hours) * 3_600_000, to_ms: toMs } };
+  try {
+    const job = await api('POST', '/api/v1/backtests', request);
+    $('#backtest-result').textContent = `job ${job.id} ${job.status}`;
+    await loadBacktests();
+  } catch (error) {
+    $('#backtest-result').textContent = error.message;
+  }
 }
 
 // ---- health ----
@@ -167,7 +247,7 @@ async function pollHealth() {
 // ---- the feed ----
 
 function channels() {
-  return [`trades:${state.symbol}`, `book:${state.symbol}`, `bars:${state.interval}:${state.symbol}`, ...(state.token === '' ? [] : ['orders', 'positions', 'alerts'])];
+  return [`trades:${state.symbol}`, `book:${state.symbol}`, `bars:${state.interval}:${state.symbol}`, ...(state.token === '' ? [] : ['orders', 'positions', 'alerts', 'strategies', 'jobs'])];
 }
 
 function onFrame(frame) {
@@ -190,12 +270,22 @@ function onFrame(frame) {
   }
   if (last === undefined && frame.channel.startsWith('book:')) return;
   state.seq.set(frame.channel, frame.seq);
-  if (frame.type === 'trade') showTrade(frame.data);
+  if (frame.channel === 'strategies') strategyChanged();
+  else if (frame.type === 'trade') showTrade(frame.data);
   else if (frame.type === 'delta' || frame.type === 'update') { applyLevels(state.book.bids, frame.data.bids); applyLevels(state.book.asks, frame.data.asks); renderBook(); }
   else if (frame.type === 'bar') showBar(frame.data);
   else if (frame.type === 'order') showOrder(frame.data);
   else if (frame.type === 'position') renderPositions(frame.data);
+  else if (frame.type === 'job') loadBacktests().catch(() => undefined);
   else if (frame.type === 'alert') showAlertLine(`${frame.data.time} ${frame.data.symbol}: ${frame.data.message}`);
+}
+
+let strategyRefresh = null;
+function strategyChanged() {
+  strategyRefresh ??= setTimeout(() => {
+    strategyRefresh = null;
+    loadStrategies().catch(() => undefined);
+  }, 1_000);
 }
 
 function connect(attempt = 0) {
@@ -257,12 +347,17 @@ async function start() {
       $('#ticket-result').textContent = error.message;
     }
   };
+  $('#backtest').onsubmit = runBacktest;
+  $('#report-close').onclick = () => { $('#report-panel').hidden = true; };
   await selectSymbol(state.symbol);
   await loadPrivate();
   await pollHealth();
   setInterval(() => {
     pollHealth().catch(() => undefined);
-    if (state.token !== '') api('GET', '/api/v1/account').then(renderAccount, () => undefined);
+    if (state.token !== '') {
+      api('GET', '/api/v1/account').then(renderAccount, () => undefined);
+      loadStrategies().catch(() => undefined);
+    }
   }, kPollMs);
   document.body.dataset.ready = 'true';
 }

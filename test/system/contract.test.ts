@@ -182,6 +182,9 @@ async function exerciseTheRest(): Promise<void> {
   const job = await alice.call('POST', '/api/v1/backtests', { strategy: 'sma_cross', params: { fast: 5, slow: 20 }, bars: [bars] });
   expect(job.status).toBe(202);
   expect((await alice.call('GET', `/api/v1/backtests/${job.json.id}`)).status).toBe(200);
+  expect((await alice.call('GET', '/api/v1/backtests')).json.map((listed: { id: string }) => listed.id)).toContain(job.json.id);
+  await eventually(async () => expect((await alice.call('GET', `/api/v1/backtests/${job.json.id}`)).json.status).toBe('done'));
+  expect((await alice.call('GET', `/api/v1/backtests/${job.json.id}/report`)).status).toBe(200);
   expect((await alice.call('GET', '/api/v1/indicators')).status).toBe(200);
   expect((await alice.call('POST', '/api/v1/indicators', { indicator: 'sma', params: { period: 2 }, series: [1, 2, 3, 4] })).status).toBe(200);
   const returns = Array.from({ length: 30 }, (_, day) => [Math.sin(day) / 100, Math.cos(day) / 100]);

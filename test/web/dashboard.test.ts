@@ -1,8 +1,9 @@
 /**
  * The dashboard in a real headless Chromium (Debian's chromium + playwright-core) against a real engine
  * process: the page loads, the chart renders candles, a limit order placed from the ticket appears in
- * open orders and a canceled one disappears; a screenshot is saved as a test artifact
- * (test-results/dashboard.png, or $OCTOPUS_ARTIFACTS_DIR).
+ * open orders and a canceled one disappears; a running strategy shows and is stopped and started from the
+ * page; a backtest started from the page finishes and its report opens. A screenshot is saved as a test
+ * artifact (test-results/dashboard.png, or $OCTOPUS_ARTIFACTS_DIR).
  */
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,8 @@ if (!hasChromium && process.env.CI === 'true') throw new Error(`expected ${kChro
 const artifacts = process.env.OCTOPUS_ARTIFACTS_DIR ?? new URL('../../test-results/', import.meta.url).pathname;
 
 let engine: EngineProcess;
+/** A second engine that runs a strategy live (its trades would move the first one's book under the ticket test). */
+let strategyEngine: EngineProcess | undefined;
 let browser: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
@@ -47,6 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await engine?.stop('SIGTERM');
+  await strategyEngine?.stop('SIGTERM');
 });
 
 describe.skipIf(!hasChromium)(`the dashboard in headless Chromium${hasChromium ? '' : ' (SKIPPED: /usr/bin/chromium absent; apt-get install chromium)'}`, () => {
@@ -85,6 +89,46 @@ describe.skipIf(!hasChromium)(`the dashboard in headless Chromium${hasChromium ?
 
     await row.locator('button.cancel').click();
     await page.locator(`#orders tbody tr[data-order-id="${orderId}"]`).waitFor({ state: 'detached', timeout: 10_000 });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows the running strategy, stops and starts it, and runs a backtest whose report opens', async () => {
+    const dataDir = temporaryDataDir();
+    addUsers(dataDir, [['bob', 'trader', 'bob-password-1']]);
+    strategyEngine = await startEngineProcess(['--symbols', 'ACME', '--feed-rate', '40', '--strategy', 'sma_cross', '--params', '{"fast":2,"slow":5,"source":"trades"}'], 60_000, dataDir);
+    await page.goto(`http://127.0.0.1:${strategyEngine.port}/?symbol=ACME&interval=1s`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    await page.fill('#login input[name=username]', 'bob');
+    await page.fill('#login input[name=password]', 'bob-password-1');
+    await page.click('#login button');
+    await page.waitForFunction(() => globalThis.document.querySelector('#who')!.textContent === 'bob', undefined, { timeout: 10_000 });
+
+    const strategy = (text: string) => page.locator('#strategies tbody tr[data-strategy="sma_cross"]', { hasText: text });
+    const said = async () => JSON.stringify(await page.locator('#strategy-result').textContent());
+    await strategy('running').waitFor({ timeout: 20_000 });
+    await strategy('running').locator('button.strategy-stop').click();
+    await strategy('stopped').waitFor({ timeout: 10_000 }).catch(async (error: unknown) => {
+      throw new Error(`expected the strategy stopped, was not; the page said ${await said()}`, { cause: error });
+    });
+    await strategy('stopped').locator('button.strategy-start').click();
+    await strategy('running').waitFor({ timeout: 10_000 });
+
+    await page.selectOption('#backtest select[name=strategy]', 'ema_cross');
+    await page.click('#backtest button');
+    const done = page.locator('#backtests tbody tr[data-status="done"]', { hasText: 'ema_cross' });
+    await done.waitFor({ timeout: 30_000 }).catch(async (error: unknown) => {
+      throw new Error(`expected a finished backtest, was not; the page said ${JSON.stringify(await page.locator('#backtest-result').textContent())}`, { cause: error });
+    });
+    const jobId = await done.getAttribute('data-job');
+    await done.locator('button.report').click();
+    await page.waitForSelector('#report-panel:not([hidden])', { timeout: 10_000 });
+    expect(await page.locator('#report-panel').getAttribute('data-job')).toBe(jobId);
+    // The report's own content, inside the sandboxed frame: its title names the strategy, and the equity chart is drawn.
+    const report = page.frameLocator('#report');
+    expect(await report.locator('body').textContent()).toContain('ema_cross');
+    expect(await report.locator('svg').count()).toBeGreaterThan(0);
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, 'dashboard-strategies.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  * saved beside each other in `<data-dir>/backtests/`. Jobs are bounded: at most kMaxRunningJobs run at
  * once and kMaxStoredJobs are kept (the oldest are deleted).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { OctopusError } from '../../engine/errors.js';
@@ -16,7 +16,7 @@ import type { SizingSpec } from '../strategy/sizing.js';
 import { runBarBacktest, type BarFillModel } from './bar-backtest.js';
 import type { BarSeries } from './bar-data.js';
 import { renderHtmlReport } from './html-report.js';
-import { buildReport } from './report.js';
+import { buildReport, type BacktestReport } from './report.js';
 import { runSweep, type SweepSpec } from './sweep.js';
 import { runWalkForward, type WalkForwardSpec } from './walk-forward.js';
 
@@ -37,6 +37,8 @@ export interface JobRecord {
   id: string;
   account: string;
   kind: JobRequest['kind'];
+  /** The strategy it ran (absent on jobs stored before it was recorded). */
+  strategy?: string;
   status: 'queued' | 'running' | 'done' | 'failed';
   progress: number;
   created_ms: number;
@@ -44,6 +46,22 @@ export interface JobRecord {
   error: { code: string; message: string } | null;
   result: unknown;
   html_report: string | null;
+}
+
+/** A job in a list: its state and, for a finished single backtest, the headline statistics. */
+export interface JobSummary extends Omit<JobRecord, 'result' | 'html_report'> {
+  summary: { final_equity: number; total_return: number; sharpe: number | null; max_drawdown: number; trades: number } | null;
+  has_report: boolean;
+}
+
+function summarizeJob(job: JobRecord): JobSummary {
+  const { result, html_report: htmlReport, ...rest } = job;
+  const report = job.kind === 'backtest' && job.status === 'done' ? (result as Partial<BacktestReport> | null) : null;
+  const summary =
+    report === null || typeof report.final_equity !== 'number'
+      ? null
+      : { final_equity: report.final_equity, total_return: report.total_return ?? 0, sharpe: report.sharpe ?? null, max_drawdown: report.max_drawdown ?? 0, trades: report.trades ?? 0 };
+  return { ...rest, strategy: job.strategy ?? (report?.strategy as string | undefined) ?? '', summary, has_report: htmlReport !== null };
 }
 
 export const kMaxRunningJobs = 4;
@@ -65,6 +83,23 @@ export class BacktestJobs {
     for (const { key } of this.jobs.getRange()) this.order.push(key);
   }
 
+  /** The account's jobs, newest first, at most `limit`, without their results (see `summary`). */
+  list(account: string, limit: number): JobSummary[] {
+    const jobs: JobSummary[] = [];
+    for (let index = this.order.length - 1; index >= 0 && jobs.length < limit; index--) {
+      const job = this.jobs.get(this.order[index]!);
+      if (job !== undefined && job.account === account) jobs.push(summarizeJob(job));
+    }
+    return jobs;
+  }
+
+  /** The HTML report of one of the account's finished single backtests. */
+  htmlReport(account: string, id: string): string {
+    const job = this.get(account, id);
+    if (job.html_report === null) throw new OctopusError('ERR_BACKTEST_NO_REPORT', `expected a finished single backtest with a report, was a ${job.status} ${job.kind}`);
+    return readFileSync(job.html_report, 'utf8');
+  }
+
   get(account: string, id: string): JobRecord {
     const job = this.jobs.get(id);
     if (job === undefined || job.account !== account) throw new OctopusError('ERR_BACKTEST_UNKNOWN_JOB', `expected the id of one of your jobs, was ${JSON.stringify(id)}`);
@@ -78,7 +113,7 @@ export class BacktestJobs {
   async submit(account: string, request: JobRequest, series: BarSeries[]): Promise<JobRecord> {
     if (this.running >= kMaxRunningJobs) throw new OctopusError('ERR_BACKTEST_TOO_MANY_JOBS', `expected fewer than ${kMaxRunningJobs} running jobs, was ${this.running}`);
     if (request.kind === 'backtest') instantiateStrategy(request.strategy, request.params);
-    const job: JobRecord = { id: randomUUID(), account, kind: request.kind, status: 'queued', progress: 0, created_ms: Date.now(), finished_ms: null, error: null, result: null, html_report: null };
+    const job: JobRecord = { id: randomUUID(), account, kind: request.kind, strategy: request.strategy, status: 'queued', progress: 0, created_ms: Date.now(), finished_ms: null, error: null, result: null, html_report: null };
     await this.save(job);
     this.running++;
     this.execute(job, request, series).then(

@@ -164,6 +164,29 @@ export function strategyRoutes(deps: StrategyRouteDeps) {
         return { status: 202, body: job };
       },
     });
+    route(app, options, {
+      method: 'get',
+      path: '/api/v1/backtests',
+      permission: 'read',
+      operationId: 'listBacktests',
+      tag: 'strategies',
+      summary: 'Your backtest jobs, newest first (no results: GET one for its result), with headline statistics',
+      querySchema: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: '1..500, default 50' })) }),
+      responses: { 200: Type.Array(kLooseObject) },
+      handler: ({ query, principal }) => ({ status: 200, body: deps.jobs.list(principal!.username, Math.min(500, Number(new URLSearchParams(query).get('limit') ?? 50))) }),
+    });
+    route(app, options, {
+      method: 'get',
+      path: '/api/v1/backtests/:id/report',
+      permission: 'read',
+      operationId: 'getBacktestReport',
+      tag: 'strategies',
+      summary: 'The HTML report of a finished single backtest',
+      contentType: 'text/html; charset=utf-8',
+      responses: { 200: Type.String() },
+      errorStatuses: [404],
+      handler: ({ parameters, principal }) => ({ status: 200, body: deps.jobs.htmlReport(principal!.username, parameters[0] ?? '') }),
+    });
     route(app, options, { method: 'get', path: '/api/v1/backtests/:id', permission: 'read', operationId: 'getBacktest', tag: 'strategies', responses: { 200: kLooseObject }, errorStatuses: [404], summary: 'A backtest job and, once done, its result', handler: ({ parameters, principal }) => ({ status: 200, body: deps.jobs.get(principal!.username, parameters[0] ?? '') }) });
   };
 }

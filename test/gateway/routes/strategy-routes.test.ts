@@ -104,6 +104,21 @@ describe('backtest jobs', () => {
     // Another user cannot see it.
     const other = await new ApiClient(`http://127.0.0.1:${engine.port}`).login('other', 'correct horse battery');
     expect((await other.call('GET', `/api/v1/backtests/${submitted.json.id}`)).status).toBe(404);
+    expect((await other.call('GET', `/api/v1/backtests/${submitted.json.id}/report`)).status).toBe(404);
+    expect((await other.call('GET', '/api/v1/backtests')).json.some((job: { id: string }) => job.id === submitted.json.id)).toBe(false);
+    // The owner's list: newest first, no result, the headline statistics of the run.
+    const listed = await api.call('GET', '/api/v1/backtests?limit=5');
+    expect(listed.status).toBe(200);
+    const entry = listed.json.find((job: { id: string }) => job.id === submitted.json.id);
+    expect(entry).toMatchObject({ strategy: 'sma_cross', kind: 'backtest', status: 'done', has_report: true });
+    expect(entry).not.toHaveProperty('result');
+    expect(entry.summary.final_equity).toBeCloseTo(done.result.final_equity, 9);
+    expect(entry.summary.trades).toBe(done.result.trades);
+    expect((await api.call('GET', '/api/v1/backtests?limit=0')).status).toBe(400);
+    const report = await api.call('GET', `/api/v1/backtests/${submitted.json.id}/report`);
+    expect(report.status).toBe(200);
+    expect(report.headers.get('content-type')).toContain('text/html');
+    expect(report.json).toBe(readFileSync(done.html_report, 'utf8'));
     feed.close();
   });
 
@@ -115,6 +130,9 @@ describe('backtest jobs', () => {
     const done = await finishedJob(submitted.json.id);
     expect(done.result.points).toHaveLength(4);
     expect(done.result.best.params).toHaveProperty('fast');
+    const report = await api.call('GET', `/api/v1/backtests/${submitted.json.id}/report`);
+    expect(report.status).toBe(404);
+    expect(report.json.error.code).toBe('ERR_BACKTEST_NO_REPORT');
   });
 
   const refusals: [string, unknown, number, string][] = [
