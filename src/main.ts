@@ -456,6 +456,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   }
   feedHub.setSnapshotProvider('book', (symbol, depth) => mirror.snapshot(symbol, depth));
   feedHub.setBookFormatter((symbol, book) => ({ bids: wire.levels(symbol, book.bids), asks: wire.levels(symbol, book.asks) }));
+  feedHub.setInstrumentScale((symbol) => wire.scale(symbol));
   await seedBookMirror(mirror, config.symbols, execution);
   let stopping: Promise<void> | null = null;
   return {

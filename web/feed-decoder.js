@@ -5,9 +5,11 @@
  * `decodeFeedFrame(new Uint8Array(event.data))`. Text messages are JSON (acks, errors, heartbeats,
  * snapshots of non-book channels, and every channel without a binary encoding).
  *
- * It reads the FlatBuffers wire format directly for the schema in src/gateway/feed/feed.fbs (field ids
- * below follow the declaration order there; keep the two in step). The result has the same shape as the
- * JSON frames: { channel, seq, type, data }. Throws Error on bytes that are not a Frame.
+ * It reads the FlatBuffers wire format directly for the schema in src/gateway/ws/feed/feed.fbs (field ids
+ * below follow the declaration order there; keep the two in step). The result is
+ * { channel, seq, type, tick_size, lot_size, data }: data holds exact integers (price_ticks, qty_lots,
+ * levels as [price_ticks, qty_lots]); a price is price_ticks * tick_size. Throws Error on bytes that are
+ * not a Frame.
  */
 
 const frameTypes = ['snapshot', 'delta', 'trade', 'quote'];
@@ -29,6 +31,12 @@ function fieldPosition(view, table, id) {
 
 function indirect(view, position) {
   return position + view.getUint32(position, true);
+}
+
+/** An int64 field as a Number (ticks and lots stay far below 2^53). */
+function readInt64(view, table, id) {
+  const position = fieldPosition(view, table, id);
+  return position === 0 ? 0 : Number(view.getBigInt64(position, true));
 }
 
 function readFloat64(view, table, id) {
@@ -57,7 +65,7 @@ function readLevels(view, table, id) {
   const levels = new Array(count);
   for (let index = 0; index < count; index++) {
     const level = start + 4 + index * kLevelBytes;
-    levels[index] = [view.getFloat64(level, true), view.getFloat64(level + 8, true)];
+    levels[index] = [Number(view.getBigInt64(level, true)), Number(view.getBigInt64(level + 8, true))];
   }
   return levels;
 }
@@ -65,17 +73,17 @@ function readLevels(view, table, id) {
 function readBody(view, bodyType, body) {
   if (bodyType === kBodyTrade) {
     const tradeId = readString(view, body, 3);
-    const trade = { price: readFloat64(view, body, 0), qty: readFloat64(view, body, 1), side: readUint8(view, body, 2) === 1 ? 'sell' : 'buy' };
+    const trade = { price_ticks: readInt64(view, body, 0), qty_lots: readInt64(view, body, 1), side: readUint8(view, body, 2) === 1 ? 'sell' : 'buy' };
     if (tradeId !== undefined) trade.trade_id = tradeId;
     trade.time_ms = readFloat64(view, body, 4);
     return trade;
   }
   if (bodyType === kBodyQuote) {
     return {
-      bid_price: readFloat64(view, body, 0),
-      bid_qty: readFloat64(view, body, 1),
-      ask_price: readFloat64(view, body, 2),
-      ask_qty: readFloat64(view, body, 3),
+      bid_price_ticks: readInt64(view, body, 0),
+      bid_qty_lots: readInt64(view, body, 1),
+      ask_price_ticks: readInt64(view, body, 2),
+      ask_qty_lots: readInt64(view, body, 3),
       time_ms: readFloat64(view, body, 4),
     };
   }
@@ -97,6 +105,8 @@ export function decodeFeedFrame(bytes) {
     channel: readString(view, frame, 0) ?? '',
     seq: seqPosition === 0 ? 0 : Number(view.getBigUint64(seqPosition, true)),
     type,
+    tick_size: readFloat64(view, frame, 5),
+    lot_size: readFloat64(view, frame, 6),
     data: readBody(view, readUint8(view, frame, 3), indirect(view, bodyPosition)),
   };
 }

@@ -137,6 +137,22 @@ export class WireFormat {
     return this.precision.get(symbol) ?? this.venuePrecision;
   }
 
+  private readonly scales = new Map<string, { tickSize: number; lotSize: number }>();
+
+  /**
+   * The steps of the symbol's binary (FlatBuffers) frames: its tick and lot size; for a venue symbol
+   * without them, one unit of the last decimal its JSON frames show.
+   */
+  scale(symbol: string): { tickSize: number; lotSize: number } {
+    let scale = this.scales.get(symbol);
+    if (scale === undefined) {
+      const precision = this.of(symbol);
+      scale = { tickSize: precision.tickSize ?? 10 ** -precision.price, lotSize: precision.lotSize ?? 10 ** -precision.qty };
+      this.scales.set(symbol, scale);
+    }
+    return scale;
+  }
+
   price(symbol: string, value: number): string {
     return decimalString(value, this.of(symbol).price);
   }

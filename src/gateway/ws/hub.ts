@@ -24,7 +24,7 @@ import type { TemplatedApp, WebSocket } from '@trufflesuite/uws-js-unofficial';
 import { OctopusError, type ErrorCode } from '../../engine/errors.js';
 import type { Logger } from '../../engine/logger.js';
 import type { Principal } from '../auth/users.js';
-import { encodeFrame, type BinaryFrameType } from './feed/codec.js';
+import { encodeFrame, type BinaryFrameType, type InstrumentScale } from './feed/codec.js';
 import { binaryKinds, defaultBarIntervals, frameTypesByKind, parseChannel, type ChannelKind, type ParsedChannel, type PrivateChannel } from './channels.js';
 
 export type FeedEncoding = 'json' | 'flatbuffers';
@@ -79,6 +79,8 @@ export interface FeedHubOptions {
 export const kCloseSlowConsumer = 4001;
 export const kCloseGoingAway = 1001;
 export const kHeartbeatTopic = 'heartbeat';
+/** Binary frames of a symbol without a registered scale: steps of 1e-8, exact to 8 decimals. */
+const kFallbackScale: InstrumentScale = { tickSize: 1e-8, lotSize: 1e-8 };
 
 interface ResolvedOptions extends Required<Omit<FeedHubOptions, 'logger' | 'observeBufferedBytes'>> {
   logger: Logger;
@@ -147,6 +149,7 @@ export class FeedHub {
   private readonly snapshotProviders = new Map<ChannelKind, SnapshotProvider>();
   private isKnownSymbol: (symbol: string) => boolean = () => true;
   private bookFormatter: ((symbol: string, book: BookLike) => unknown) | undefined;
+  private scaleOf: (symbol: string) => InstrumentScale | undefined = () => undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private heartbeatCounter = 0;
   private nextConnectionId = 1;
@@ -166,6 +169,18 @@ export class FeedHub {
   /** How a book snapshot's numeric levels are written in JSON frames (the wire format's decimal strings). */
   setBookFormatter(format: (symbol: string, book: { bids: Array<[number, number]>; asks: Array<[number, number]> }) => unknown): void {
     this.bookFormatter = format;
+  }
+
+  /**
+   * The tick and lot size of each symbol, for binary frames (prices in ticks, quantities in lots). Until
+   * set, and for a symbol it does not know, binary frames use steps of 1e-8 (exact to 8 decimals).
+   */
+  setInstrumentScale(scaleOf: (symbol: string) => InstrumentScale | undefined): void {
+    this.scaleOf = scaleOf;
+  }
+
+  private scale(symbol: string): InstrumentScale {
+    return this.scaleOf(symbol) ?? kFallbackScale;
   }
 
   /** Registers the symbol validator; until then every well-formed symbol is accepted. */
@@ -230,7 +245,7 @@ export class FeedHub {
     if (binaryKinds.has(channel.kind)) {
       const binaryTopic = topicOf('fb', key);
       if (app.numSubscribers(binaryTopic) > 0) {
-        const bytes = encodeFrame(channel.name, seq, binaryType(type), binaryPayload);
+        const bytes = encodeFrame(channel.name, seq, binaryType(type), binaryPayload, this.scale(channel.symbol));
         this.bytesSinceCheck += bytes.byteLength;
         app.publish(binaryTopic, bytes, true);
       }
@@ -429,7 +444,7 @@ export class FeedHub {
     const provided = this.snapshotProviders.get(channel.kind)?.(channel.symbol, depth, data.account);
     const snapshot = channel.kind === 'book' ? trimBook(provided, depth) : (provided ?? null);
     if (data.encoding === 'flatbuffers' && binaryKinds.has(channel.kind) && snapshot !== null && channel.kind === 'book') {
-      return this.send(socket, encodeFrame(channel.name, seq, 'snapshot', snapshot), true);
+      return this.send(socket, encodeFrame(channel.name, seq, 'snapshot', snapshot, this.scale(channel.symbol)), true);
     }
     const frameData = channel.kind === 'book' && snapshot !== null && this.bookFormatter !== undefined ? this.bookFormatter(channel.symbol, snapshot as BookLike) : snapshot;
     return this.send(socket, JSON.stringify({ channel: channel.name, seq, type: 'snapshot', data: frameData }), false);

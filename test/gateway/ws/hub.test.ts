@@ -125,6 +125,8 @@ beforeAll(async () => {
   hub = new FeedHub({ logger: pino({ level: 'silent' }), heartbeatIntervalMs: 20, slowConsumerBytes: 256 * 1024, maxPayloadBytes: 64 * 1024 });
   hub.setSymbolValidator((symbol) => symbols.has(symbol));
   hub.setSnapshotProvider('book', (symbol, depth) => (symbol === 'ACME' ? book.snapshot(depth) : undefined));
+  // BOLT has its own steps; ACME gets the fallback (1e-8) in binary frames.
+  hub.setInstrumentScale((symbol) => (symbol === 'BOLT' ? { tickSize: 0.25, lotSize: 1 } : undefined));
   gateway = await startGateway({
     host: '127.0.0.1',
     port: 0,
@@ -404,11 +406,17 @@ describe('/ws feed (real uWS server, real ws clients)', () => {
     hub.publish('alerts', 'alert', { message: 'halt' });
     await eventually(() => expect(client.of('alerts')).toHaveLength(1));
     await eventually(() => expect(client.of('book:ACME')).toHaveLength(2));
-    expect(client.of('trades:BOLT')).toEqual([{ channel: 'trades:BOLT', seq: tradeSeq, type: 'trade', data: trade }]);
-    expect(client.of('quotes:BOLT')).toEqual([{ channel: 'quotes:BOLT', seq: quoteSeq, type: 'quote', data: quote }]);
+    // Exact integers: 101.25 is 405 ticks of 0.25; the frame says the steps.
+    const boltScale = { tick_size: 0.25, lot_size: 1 };
+    expect(client.of('trades:BOLT')).toEqual([{ channel: 'trades:BOLT', seq: tradeSeq, type: 'trade', ...boltScale, data: { price_ticks: 405, qty_lots: 3, side: 'sell', trade_id: 'T-9', time_ms: trade.time_ms } }]);
+    expect(client.of('quotes:BOLT')).toEqual([
+      { channel: 'quotes:BOLT', seq: quoteSeq, type: 'quote', ...boltScale, data: { bid_price_ticks: 404, bid_qty_lots: 4, ask_price_ticks: 406, ask_qty_lots: 6, time_ms: quote.time_ms } },
+    ]);
     const [snapshot, delta] = client.of('book:ACME');
-    expect(snapshot).toMatchObject({ type: 'snapshot', seq: deltaSeq - 1 });
+    expect(snapshot).toMatchObject({ type: 'snapshot', seq: deltaSeq - 1, tick_size: 1e-8, lot_size: 1e-8 });
     expect(delta).toMatchObject({ type: 'delta', seq: deltaSeq });
+    const [price, qty] = (delta!.data as { bids: [number, number][] }).bids[0] ?? (delta!.data as { asks: [number, number][] }).asks[0]!;
+    expect(Number.isInteger(price) && Number.isInteger(qty)).toBe(true);
     expect(client.of('alerts')[0]).toMatchObject({ type: 'alert', data: { message: 'halt' } });
     client.close();
   });

@@ -51,8 +51,21 @@ body<T extends flatbuffers.Table>(obj:any):any|null {
   return offset ? this.bb!.__union(obj, this.bb_pos + offset) : null;
 }
 
+/**
+ * The instrument's price step and quantity step (decimals, e.g. 0.01 and 1).
+ */
+tickSize():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+lotSize():number {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startFrame(builder:flatbuffers.Builder) {
-  builder.startObject(5);
+  builder.startObject(7);
 }
 
 static addChannel(builder:flatbuffers.Builder, channelOffset:flatbuffers.Offset) {
@@ -75,6 +88,14 @@ static addBody(builder:flatbuffers.Builder, bodyOffset:flatbuffers.Offset) {
   builder.addFieldOffset(4, bodyOffset, 0);
 }
 
+static addTickSize(builder:flatbuffers.Builder, tickSize:number) {
+  builder.addFieldFloat64(5, tickSize, 0.0);
+}
+
+static addLotSize(builder:flatbuffers.Builder, lotSize:number) {
+  builder.addFieldFloat64(6, lotSize, 0.0);
+}
+
 static endFrame(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
@@ -88,13 +109,15 @@ static finishSizePrefixedFrameBuffer(builder:flatbuffers.Builder, offset:flatbuf
   builder.finish(offset, undefined, true);
 }
 
-static createFrame(builder:flatbuffers.Builder, channelOffset:flatbuffers.Offset, seq:bigint, type:FrameType, bodyType:Body, bodyOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createFrame(builder:flatbuffers.Builder, channelOffset:flatbuffers.Offset, seq:bigint, type:FrameType, bodyType:Body, bodyOffset:flatbuffers.Offset, tickSize:number, lotSize:number):flatbuffers.Offset {
   Frame.startFrame(builder);
   Frame.addChannel(builder, channelOffset);
   Frame.addSeq(builder, seq);
   Frame.addType(builder, type);
   Frame.addBodyType(builder, bodyType);
   Frame.addBody(builder, bodyOffset);
+  Frame.addTickSize(builder, tickSize);
+  Frame.addLotSize(builder, lotSize);
   return Frame.endFrame(builder);
 }
 }

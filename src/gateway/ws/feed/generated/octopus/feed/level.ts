@@ -3,7 +3,7 @@
 import * as flatbuffers from 'flatbuffers';
 
 /**
- * One price level; in a delta, qty 0 removes the level.
+ * One price level; in a delta, qty_lots 0 removes the level.
  */
 export class Level {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -14,22 +14,22 @@ export class Level {
   return this;
 }
 
-price():number {
-  return this.bb!.readFloat64(this.bb_pos);
+priceTicks():bigint {
+  return this.bb!.readInt64(this.bb_pos);
 }
 
-qty():number {
-  return this.bb!.readFloat64(this.bb_pos + 8);
+qtyLots():bigint {
+  return this.bb!.readInt64(this.bb_pos + 8);
 }
 
 static sizeOf():number {
   return 16;
 }
 
-static createLevel(builder:flatbuffers.Builder, price: number, qty: number):flatbuffers.Offset {
+static createLevel(builder:flatbuffers.Builder, price_ticks: bigint, qty_lots: bigint):flatbuffers.Offset {
   builder.prep(8, 16);
-  builder.writeFloat64(qty);
-  builder.writeFloat64(price);
+  builder.writeInt64(qty_lots);
+  builder.writeInt64(price_ticks);
   return builder.offset();
 }
 

@@ -20,24 +20,24 @@ static getSizePrefixedRootAsQuote(bb:flatbuffers.ByteBuffer, obj?:Quote):Quote {
   return (obj || new Quote()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
 }
 
-bidPrice():number {
+bidPriceTicks():bigint {
   const offset = this.bb!.__offset(this.bb_pos, 4);
-  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
 }
 
-bidQty():number {
+bidQtyLots():bigint {
   const offset = this.bb!.__offset(this.bb_pos, 6);
-  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
 }
 
-askPrice():number {
+askPriceTicks():bigint {
   const offset = this.bb!.__offset(this.bb_pos, 8);
-  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
 }
 
-askQty():number {
+askQtyLots():bigint {
   const offset = this.bb!.__offset(this.bb_pos, 10);
-  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
 }
 
 timeMs():number {
@@ -49,20 +49,20 @@ static startQuote(builder:flatbuffers.Builder) {
   builder.startObject(5);
 }
 
-static addBidPrice(builder:flatbuffers.Builder, bidPrice:number) {
-  builder.addFieldFloat64(0, bidPrice, 0.0);
+static addBidPriceTicks(builder:flatbuffers.Builder, bidPriceTicks:bigint) {
+  builder.addFieldInt64(0, bidPriceTicks, BigInt('0'));
 }
 
-static addBidQty(builder:flatbuffers.Builder, bidQty:number) {
-  builder.addFieldFloat64(1, bidQty, 0.0);
+static addBidQtyLots(builder:flatbuffers.Builder, bidQtyLots:bigint) {
+  builder.addFieldInt64(1, bidQtyLots, BigInt('0'));
 }
 
-static addAskPrice(builder:flatbuffers.Builder, askPrice:number) {
-  builder.addFieldFloat64(2, askPrice, 0.0);
+static addAskPriceTicks(builder:flatbuffers.Builder, askPriceTicks:bigint) {
+  builder.addFieldInt64(2, askPriceTicks, BigInt('0'));
 }
 
-static addAskQty(builder:flatbuffers.Builder, askQty:number) {
-  builder.addFieldFloat64(3, askQty, 0.0);
+static addAskQtyLots(builder:flatbuffers.Builder, askQtyLots:bigint) {
+  builder.addFieldInt64(3, askQtyLots, BigInt('0'));
 }
 
 static addTimeMs(builder:flatbuffers.Builder, timeMs:number) {
@@ -74,12 +74,12 @@ static endQuote(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createQuote(builder:flatbuffers.Builder, bidPrice:number, bidQty:number, askPrice:number, askQty:number, timeMs:number):flatbuffers.Offset {
+static createQuote(builder:flatbuffers.Builder, bidPriceTicks:bigint, bidQtyLots:bigint, askPriceTicks:bigint, askQtyLots:bigint, timeMs:number):flatbuffers.Offset {
   Quote.startQuote(builder);
-  Quote.addBidPrice(builder, bidPrice);
-  Quote.addBidQty(builder, bidQty);
-  Quote.addAskPrice(builder, askPrice);
-  Quote.addAskQty(builder, askQty);
+  Quote.addBidPriceTicks(builder, bidPriceTicks);
+  Quote.addBidQtyLots(builder, bidQtyLots);
+  Quote.addAskPriceTicks(builder, askPriceTicks);
+  Quote.addAskQtyLots(builder, askQtyLots);
   Quote.addTimeMs(builder, timeMs);
   return Quote.endQuote(builder);
 }

@@ -23,14 +23,14 @@ static getSizePrefixedRootAsTrade(bb:flatbuffers.ByteBuffer, obj?:Trade):Trade {
   return (obj || new Trade()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
 }
 
-price():number {
+priceTicks():bigint {
   const offset = this.bb!.__offset(this.bb_pos, 4);
-  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
 }
 
-qty():number {
+qtyLots():bigint {
   const offset = this.bb!.__offset(this.bb_pos, 6);
-  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
 }
 
 side():Side {
@@ -54,12 +54,12 @@ static startTrade(builder:flatbuffers.Builder) {
   builder.startObject(5);
 }
 
-static addPrice(builder:flatbuffers.Builder, price:number) {
-  builder.addFieldFloat64(0, price, 0.0);
+static addPriceTicks(builder:flatbuffers.Builder, priceTicks:bigint) {
+  builder.addFieldInt64(0, priceTicks, BigInt('0'));
 }
 
-static addQty(builder:flatbuffers.Builder, qty:number) {
-  builder.addFieldFloat64(1, qty, 0.0);
+static addQtyLots(builder:flatbuffers.Builder, qtyLots:bigint) {
+  builder.addFieldInt64(1, qtyLots, BigInt('0'));
 }
 
 static addSide(builder:flatbuffers.Builder, side:Side) {
@@ -79,10 +79,10 @@ static endTrade(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createTrade(builder:flatbuffers.Builder, price:number, qty:number, side:Side, tradeIdOffset:flatbuffers.Offset, timeMs:number):flatbuffers.Offset {
+static createTrade(builder:flatbuffers.Builder, priceTicks:bigint, qtyLots:bigint, side:Side, tradeIdOffset:flatbuffers.Offset, timeMs:number):flatbuffers.Offset {
   Trade.startTrade(builder);
-  Trade.addPrice(builder, price);
-  Trade.addQty(builder, qty);
+  Trade.addPriceTicks(builder, priceTicks);
+  Trade.addQtyLots(builder, qtyLots);
   Trade.addSide(builder, side);
   Trade.addTradeId(builder, tradeIdOffset);
   Trade.addTimeMs(builder, timeMs);
