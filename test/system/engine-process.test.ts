@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startEngineProcess, type EngineProcess } from '../support/engine-process.js';
 import { eventually } from '../support/eventually.js';
+import WebSocket from 'ws';
+import { decodeFrame, type TradeTicks } from '../../src/gateway/ws/feed/codec.js';
 
 let engine: EngineProcess | null = null;
 
@@ -62,6 +64,45 @@ describe('octopus start (real process, real sockets)', () => {
     // Every sample line is name{labels} value (families are separated by blank lines); promtool checks the rest (metrics.test.ts).
     // prom-client writes NaN as `Nan` (the event-loop lag mean before its first sample); Prometheus parses NaN in any case.
     for (const line of text.trim().split('\n').filter((candidate) => candidate !== '')) expect(line).toMatch(/^(# (HELP|TYPE) .+|[a-z_:][a-z0-9_:]*(\{[^}]*\})? (-?[0-9.e+-]+|[Nn][Aa][Nn]|[+-]Inf))$/);
+    expect(await engine.stop('SIGTERM')).toBe(0);
+  });
+
+  it('streams the same trades as JSON decimals and as exact FlatBuffers ticks and lots', async () => {
+    engine = await startEngineProcess(['--feed-rate', '400']);
+    const symbol = ((await getJson(engine.port, '/api/v1/symbols')).body as { symbol: string; tick_size: string; lot_size: string }[])[0]!;
+    const open = (query: string) =>
+      new Promise<{ socket: WebSocket; frames: Map<number, unknown> }>((resolve, reject) => {
+        const socket = new WebSocket(`ws://127.0.0.1:${engine!.port}/ws${query}`);
+        const frames = new Map<number, unknown>();
+        socket.on('message', (data: Buffer, isBinary: boolean) => {
+          const frame = (isBinary ? decodeFrame(new Uint8Array(data)) : JSON.parse(data.toString('utf8'))) as { channel?: string; seq: number; type: string };
+          if (frame.channel === `trades:${symbol.symbol}` && frame.type === 'trade') frames.set(frame.seq, frame);
+        });
+        socket.on('open', () => {
+          socket.send(JSON.stringify({ op: 'subscribe', id: 1, channels: [`trades:${symbol.symbol}`] }));
+          resolve({ socket, frames });
+        });
+        socket.on('error', reject);
+      });
+    const [json, binary] = await Promise.all([open(''), open('?encoding=flatbuffers')]);
+    const both = await eventually(() => {
+      const seqs = [...binary.frames.keys()].filter((seq) => json.frames.has(seq));
+      expect(seqs.length).toBeGreaterThanOrEqual(5);
+      return seqs;
+    }, { timeoutMs: 20_000, intervalMs: 50 });
+    const decimals = symbol.tick_size.split('.')[1]?.length ?? 0;
+    for (const seq of both) {
+      const text = json.frames.get(seq) as { data: { price: string; qty: string; side: string } };
+      const exact = binary.frames.get(seq) as { tick_size: number; lot_size: number; data: TradeTicks };
+      expect(exact.tick_size).toBe(Number(symbol.tick_size));
+      expect(exact.lot_size).toBe(Number(symbol.lot_size));
+      expect(Number.isInteger(exact.data.price_ticks) && Number.isInteger(exact.data.qty_lots)).toBe(true);
+      expect((exact.data.price_ticks * exact.tick_size).toFixed(decimals)).toBe(text.data.price);
+      expect(exact.data.qty_lots * exact.lot_size).toBe(Number(text.data.qty));
+      expect(exact.data.side).toBe(text.data.side);
+    }
+    json.socket.close();
+    binary.socket.close();
     expect(await engine.stop('SIGTERM')).toBe(0);
   });
 
