@@ -119,6 +119,9 @@ export class Codec {
    * an order reply), and copying a body costs a memcpy. Grows to the largest body seen.
    */
   private scratch = new Uint8Array(4_096);
+  /** The last `data` seen and whether it lives in a SharedArrayBuffer (a ring passes the same view each call). */
+  private lastData: Uint8Array | null = null;
+  private lastShared = false;
 
   /**
    * Encodes an envelope and body. The returned bytes are a view of this codec's reused buffer: push them
@@ -157,17 +160,18 @@ export class Codec {
    * @throws OctopusError ERR_CODEC_MALFORMED when the body is not valid msgpack.
    */
   decodeBody(data: Uint8Array, offset: number, length: number): unknown {
-    let source = data;
-    let start = offset + kEnvelopeBytes;
-    let end = offset + length;
-    if (data.buffer instanceof SharedArrayBuffer) {
-      const bodyLength = Math.max(0, end - start);
-      if (this.scratch.length < bodyLength) this.scratch = new Uint8Array(Math.max(bodyLength, this.scratch.length * 2));
-      this.scratch.set(data.subarray(start, end));
-      source = this.scratch;
-      start = 0;
-      end = bodyLength;
+    if (data !== this.lastData) {
+      this.lastData = data;
+      this.lastShared = data.buffer instanceof SharedArrayBuffer;
     }
+    if (!this.lastShared) return this.unpack(data, offset + kEnvelopeBytes, offset + length);
+    const bodyLength = Math.max(0, length - kEnvelopeBytes);
+    if (this.scratch.length < bodyLength) this.scratch = new Uint8Array(Math.max(bodyLength, this.scratch.length * 2));
+    this.scratch.set(data.subarray(offset + kEnvelopeBytes, offset + length));
+    return this.unpack(this.scratch, 0, bodyLength);
+  }
+
+  private unpack(source: Uint8Array, start: number, end: number): unknown {
     try {
       return this.packr.unpack(source, { start, end } as never);
     } catch (error) {
